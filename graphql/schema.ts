@@ -1,0 +1,16 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './types/node.ts';
+import './types/user-error.ts';
+import './types/bridge.ts';
+import './types/hypervisor.ts';
+import './types/plan.ts';
+import './types/job.ts';
+import './mutations/bridge.ts';
+
+/** The whole GraphQL schema; graphql/schema.graphql is its printed form (checked by a test). */
+export const schema = builder.toSchema();
+
+export function printedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,135 @@
+import { GraphQLError } from 'graphql';
+import { builder } from '../builder.ts';
+import { fromGlobalId, toGlobalId } from '../global-id.ts';
+import type { Context } from '../context.ts';
+import {
+  JOB_EVENT_TYPES,
+  JOB_STATES,
+  STEP_STATES,
+  type JobError,
+  type JobEvent,
+  type JobProgress,
+  type JobRecord,
+  type StepRecord,
+} from '../../src/jobs/job-types.ts';
+import { NodeRef, registerNodeLoader } from './node.ts';
+
+export const JobStateEnum = builder.enumType('JobState', { values: JOB_STATES });
+export const StepStateEnum = builder.enumType('JobStepState', { values: STEP_STATES });
+export const JobEventTypeEnum = builder.enumType('JobEventType', { values: JOB_EVENT_TYPES });
+
+export const JobProgressRef = builder.objectRef<JobProgress>('JobProgress').implement({
+  fields: (t) => ({
+    done: t.exposeInt('done', { description: 'Steps finished.' }),
+    total: t.exposeInt('total'),
+    percent: t.int({ resolve: (p) => (p.total === 0 ? 100 : Math.floor((100 * p.done) / p.total)) }),
+    message: t.exposeString('message'),
+  }),
+});
+
+export const JobErrorRef = builder.objectRef<JobError>('JobError').implement({
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    message: t.exposeString('message', { description: 'Which step failed, on which host, and why.' }),
+    step: t.exposeInt('step', { nullable: true, description: 'Index of the failed step, if a step failed.' }),
+  }),
+});
+
+export const JobStepRef = builder.objectRef<StepRecord>('JobStep').implement({
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    host: t.exposeString('host'),
+    description: t.exposeString('description'),
+    command: t.exposeString('command', { description: 'The change command, as the host shell receives it.' }),
+    probeCommand: t.exposeString('probeCommand', { description: 'The read-only command that observes the current value.' }),
+    wanted: t.exposeString('wanted'),
+    observed: t.exposeString('observed', { nullable: true, description: 'The value found on the host before acting.' }),
+    state: t.field({ type: StepStateEnum, resolve: (s) => s.state }),
+    changed: t.exposeBoolean('changed', { nullable: true, description: 'Whether this step changed the host; null until it ran.' }),
+    exitCode: t.exposeInt('exitCode', { nullable: true }),
+    stdout: t.exposeString('stdout', { nullable: true }),
+    stderr: t.exposeString('stderr', { nullable: true }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    durationMs: t.exposeInt('durationMs', { nullable: true }),
+  }),
+});
+
+export const JobRef = builder.objectRef<JobRecord>('Job').implement({
+  description: 'A change running (or run) on hypervisors. Poll it with job(id:) or follow it with jobProgress.',
+  interfaces: [NodeRef],
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'steps' in v && 'kind' in v,
+  fields: (t) => ({
+    id: t.id({ resolve: (j) => toGlobalId('Job', j.id) }),
+    kind: t.exposeString('kind', { description: 'The mutation that created it, e.g. createBridge.' }),
+    state: t.field({ type: JobStateEnum, resolve: (j) => j.state }),
+    hypervisors: t.exposeStringList('hypervisors'),
+    progress: t.field({ type: JobProgressRef, resolve: (j) => j.progress }),
+    steps: t.field({ type: [JobStepRef], resolve: (j) => j.steps }),
+    changedSteps: t.int({ resolve: (j) => j.steps.filter((s) => s.changed).length }),
+    error: t.field({ type: JobErrorRef, nullable: true, resolve: (j) => j.error }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    requestedBy: t.exposeString('requestedBy', { nullable: true }),
+    ticketRef: t.exposeString('ticketRef', { nullable: true }),
+    attempts: t.exposeInt('attempts'),
+  }),
+});
+
+export const JobEventRef = builder.objectRef<JobEvent>('JobEvent').implement({
+  description: 'Something that happened to a job. Events of one job arrive in order.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Position in the job event log; increases with every event.' }),
+    type: t.field({ type: JobEventTypeEnum, resolve: (e) => e.type }),
+    at: t.expose('at', { type: 'DateTime' }),
+    state: t.field({ type: JobStateEnum, description: 'The job state right after this event.', resolve: (e) => e.state }),
+    message: t.exposeString('message'),
+    progress: t.field({ type: JobProgressRef, resolve: (e) => e.progress }),
+    step: t.field({ type: JobStepRef, nullable: true, resolve: (e) => e.step }),
+    error: t.field({ type: JobErrorRef, nullable: true, resolve: (e) => e.error }),
+    job: t.field({
+      type: JobRef,
+      nullable: true,
+      description: 'The job as it is now (may be ahead of this event).',
+      resolve: (e, _args, ctx) => ctx.store.get(e.jobId),
+    }),
+  }),
+});
+
+/** Accepts a Job global id (and, for convenience, the raw job uuid). */
+export function jobKey(id: string): string {
+  const decoded = fromGlobalId(id);
+  if (decoded?.type === 'Job') return decoded.key;
+  if (/^[0-9a-f-]{36}$/i.test(id)) return id;
+  throw new GraphQLError(`not a job id: ${id}`, { extensions: { code: 'INVALID_INPUT' } });
+}
+
+async function loadJob(ctx: Context, id: string): Promise<JobRecord | null> {
+  return ctx.store.get(jobKey(id));
+}
+
+registerNodeLoader('Job', (key, ctx) => ctx.store.get(key));
+
+builder.queryField('job', (t) =>
+  t.field({
+    type: JobRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => loadJob(ctx, String(id)),
+  }),
+);
+
+builder.subscriptionField('jobProgress', (t) =>
+  t.field({
+    type: JobEventRef,
+    description: "The job's events: first those already past (so a late subscriber sees the current state), then live ones; ends after the job ends.",
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: async (_root, { id }, ctx) => {
+      const key = jobKey(String(id));
+      if (!(await ctx.store.get(key))) throw new GraphQLError(`no job ${String(id)}`, { extensions: { code: 'NOT_FOUND' } });
+      return ctx.hub.follow(key);
+    },
+    resolve: (event) => event,
+  }),
+);

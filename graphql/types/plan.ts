@@ -1,0 +1,24 @@
+import { builder } from '../builder.ts';
+import type { Plan, PlanStep } from '../../src/changes/plan.ts';
+import { toShellCommand } from '../../src/ssh/quote.ts';
+
+export const PlanStepRef = builder.objectRef<PlanStep>('PlanStep').implement({
+  description: 'One idempotent step: observe with probeCommand, act with command only if the value differs from wanted.',
+  fields: (t) => ({
+    host: t.exposeString('host'),
+    description: t.exposeString('description'),
+    command: t.string({ resolve: (s) => toShellCommand(s.apply.argv) }),
+    argv: t.stringList({ resolve: (s) => s.apply.argv }),
+    probeCommand: t.string({ resolve: (s) => toShellCommand(s.probe.argv) }),
+    wanted: t.exposeString('wanted'),
+  }),
+});
+
+export const PlanRef = builder.objectRef<Plan>('Plan').implement({
+  description: 'What a change will do, step by step. Returned alone by dryRun.',
+  fields: (t) => ({
+    kind: t.exposeString('kind'),
+    hypervisors: t.exposeStringList('hypervisors'),
+    steps: t.field({ type: [PlanStepRef], resolve: (p) => p.steps }),
+  }),
+});

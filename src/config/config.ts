@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { ErrorCode, TrunklineError } from '../errors/codes.ts';
+
+/**
+ * Every setting comes from an environment variable, validated here once at start-up.
+ * Defaults work against the lab that `infra/lab.sh up` builds.
+ */
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const EnvSchema = z.object({
+  TRUNKLINE_REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  // Every Redis key and BullMQ queue of one deployment starts with this; tests use a random one.
+  TRUNKLINE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1..40)')
+    .default('trunkline'),
+  TRUNKLINE_INVENTORY: z.string().min(1).default('/run/trunkline/lab-tl/inventory.json'),
+  // Loopback by default: there is no authentication yet, binding elsewhere must be deliberate.
+  TRUNKLINE_LISTEN_HOST: z.string().min(1).default('127.0.0.1'),
+  TRUNKLINE_LISTEN_PORT: int(4000, 0, 65535),
+  TRUNKLINE_SSH_CONNECT_TIMEOUT_MS: int(5000, 100, 120_000),
+  TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: int(30_000, 100, 3_600_000),
+  // sshd allows 10 sessions per connection by default, hardened hosts fewer (LAB-NOTES).
+  TRUNKLINE_SSH_MAX_CHANNELS: int(4, 1, 10),
+  TRUNKLINE_SSH_KEEPALIVE_MS: int(15_000, 0, 600_000),
+  // Run host commands through `sudo -n` (never prompts; fails fast if sudo is not set up).
+  TRUNKLINE_SUDO: bool(true),
+  TRUNKLINE_WORKER_CONCURRENCY: int(8, 1, 256),
+  // The lab has no kernel datapath; production fleets usually want `system`.
+  TRUNKLINE_DEFAULT_DATAPATH: z.enum(['netdev', 'system']).default('netdev'),
+  TRUNKLINE_JOB_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  TRUNKLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type EnvConfig = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  redisUrl: string;
+  prefix: string;
+  inventoryPath: string;
+  listen: { host: string; port: number };
+  ssh: { connectTimeoutMs: number; commandTimeoutMs: number; maxChannels: number; keepaliveMs: number; sudo: boolean };
+  worker: { concurrency: number };
+  defaults: { datapathType: 'netdev' | 'system' };
+  jobTtlSeconds: number;
+  logLevel: string;
+}
+
+/**
+ * Parses the environment into a Config; a bad value fails start-up naming the variable.
+ * @example loadConfig({ TRUNKLINE_LISTEN_PORT: '4100' }).listen.port === 4100
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new TrunklineError(ErrorCode.CONFIG_INVALID, `invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    redisUrl: e.TRUNKLINE_REDIS_URL,
+    prefix: e.TRUNKLINE_PREFIX,
+    inventoryPath: e.TRUNKLINE_INVENTORY,
+    listen: { host: e.TRUNKLINE_LISTEN_HOST, port: e.TRUNKLINE_LISTEN_PORT },
+    ssh: {
+      connectTimeoutMs: e.TRUNKLINE_SSH_CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: e.TRUNKLINE_SSH_COMMAND_TIMEOUT_MS,
+      maxChannels: e.TRUNKLINE_SSH_MAX_CHANNELS,
+      keepaliveMs: e.TRUNKLINE_SSH_KEEPALIVE_MS,
+      sudo: e.TRUNKLINE_SUDO,
+    },
+    worker: { concurrency: e.TRUNKLINE_WORKER_CONCURRENCY },
+    defaults: { datapathType: e.TRUNKLINE_DEFAULT_DATAPATH },
+    jobTtlSeconds: e.TRUNKLINE_JOB_TTL_SECONDS,
+    logLevel: e.TRUNKLINE_LOG_LEVEL,
+  };
+}

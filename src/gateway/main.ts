@@ -1,0 +1,47 @@
+import { createServer } from 'node:http';
+import { loadConfig } from '../config/config.ts';
+import { FileHostRegistry } from '../inventory/host-registry.ts';
+import { InventoryFileSource } from '../inventory/inventory-file.ts';
+import { createChangeQueue } from '../jobs/change-queue.ts';
+import { JobEventHub } from '../jobs/job-event-hub.ts';
+import { JobStore } from '../jobs/job-store.ts';
+import { createLogger } from '../log/logger.ts';
+import { connectRedis } from '../redis/connect.ts';
+import { SshPool } from '../ssh/ssh-pool.ts';
+import { createGateway } from './create-gateway.ts';
+
+/** Gateway process: stateless HTTP front; everything it knows lives in Redis or on hosts. */
+const config = loadConfig();
+const logger = createLogger('trunkline-gateway', config.logLevel);
+const redis = connectRedis(config.redisUrl, 'trunkline-gateway');
+const subscriber = connectRedis(config.redisUrl, 'trunkline-gateway-events');
+const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
+const hub = new JobEventHub(subscriber, store, logger);
+const queue = createChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
+const registry = new FileHostRegistry(new InventoryFileSource(config.inventoryPath));
+const runner = new SshPool({ ...config.ssh, logger });
+
+await hub.start();
+const gateway = createGateway({ config, registry, runner, store, queue, hub, logger });
+const server = createServer(gateway);
+await new Promise<void>((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(config.listen.port, config.listen.host, resolve);
+});
+const address = server.address();
+const port = typeof address === 'object' && address ? address.port : config.listen.port;
+const url = `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}/graphql`;
+logger.info({ url, prefix: config.prefix, inventory: config.inventoryPath }, 'gateway listening');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'gateway stopping');
+  server.closeAllConnections();
+  server.close();
+  await Promise.allSettled([queue.close(), runner.close(), redis.quit(), subscriber.quit()]);
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

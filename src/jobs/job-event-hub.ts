@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log/logger.ts';
+import { JobStore } from './job-store.ts';
+import { isTerminal, type JobEvent } from './job-types.ts';
+import { compareStreamIds } from './stream-id.ts';
+
+type Listener = (event: JobEvent) => void;
+
+// Pub/sub can drop messages (e.g. while reconnecting); an idle follower re-reads the event log
+// this often, so it converges even then.
+const CATCH_UP_MS = 2000;
+
+/**
+ * Fans job events out to subscribers of this gateway process: one Redis subscription per
+ * process, however many clients follow jobs. Events published by any worker reach clients of
+ * any gateway.
+ */
+export class JobEventHub {
+  private readonly byJob = new Map<string, Set<Listener>>();
+  private readonly all = new Set<Listener>();
+  private started: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly store: JobStore,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): Promise<unknown> {
+    this.started ??= (async () => {
+      this.subscriber.on('message', (channel: string, message: string) => {
+        if (channel !== this.store.channel) return;
+        const event = JobStore.parseMessage(message);
+        if (!event) {
+          this.logger.warn({ message: message.slice(0, 200) }, 'unparseable job event message');
+          return;
+        }
+        for (const l of this.byJob.get(event.jobId) ?? []) l(event);
+        for (const l of this.all) l(event);
+      });
+      await this.subscriber.subscribe(this.store.channel);
+    })();
+    return this.started;
+  }
+
+  /**
+   * Every event of one job, oldest first: first what already happened (a late subscriber gets
+   * the current state), then live events, ending after the terminal one.
+   */
+  async *follow(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEvent> {
+    await this.start();
+    const pending: JobEvent[] = [];
+    let wake: (() => void) | undefined;
+    const listener: Listener = (e) => {
+      pending.push(e);
+      wake?.();
+    };
+    let listeners = this.byJob.get(jobId);
+    if (!listeners) this.byJob.set(jobId, (listeners = new Set()));
+    listeners.add(listener);
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      // Listen before reading the log, so nothing falls between the two; duplicates are
+      // dropped by id below.
+      pending.push(...(await this.store.events(jobId)));
+      let lastId = '0-0';
+      while (!signal?.aborted) {
+        if (pending.length === 0) {
+          const woke = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), CATCH_UP_MS);
+            wake = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+          });
+          wake = undefined;
+          if (!woke) pending.push(...(await this.store.events(jobId, lastId)));
+          continue;
+        }
+        pending.sort((a, b) => compareStreamIds(a.id, b.id));
+        const event = pending.shift()!;
+        if (compareStreamIds(event.id, lastId) <= 0) continue;
+        lastId = event.id;
+        yield event;
+        if (isTerminal(event.state)) return;
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      listeners.delete(listener);
+      if (listeners.size === 0) this.byJob.delete(jobId);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { Plan } from '../changes/plan.ts';
+import type { ErrorCode } from '../errors/codes.ts';
+
+export const JOB_STATES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+export const STEP_STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+export const JOB_EVENT_TYPES = ['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
+
+export interface StepRecord {
+  index: number;
+  host: string;
+  description: string;
+  /** The change command as the host's shell receives it (quoted), for humans and audits. */
+  command: string;
+  probeCommand: string;
+  wanted: string;
+  observed: string | null;
+  state: StepState;
+  changed: boolean | null;
+  exitCode: number | null;
+  stdout: string | null;
+  stderr: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+export interface JobError {
+  code: ErrorCode | string;
+  message: string;
+  step: number | null;
+}
+
+export interface JobProgress {
+  done: number;
+  total: number;
+  message: string;
+}
+
+export interface JobRecord {
+  id: string;
+  kind: string;
+  state: JobState;
+  hypervisors: string[];
+  input: Record<string, unknown>;
+  plan: Plan;
+  steps: StepRecord[];
+  progress: JobProgress;
+  error: JobError | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  requestedBy: string | null;
+  ticketRef: string | null;
+  attempts: number;
+}
+
+/** One entry of a job's event log. `id` is the Redis stream id: ordered, unique per job. */
+export interface JobEvent {
+  id: string;
+  jobId: string;
+  type: JobEventType;
+  at: string;
+  state: JobState;
+  step: StepRecord | null;
+  progress: JobProgress;
+  message: string;
+  error: JobError | null;
+}
+
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL_STATES.has(state);
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Plan } from '../changes/plan.ts';
+import { toShellCommand } from '../ssh/quote.ts';
+import { enqueueChange, type ChangeJobData } from './change-queue.ts';
+import type { JobStore } from './job-store.ts';
+import type { JobRecord, StepRecord } from './job-types.ts';
+
+export interface SubmitMeta {
+  requestedBy: string | null;
+  ticketRef: string | null;
+}
+
+/** The job record for a plan, before anything ran. */
+export function newJobRecord(kind: string, input: Record<string, unknown>, plan: Plan, meta: SubmitMeta, now = new Date()): JobRecord {
+  const steps: StepRecord[] = plan.steps.map((s, index) => ({
+    index,
+    host: s.host,
+    description: s.description,
+    command: toShellCommand(s.apply.argv),
+    probeCommand: toShellCommand(s.probe.argv),
+    wanted: s.wanted,
+    observed: null,
+    state: 'PENDING',
+    changed: null,
+    exitCode: null,
+    stdout: null,
+    stderr: null,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+  }));
+  return {
+    id: randomUUID(),
+    kind,
+    state: 'QUEUED',
+    hypervisors: plan.hypervisors,
+    input,
+    plan,
+    steps,
+    progress: { done: 0, total: steps.length, message: 'queued' },
+    error: null,
+    createdAt: now.toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    requestedBy: meta.requestedBy,
+    ticketRef: meta.ticketRef,
+    attempts: 0,
+  };
+}
+
+/**
+ * Records the job (state QUEUED, first event) and hands it to the queue. The record is written
+ * first so that a worker never sees a job it cannot load.
+ */
+export async function submitChange(
+  deps: { store: JobStore; queue: Queue<ChangeJobData> },
+  kind: string,
+  input: Record<string, unknown>,
+  plan: Plan,
+  meta: SubmitMeta,
+): Promise<JobRecord> {
+  const record = newJobRecord(kind, input, plan, meta);
+  await deps.store.create(record, `queued ${kind} on ${plan.hypervisors.join(', ')}`);
+  try {
+    await enqueueChange(deps.queue, kind, record.id);
+  } catch (err) {
+    const failed: JobRecord = {
+      ...record,
+      state: 'FAILED',
+      finishedAt: new Date().toISOString(),
+      error: { code: 'QUEUE_UNAVAILABLE', message: `could not enqueue: ${(err as Error).message}`, step: null },
+    };
+    await deps.store.record(failed, 'FAILED', failed.error!.message).catch(() => {});
+    throw err;
+  }
+  return record;
+}

@@ -1,0 +1,279 @@
+import { readFile } from 'node:fs/promises';
+import { Client, type ClientChannel } from 'ssh2';
+import { ErrorCode, TrunklineError } from '../errors/codes.ts';
+import type { Host } from '../inventory/host-registry.ts';
+import type { Logger } from '../log/logger.ts';
+import { sameFingerprint, sha256Fingerprint } from './fingerprint.ts';
+import { toShellCommand } from './quote.ts';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface ExecOptions {
+  /** Run through `sudo -n` (default: the pool's setting). */
+  sudo?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs argv on a host. The only way Trunkline code touches a hypervisor; tests of pure code
+ * never need it, and integration tests use the real SSH implementation below.
+ */
+export interface CommandRunner {
+  exec(host: Host, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+export interface SshPoolOptions {
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  maxChannels: number;
+  keepaliveMs: number;
+  sudo: boolean;
+  logger: Logger;
+}
+
+// Output beyond this is cut: a runaway command must not exhaust the worker's memory.
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * One SSH connection per host, reused by every command, with at most `maxChannels` exec
+ * channels open at once (sshd's MaxSessions; the rest wait their turn). The host key must
+ * match the fingerprint pinned in the registry: ssh2 accepts any key unless told otherwise.
+ */
+export class SshPool implements CommandRunner {
+  private readonly connections = new Map<string, HostConnection>();
+  private closed = false;
+
+  constructor(private readonly options: SshPoolOptions) {}
+
+  async exec(host: Host, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (this.closed) throw new TrunklineError(ErrorCode.SSH_DISCONNECTED, 'SSH pool is closed');
+    const sudo = options.sudo ?? this.options.sudo;
+    const command = toShellCommand(sudo ? ['sudo', '-n', '--', ...argv] : argv);
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    const conn = this.connectionFor(host);
+    try {
+      return await conn.exec(command, timeoutMs);
+    } catch (err) {
+      // A broken connection is dropped so that the next command reconnects.
+      if (conn.broken) this.drop(conn);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const conn of this.connections.values()) conn.end();
+    this.connections.clear();
+  }
+
+  private connectionFor(host: Host): HostConnection {
+    const key = `${host.name}|${host.user}@${host.address}:${host.port}|${host.hostKeyFingerprint}|${host.privateKeyPath}`;
+    let conn = this.connections.get(key);
+    if (!conn || conn.broken) {
+      conn = new HostConnection(key, host, this.options);
+      this.connections.set(key, conn);
+      // A host whose address or key changed in the registry gets a fresh connection.
+      for (const [k, c] of this.connections) {
+        if (c.hostName === host.name && k !== key) this.drop(c);
+      }
+    }
+    return conn;
+  }
+
+  private drop(conn: HostConnection): void {
+    if (this.connections.get(conn.key) === conn) this.connections.delete(conn.key);
+    conn.end();
+  }
+}
+
+class HostConnection {
+  readonly hostName: string;
+  broken = false;
+  private readonly client = new Client();
+  private readonly ready: Promise<void>;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly openChannels = new Set<ClientChannel>();
+
+  constructor(
+    readonly key: string,
+    private readonly host: Host,
+    private readonly options: SshPoolOptions,
+  ) {
+    this.hostName = host.name;
+    this.ready = this.connect();
+    // Nobody may be awaiting `ready` yet; the rejection is observed by exec().
+    this.ready.catch(() => {});
+  }
+
+  private async connect(): Promise<void> {
+    const { host, options } = this;
+    let privateKey: Buffer;
+    try {
+      privateKey = await readFile(host.privateKeyPath);
+    } catch (err) {
+      this.broken = true;
+      throw new TrunklineError(
+        ErrorCode.SSH_AUTH_FAILED,
+        `cannot read private key for ${host.name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { host: host.name },
+      );
+    }
+    let presentedKey: string | undefined;
+    return new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      this.client
+        .on('ready', () => {
+          options.logger.debug({ host: host.name, ms: Date.now() - started }, 'ssh connected');
+          resolve();
+        })
+        .on('error', (err: Error & { level?: string; code?: string }) => {
+          this.broken = true;
+          reject(this.classify(err, presentedKey));
+        })
+        .on('close', () => {
+          this.broken = true;
+          reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `SSH connection to ${host.name} closed`, { host: host.name }));
+          for (const ch of this.openChannels) ch.emit('trunkline-disconnect');
+        })
+        .connect({
+          host: host.address,
+          port: host.port,
+          username: host.user,
+          privateKey,
+          readyTimeout: options.connectTimeoutMs,
+          keepaliveInterval: options.keepaliveMs,
+          keepaliveCountMax: 3,
+          hostVerifier: (key: Buffer) => {
+            presentedKey = sha256Fingerprint(key);
+            return sameFingerprint(presentedKey, host.hostKeyFingerprint);
+          },
+        });
+    });
+  }
+
+  private classify(err: Error & { level?: string; code?: string }, presentedKey: string | undefined): TrunklineError {
+    const { host } = this;
+    const where = `${host.user}@${host.address}:${host.port} (${host.name})`;
+    if (presentedKey && !sameFingerprint(presentedKey, host.hostKeyFingerprint)) {
+      return new TrunklineError(
+        ErrorCode.SSH_HOST_KEY_MISMATCH,
+        `host key of ${where} is ${presentedKey}, expected ${host.hostKeyFingerprint}: refusing to connect`,
+        { host: host.name, presented: presentedKey },
+      );
+    }
+    if (err.level === 'client-authentication')
+      return new TrunklineError(ErrorCode.SSH_AUTH_FAILED, `authentication to ${where} failed`, { host: host.name });
+    if (err.level === 'client-timeout')
+      return new TrunklineError(
+        ErrorCode.SSH_TIMEOUT,
+        `no SSH handshake with ${where} within ${this.options.connectTimeoutMs} ms`,
+        { host: host.name },
+      );
+    return new TrunklineError(ErrorCode.SSH_CONNECT_FAILED, `cannot connect to ${where}: ${err.message}`, {
+      host: host.name,
+      cause: err.code,
+    });
+  }
+
+  async exec(command: string, timeoutMs: number): Promise<ExecResult> {
+    await this.ready;
+    await this.acquire();
+    try {
+      return await this.run(command, timeoutMs);
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.active < this.options.maxChannels) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  private run(command: string, timeoutMs: number): Promise<ExecResult> {
+    const { host } = this;
+    const started = performance.now();
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.client.exec(command, (err, channel) => {
+        if (err) {
+          this.broken = this.broken || /not connected|No response/i.test(err.message);
+          reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `cannot open a channel on ${host.name}: ${err.message}`, { host: host.name }));
+          return;
+        }
+        this.openChannels.add(channel);
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let outBytes = 0;
+        let exitCode: number | undefined;
+        let signal: string | undefined;
+        let settled = false;
+        const finish = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.openChannels.delete(channel);
+          fn();
+        };
+        const timer = setTimeout(() => {
+          finish(() => {
+            channel.close();
+            reject(
+              new TrunklineError(ErrorCode.COMMAND_TIMEOUT, `command on ${host.name} did not finish within ${timeoutMs} ms`, {
+                host: host.name,
+                command,
+              }),
+            );
+          });
+        }, timeoutMs);
+        const collect = (sink: Buffer[]) => (chunk: Buffer) => {
+          if (outBytes >= MAX_OUTPUT_BYTES) return;
+          outBytes += chunk.length;
+          sink.push(chunk);
+        };
+        channel.on('data', collect(out));
+        channel.stderr.on('data', collect(errOut));
+        channel.on('exit', (code: number | null, sig?: string) => {
+          if (code !== null && code !== undefined) exitCode = code;
+          if (sig) signal = sig;
+        });
+        channel.on('close', () =>
+          finish(() =>
+            resolve({
+              // A command killed by a signal has no exit status; report it like a shell would.
+              exitCode: exitCode ?? (signal ? 128 : 255),
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(errOut).toString('utf8') + (signal ? `\n(killed by signal ${signal})` : ''),
+              durationMs: Math.round(performance.now() - started),
+            }),
+          ),
+        );
+        channel.on('trunkline-disconnect', () =>
+          finish(() =>
+            reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `SSH connection to ${host.name} lost during a command`, { host: host.name })),
+          ),
+        );
+      });
+    });
+  }
+
+  end(): void {
+    this.broken = true;
+    this.client.end();
+  }
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
+
+describe('loadConfig', () => {
+  it('has defaults that work on the lab and listen on loopback only', () => {
+    const c = loadConfig({});
+    expect(c.listen).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.inventoryPath).toBe('/run/trunkline/lab-tl/inventory.json');
+    expect(c.ssh.sudo).toBe(true);
+    expect(c.ssh.maxChannels).toBe(4);
+  });
+
+  it('parses numbers and booleans from strings', () => {
+    const c = loadConfig({ TRUNKLINE_LISTEN_PORT: '4100', TRUNKLINE_SUDO: 'false', TRUNKLINE_SSH_MAX_CHANNELS: '2' });
+    expect(c.listen.port).toBe(4100);
+    expect(c.ssh.sudo).toBe(false);
+    expect(c.ssh.maxChannels).toBe(2);
+  });
+
+  it.each([
+    ['TRUNKLINE_LISTEN_PORT', '70000'],
+    ['TRUNKLINE_SSH_MAX_CHANNELS', '11'],
+    ['TRUNKLINE_PREFIX', 'a b'],
+    ['TRUNKLINE_REDIS_URL', 'not a url'],
+    ['TRUNKLINE_SUDO', 'maybe'],
+  ])('names the variable when %s=%s is bad', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`CONFIG|${name}`));
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      expect((err as Error).message).toContain(name);
+      expect((err as { code: string }).code).toBe('CONFIG_INVALID');
+    }
+  });
+});

@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { printedSchema } from '../../graphql/schema.ts';
+
+describe('graphql/schema.graphql', () => {
+  it('is the printed form of the code (run `npm run schema:print` after schema changes)', () => {
+    const checkedIn = readFileSync(new URL('../../graphql/schema.graphql', import.meta.url), 'utf8');
+    expect(printedSchema()).toBe(checkedIn);
+  });
+
+  it('uses the contract names from DESIGN.md', () => {
+    const sdl = printedSchema();
+    for (const name of ['hypervisors: [Hypervisor!]!', 'hypervisor(name: String!)', 'job(id: ID!)', 'node(id: ID!)', 'createBridge(input: CreateBridgeInput!)', 'jobProgress(id: ID!)']) {
+      expect(sdl).toContain(name);
+    }
+    for (const state of ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']) expect(sdl).toContain(state);
+  });
+});

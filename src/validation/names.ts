@@ -8,16 +8,16 @@ import { z } from 'zod';
 /** Linux interface names (bridges, ports): at most 15 bytes (IFNAMSIZ-1), no '/', ':' or whitespace. */
 export const InterfaceName = z
   .string()
-  .min(1, 'must not be empty')
-  .max(15, 'must be at most 15 characters (Linux interface name limit)')
+  .min(1, { message: 'must not be empty', abort: true })
+  .max(15, { message: 'must be at most 15 characters (Linux interface name limit)', abort: true })
   .regex(/^[A-Za-z0-9_.-]+$/, 'may only contain letters, digits, "_", "." and "-"')
   .refine((s) => s !== '.' && s !== '..', 'must not be "." or ".."');
 
 /** Hypervisor names as registered: DNS-label-like. */
 export const HypervisorName = z
   .string()
-  .min(1, 'must not be empty')
-  .max(63, 'must be at most 63 characters')
+  .min(1, { message: 'must not be empty', abort: true })
+  .max(63, { message: 'must be at most 63 characters', abort: true })
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must start with a letter or digit and contain only letters, digits, "_", "." and "-"');
 
 export const DatapathType = z.enum(['netdev', 'system']);

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need (system packages, npm dependencies) and runs every test:
+# type check, unit tests, and integration tests on a private Redis and a private lab.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash infra/install-deps.sh
+bash scripts/node-deps.sh
+mkdir -p .trunkline
+echo "== type check"
+npx tsc --noEmit
+echo "== tests"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.trunkline/test-results.json "$@" || status=$?
+# One plain summary line that any CI understands.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".trunkline/test-results.json", "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' || true
+exit $status

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Brings the whole system up on this machine (as root): system packages, npm dependencies,
+# Redis (if none answers), a lab of hypervisors, a worker and a gateway. Safe to run again.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+run="$root/.trunkline/run"; logs="$root/.trunkline/logs"
+mkdir -p "$run" "$logs"
+
+bash infra/install-deps.sh
+bash scripts/node-deps.sh
+export TRUNKLINE_REDIS_URL; TRUNKLINE_REDIS_URL=$(bash scripts/ensure-redis.sh)
+export LAB_NAME=${LAB_NAME:-tl} LAB_HOSTS=${LAB_HOSTS:-2}
+bash infra/lab.sh up
+export TRUNKLINE_INVENTORY=${TRUNKLINE_INVENTORY:-/run/trunkline/lab-$LAB_NAME/inventory.json}
+port=${TRUNKLINE_LISTEN_PORT:-4000}; host=${TRUNKLINE_LISTEN_HOST:-127.0.0.1}
+
+stop_pidfile() {
+  local f=$1
+  [[ -f $f ]] || return 0
+  local pid; pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"; for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+# A re-run replaces the processes, so they pick up new code and settings.
+stop_pidfile "$run/gateway.pid"
+stop_pidfile "$run/worker.pid"
+
+start() { # name entry
+  nohup node --import tsx "$2" >>"$logs/$1.log" 2>&1 &
+  echo $! >"$run/$1.pid"
+}
+start worker workers/main.ts
+start gateway src/gateway/main.ts
+
+url="http://$host:$port/graphql"
+for _ in $(seq 1 150); do
+  if curl -fsS "http://$host:$port/healthz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$(cat "$run/gateway.pid")" 2>/dev/null; then
+    echo "gateway exited; last log lines:" >&2; tail -20 "$logs/gateway.log" >&2; exit 1
+  fi
+  sleep 0.1
+done
+curl -fsS "http://$host:$port/healthz" >/dev/null || { echo "gateway did not answer on $url" >&2; exit 1; }
+kill -0 "$(cat "$run/worker.pid")" 2>/dev/null || { echo "worker exited:" >&2; tail -20 "$logs/worker.log" >&2; exit 1; }
+
+cat <<MSG
+
+Trunkline is up.
+  GraphQL:   $url   (subscriptions over SSE on the same URL)
+  Redis:     $TRUNKLINE_REDIS_URL
+  Inventory: $TRUNKLINE_INVENTORY
+  Logs:      $logs/{gateway,worker}.log
+  Stop:      npm stop
+
+Try:
+  curl -s $url -H 'content-type: application/json' \\
+    -d '{"query":"{ hypervisors { name address status bridges { name ports { name tag trunks } } } }"}'
+MSG

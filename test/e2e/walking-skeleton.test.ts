@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHANGE_QUEUE } from '../../src/jobs/change-queue.ts';
+import { compareStreamIds } from '../../src/jobs/stream-id.ts';
+import { freePort } from '../support/free-port.ts';
+import { gql, subscribeSse } from '../support/graphql-client.ts';
+import { lab, labExec } from '../support/lab.ts';
+import { startProcess, type Proc } from '../support/processes.ts';
+
+/**
+ * The walking skeleton end to end: real gateway and worker processes, a private Redis, the
+ * test lab's hypervisors over real SSH, and checks made independently inside the hosts.
+ */
+const redisUrl = inject('redisUrl');
+const inventoryPath = inject('inventoryPath');
+const labEnv = inject('labEnv');
+const prefix = `tl-test-${randomBytes(4).toString('hex')}`;
+const bridge = `tb${randomBytes(3).toString('hex')}`;
+const env = { TRUNKLINE_REDIS_URL: redisUrl, TRUNKLINE_PREFIX: prefix, TRUNKLINE_INVENTORY: inventoryPath, TRUNKLINE_SSH_CONNECT_TIMEOUT_MS: '3000' };
+
+let gateway: Proc;
+let worker: Proc | undefined;
+let url: string;
+let redis: Redis;
+let queue: Queue;
+
+const JOB_FIELDS = `id kind state hypervisors changedSteps error { code message step }
+  progress { done total percent message }
+  steps { index host description command state changed observed wanted durationMs }`;
+
+const CREATE_BRIDGE = `mutation($input: CreateBridgeInput!) {
+  createBridge(input: $input) { job { ${JOB_FIELDS} } plan { steps { command } } userErrors { field code message } }
+}`;
+
+const startWorker = () => startProcess('workers/main.ts', env, 'worker ready');
+
+async function waitForJob(id: string, deadlineMs = 60_000): Promise<any> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const res = await gql(url, `query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { id });
+    const job = res.data?.job;
+    if (job && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state)) return job;
+    if (Date.now() > until) throw new Error(`job ${id} still ${job?.state} after ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function queuedJobCount(): Promise<number> {
+  const counts = await queue.getJobCounts();
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}/graphql`;
+  redis = new Redis(redisUrl);
+  queue = new Queue(CHANGE_QUEUE, { connection: { url: redisUrl }, prefix });
+  gateway = await startProcess('src/gateway/main.ts', { ...env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await gateway?.stop();
+  await labExec(labEnv, 'hv1', ['ovs-vsctl', '--if-exists', 'del-br', bridge]);
+  await queue?.obliterate({ force: true }).catch(() => {});
+  await queue?.close();
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis?.disconnect();
+});
+
+describe('walking skeleton on the lab', () => {
+  it('lists both lab hypervisors as reachable', async () => {
+    const res = await gql(url, '{ hypervisors { name address status lastError { code } } }');
+    expect(res.errors).toBeUndefined();
+    expect(res.data.hypervisors.map((h: any) => [h.name, h.status])).toEqual([
+      ['hv1', 'REACHABLE'],
+      ['hv2', 'REACHABLE'],
+    ]);
+  });
+
+  it('createBridge: events stream in order, the bridge exists on the host, a rerun changes nothing', async () => {
+    // No worker yet: the job waits in the queue while we subscribe, so later events arrive live.
+    const created = await gql(url, CREATE_BRIDGE, { input: { hypervisor: 'hv1', name: bridge, ticketRef: 'NET-42' } });
+    expect(created.errors).toBeUndefined();
+    expect(created.data.createBridge.userErrors).toEqual([]);
+    const job = created.data.createBridge.job;
+    expect(job).toMatchObject({ kind: 'createBridge', state: 'QUEUED', hypervisors: ['hv1'] });
+
+    const events: any[] = [];
+    const sub = subscribeSse(url, `subscription($id: ID!) { jobProgress(id: $id) {
+        id type state message step { index changed state } progress { done total } } }`, { id: job.id });
+    const first = await sub.next();
+    events.push(first.value.data.jobProgress);
+    expect(events[0]).toMatchObject({ type: 'QUEUED', state: 'QUEUED' });
+
+    worker = await startWorker();
+    for await (const msg of sub) {
+      expect(msg.errors).toBeUndefined();
+      events.push(msg.data.jobProgress);
+    }
+    expect(events.map((e) => e.type)).toEqual(['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'SUCCEEDED']);
+    expect(events[3].step).toMatchObject({ index: 0, changed: true, state: 'SUCCEEDED' });
+    expect(events.at(-1)).toMatchObject({ state: 'SUCCEEDED', progress: { done: 1, total: 1 } });
+    // Event ids increase: clients can resume from the last one they saw.
+    const ids = events.map((e) => e.id);
+    expect([...ids].sort(compareStreamIds)).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    // Checked on the host itself, not through Trunkline.
+    expect((await labExec(labEnv, 'hv1', ['ovs-vsctl', 'br-exists', bridge])).code).toBe(0);
+    expect((await labExec(labEnv, 'hv1', ['ovs-vsctl', 'get', 'Bridge', bridge, 'datapath_type'])).stdout.trim()).toBe('netdev');
+    expect((await labExec(labEnv, 'hv2', ['ovs-vsctl', 'br-exists', bridge])).code).toBe(2);
+
+    const again = await gql(url, CREATE_BRIDGE, { input: { hypervisor: 'hv1', name: bridge } });
+    const rerun = await waitForJob(again.data.createBridge.job.id);
+    expect(rerun.state).toBe('SUCCEEDED');
+    expect(rerun.steps).toHaveLength(1);
+    expect(rerun.steps[0]).toMatchObject({ changed: false, observed: 'datapath_type=netdev', wanted: 'datapath_type=netdev' });
+    expect(rerun.changedSteps).toBe(0);
+
+    const listed = await gql(url, '{ hypervisor(name: "hv1") { bridges { name datapathType ports { name tag trunks } } } }');
+    const found = listed.data.hypervisor.bridges.find((b: any) => b.name === bridge);
+    expect(found).toMatchObject({ name: bridge, datapathType: 'netdev', ports: [{ name: bridge, tag: null, trunks: [] }] });
+  });
+
+  it('a late subscriber gets the whole history of a finished job, then the stream ends', async () => {
+    const created = await gql(url, CREATE_BRIDGE, { input: { hypervisor: 'hv1', name: bridge } });
+    const id = created.data.createBridge.job.id;
+    await waitForJob(id);
+    const types: string[] = [];
+    for await (const msg of subscribeSse(url, 'subscription($id: ID!) { jobProgress(id: $id) { type } }', { id })) {
+      types.push(msg.data.jobProgress.type);
+    }
+    expect(types).toEqual(['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'SUCCEEDED']);
+  });
+
+  it('dryRun returns the plan and queues nothing', async () => {
+    const before = await queuedJobCount();
+    const res = await gql(url, CREATE_BRIDGE, { input: { hypervisor: 'hv2', name: 'drybr0', dryRun: true } });
+    expect(res.data.createBridge.job).toBeNull();
+    expect(res.data.createBridge.plan.steps[0].command).toContain('add-br drybr0');
+    expect(await queuedJobCount()).toBe(before);
+    expect((await labExec(labEnv, 'hv2', ['ovs-vsctl', 'br-exists', 'drybr0'])).code).toBe(2);
+  });
+
+  it.each([
+    [{ hypervisor: 'hv1', name: 'br0; rm -rf /' }, ['input', 'name'], 'INVALID_INPUT'],
+    [{ hypervisor: 'hv1', name: 'abcdefghijklmnop' }, ['input', 'name'], 'INVALID_INPUT'],
+    [{ hypervisor: 'hv1', name: '' }, ['input', 'name'], 'INVALID_INPUT'],
+    [{ hypervisor: 'hv9', name: 'br1' }, ['input', 'hypervisor'], 'UNKNOWN_HYPERVISOR'],
+    [{ hypervisor: 'hv1', name: 'br1', ticketRef: '$(reboot)' }, ['input', 'ticketRef'], 'INVALID_INPUT'],
+  ])('refuses %j with a userError on %j and enqueues nothing', async (input, field, code) => {
+    const before = await queuedJobCount();
+    const jobKeys = (await redis.keys(`${prefix}:job:*`)).length;
+    const res = await gql(url, CREATE_BRIDGE, { input });
+    expect(res.errors).toBeUndefined();
+    const payload = res.data.createBridge;
+    expect(payload.job).toBeNull();
+    expect(payload.userErrors).toHaveLength(1);
+    expect(payload.userErrors[0]).toMatchObject({ field, code });
+    expect(payload.userErrors[0].message).toMatch(new RegExp(field[1]!));
+    expect(await queuedJobCount()).toBe(before);
+    expect((await redis.keys(`${prefix}:job:*`)).length).toBe(jobKeys);
+  });
+
+  it('a host whose sshd died: its job fails with a clear error, the other host still answers', async () => {
+    await lab(labEnv, 'kill-sshd', 'hv2');
+    try {
+      const res = await gql(url, CREATE_BRIDGE, { input: { hypervisor: 'hv2', name: 'deadbr0' } });
+      const job = await waitForJob(res.data.createBridge.job.id, 30_000);
+      expect(job.state).toBe('FAILED');
+      expect(['SSH_CONNECT_FAILED', 'SSH_DISCONNECTED']).toContain(job.error.code);
+      expect(job.error.message).toMatch(/hv2/);
+      expect(job.error.step).toBe(0);
+      expect(job.steps[0].state).toBe('FAILED');
+
+      const listed = await gql(url, '{ hypervisors { name status lastError { code message } bridges { name } } }');
+      expect(listed.errors).toBeUndefined();
+      const [hv1, hv2] = listed.data.hypervisors;
+      expect(hv1).toMatchObject({ name: 'hv1', status: 'REACHABLE', lastError: null });
+      expect(hv1.bridges.map((b: any) => b.name)).toContain(bridge);
+      expect(hv2).toMatchObject({ name: 'hv2', status: 'UNREACHABLE', bridges: [] });
+      expect(hv2.lastError.code).toBe('SSH_CONNECT_FAILED');
+    } finally {
+      await lab(labEnv, 'up');
+    }
+    // Once sshd is back, the same change goes through: no stale connection is kept.
+    const res = await gql(url, CREATE_BRIDGE, { input: { hypervisor: 'hv2', name: 'deadbr0' } });
+    const job = await waitForJob(res.data.createBridge.job.id);
+    expect(job.state).toBe('SUCCEEDED');
+    await labExec(labEnv, 'hv2', ['ovs-vsctl', '--if-exists', 'del-br', 'deadbr0']);
+  });
+});

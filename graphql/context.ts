@@ -1,47 +1,77 @@
 import type { Queue } from 'bullmq';
 import type { Config } from '../src/config/config.ts';
-import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
-import type { HostObservation } from '../src/hosts/observe-host.ts';
-import { observeHost } from '../src/hosts/observe-host.ts';
+import { planRefresh } from '../src/changes/refresh-hypervisor.ts';
+import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
+import { unknownHostState, type HostState } from '../src/hosts/host-state.ts';
+import type { Host } from '../src/inventory/host-registry.ts';
+import type { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import type { ChangeJobData } from '../src/jobs/change-queue.ts';
 import type { JobEventHub } from '../src/jobs/job-event-hub.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
+import type { JobRecord } from '../src/jobs/job-types.ts';
+import { submitChange } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
-import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
 
-/** Long-lived services a gateway process shares between requests. */
+/** Long-lived services a gateway process shares between requests. The gateway never SSHes. */
 export interface GatewayServices {
   config: Config;
-  registry: HostRegistry;
-  runner: CommandRunner;
+  registry: RedisHostRegistry;
+  cache: HostStateCache;
   store: JobStore;
   queue: Queue<ChangeJobData>;
   hub: JobEventHub;
   logger: Logger;
 }
 
+/** A registered host with its cached state: what Hypervisor fields resolve from. */
+export interface HostView {
+  host: Host;
+  state: HostState;
+}
+
 /** Per-request context: the services plus request-scoped memos. */
 export interface Context extends GatewayServices {
   requestedBy: string | null;
-  /** Observes a host at most once per request, however many fields ask. */
-  observe(host: Host): Promise<HostObservation>;
+  /** Every registered host with its cached state, read once per request (two Redis round trips). */
+  fleet(): Promise<HostView[]>;
+  hostView(name: string): Promise<HostView | undefined>;
+  /** Queues a refreshHypervisor job and waits (bounded) until it ends; then the memo is dropped. */
+  refresh(hosts: readonly string[]): Promise<JobRecord>;
 }
 
-// A read of live state must not hang a query on one slow host.
-const READ_TIMEOUT_MS = 10_000;
-
 export function createContext(services: GatewayServices, requestedBy: string | null): Context {
-  const memo = new Map<string, Promise<HostObservation>>();
-  return {
+  let fleet: Promise<HostView[]> | undefined;
+  const load = async (): Promise<HostView[]> => {
+    const hosts = await services.registry.list();
+    const states = await services.cache.getMany(hosts.map((h) => h.name));
+    return hosts.map((host) => ({ host, state: states.get(host.name) ?? unknownHostState(host.name) }));
+  };
+  const ctx: Context = {
     ...services,
     requestedBy,
-    observe(host) {
-      let p = memo.get(host.name);
-      if (!p) {
-        p = observeHost(services.runner, host, Math.min(READ_TIMEOUT_MS, services.config.ssh.commandTimeoutMs));
-        memo.set(host.name, p);
-      }
-      return p;
+    fleet: () => (fleet ??= load()),
+    hostView: async (name) => (await ctx.fleet()).find((v) => v.host.name === name),
+    async refresh(hosts) {
+      const plan = planRefresh(hosts);
+      const job = await submitChange(services, 'refreshHypervisor', { hypervisors: [...hosts] }, plan, { requestedBy, ticketRef: null });
+      const final = await waitForEnd(services, job.id, services.config.inventory.refreshWaitMs);
+      fleet = undefined;
+      return final ?? job;
     },
   };
+  return ctx;
+}
+
+/** Follows a job until it ends or the time is up; returns its last known record. */
+async function waitForEnd(services: GatewayServices, jobId: string, timeoutMs: number): Promise<JobRecord | null> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    for await (const _event of services.hub.follow(jobId, abort.signal)) {
+      // follow() ends after the terminal event.
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return services.store.get(jobId);
 }

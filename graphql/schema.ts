@@ -3,10 +3,14 @@ import { builder } from './builder.ts';
 import './types/node.ts';
 import './types/user-error.ts';
 import './types/bridge.ts';
+import './types/network.ts';
+import './types/vm.ts';
 import './types/hypervisor.ts';
+import './types/vlan.ts';
 import './types/plan.ts';
 import './types/job.ts';
 import './mutations/bridge.ts';
+import './mutations/hypervisor.ts';
 
 /** The whole GraphQL schema; graphql/schema.graphql is its printed form (checked by a test). */
 export const schema = builder.toSchema();

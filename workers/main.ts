@@ -1,28 +1,47 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import { loadConfig } from '../src/config/config.ts';
-import { FileHostRegistry } from '../src/inventory/host-registry.ts';
-import { InventoryFileSource } from '../src/inventory/inventory-file.ts';
-import { CHANGE_QUEUE, type ChangeJobData } from '../src/jobs/change-queue.ts';
+import { HostStateCache } from '../src/hosts/host-state-cache.ts';
+import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
+import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
+import { CHANGE_QUEUE, createChangeQueue, REFRESH_FLEET, scheduleFleetRefresh, type ChangeJobData } from '../src/jobs/change-queue.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { HostLocks } from './host-locks.ts';
+import { refreshHosts } from './refresh-hosts.ts';
 import { runChangeJob } from './run-change-job.ts';
+import { runRefreshJob } from './run-refresh-job.ts';
 
-/** Worker process: takes change jobs from BullMQ and runs them on hosts over SSH. */
+/** Worker process: takes jobs from BullMQ and runs them on hosts over SSH. */
 const config = loadConfig();
 const logger = createLogger('trunkline-worker', config.logLevel);
 const redis = connectRedis(config.redisUrl, 'trunkline-worker-store');
 const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
-const registry = new FileHostRegistry(new InventoryFileSource(config.inventoryPath));
+const cache = new HostStateCache(redis, config.prefix);
+const registry = new RedisHostRegistry(redis, config.prefix);
+if (config.inventory.seed) await seedRegistryFromFile(registry, config.inventoryPath, logger);
 const runner = new SshPool({ ...config.ssh, logger });
 const locks = new HostLocks();
+const refreshDeps = { runner, cache, logger, readTimeoutMs: Math.min(config.ssh.commandTimeoutMs, 20_000) };
 
 const worker = new Worker<ChangeJobData>(
   CHANGE_QUEUE,
   async (job) => {
-    const record = await runChangeJob({ store, runner, registry, locks, logger }, job.data.jobId);
+    if (job.name === REFRESH_FLEET) {
+      const states = await refreshHosts(refreshDeps, await registry.list());
+      return { hosts: states.length, unreachable: states.filter((s) => s.status !== 'REACHABLE').length };
+    }
+    const jobId = job.data.jobId;
+    if (!jobId) throw new UnrecoverableError(`BullMQ job ${job.id} (${job.name}) has no Trunkline job id`);
+    if (job.name === 'refreshHypervisor') {
+      const record = await runRefreshJob({ ...refreshDeps, store, registry }, jobId);
+      return { state: record.state };
+    }
+    const refresh = async (names: readonly string[]) => {
+      await refreshHosts(refreshDeps, (await registry.list()).filter((h) => names.includes(h.name)));
+    };
+    const record = await runChangeJob({ store, runner, registry, locks, logger, refresh }, jobId);
     // The record already says why; UnrecoverableError keeps BullMQ from retrying a host failure.
     if (record.state === 'FAILED') throw new UnrecoverableError(record.error?.message ?? 'job failed');
     return { state: record.state };
@@ -34,17 +53,22 @@ const worker = new Worker<ChangeJobData>(
   },
 );
 worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+const queue = createChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
+await scheduleFleetRefresh(queue, config.inventory.refreshIntervalSeconds);
 await worker.waitUntilReady();
-logger.info({ queue: CHANGE_QUEUE, prefix: config.prefix, concurrency: config.worker.concurrency }, 'worker ready');
+logger.info(
+  { queue: CHANGE_QUEUE, prefix: config.prefix, concurrency: config.worker.concurrency, refreshEverySeconds: config.inventory.refreshIntervalSeconds },
+  'worker ready',
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'worker stopping');
-  // Let running jobs finish their current step; BullMQ re-queues anything left stalled.
+  // Let running jobs finish; BullMQ re-queues anything left stalled.
   await worker.close();
-  await runner.close();
+  await Promise.allSettled([queue.close(), runner.close()]);
   await redis.quit();
   process.exit(0);
 }

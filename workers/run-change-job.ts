@@ -13,6 +13,17 @@ export interface RunDeps {
   registry: HostRegistry;
   locks: HostLocks;
   logger: Logger;
+  /** Re-reads the touched hosts into the cache before the job is reported finished. */
+  refresh?: (hosts: readonly string[]) => Promise<void>;
+}
+
+async function refreshTouched(deps: RunDeps, job: JobRecord): Promise<void> {
+  if (!deps.refresh) return;
+  try {
+    await deps.refresh(job.hypervisors);
+  } catch (err) {
+    deps.logger.warn({ job: job.id, err: (err as Error).message }, 'refresh after job failed');
+  }
 }
 
 // Job records keep an excerpt of command output, enough to diagnose, small enough to stream.
@@ -48,6 +59,8 @@ export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRec
         await runStep(deps, job, step);
       }
     });
+    // A finished job means the cache already shows its effect.
+    await refreshTouched(deps, job);
     job.state = 'SUCCEEDED';
     const changed = job.steps.filter((s) => s.changed).length;
     job.progress = { done: job.steps.length, total: job.steps.length, message: `done: ${changed} of ${job.steps.length} steps changed something` };
@@ -65,6 +78,7 @@ export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRec
     }
     for (const s of job.steps) if (s.state === 'PENDING') s.state = 'SKIPPED';
     const where = failedStep ? `step ${failedStep.index + 1} (${failedStep.description}) on ${failedStep.host}` : 'before any step';
+    await refreshTouched(deps, job);
     job.state = 'FAILED';
     job.error = { code, message: `${where} failed: ${message}`, step: failedStep?.index ?? null };
     job.progress = { ...job.progress, message: job.error.message };
@@ -88,6 +102,7 @@ async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord): Promise
 
   const observe = async () => readProbe(planned.probe.kind, await deps.runner.exec(host, planned.probe.argv));
   step.observed = await observe();
+  if (!planned.apply) throw new TrunklineError(ErrorCode.JOB_INVALID, `step ${step.index} of job ${job.id} has nothing to apply`);
   if (step.observed === step.wanted) {
     step.changed = false;
   } else {

@@ -1,5 +1,17 @@
 import { builder } from '../builder.ts';
+import { toGlobalId } from '../global-id.ts';
 import type { OvsBridge, OvsInterface, OvsPort } from '../../src/ovs/snapshot.ts';
+import { NodeRef, registerNodeLoader } from './node.ts';
+
+export interface BridgeShape {
+  hypervisor: string;
+  bridge: OvsBridge;
+}
+export interface PortShape {
+  hypervisor: string;
+  bridge: string;
+  port: OvsPort;
+}
 
 export const InterfaceRef = builder.objectRef<OvsInterface>('OvsInterface').implement({
   description: 'An Open vSwitch interface of a port.',
@@ -8,25 +20,50 @@ export const InterfaceRef = builder.objectRef<OvsInterface>('OvsInterface').impl
     type: t.string({ description: 'OVS interface type; "system" when OVSDB leaves it empty.', resolve: (i) => i.type || 'system' }),
     ofport: t.exposeInt('ofport', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
+    mac: t.string({ nullable: true, description: 'external_ids:attached-mac (set by libvirt for VM NICs).', resolve: (i) => i.externalIds['attached-mac'] ?? null }),
   }),
 });
 
-export const PortRef = builder.objectRef<OvsPort>('Port').implement({
+export const PortRef = builder.objectRef<PortShape>('Port').implement({
   description: 'A port of an OVS bridge.',
+  interfaces: [NodeRef],
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'port' in v && 'bridge' in v,
   fields: (t) => ({
-    name: t.exposeString('name'),
-    tag: t.exposeInt('tag', { nullable: true, description: 'Access VLAN, if any.' }),
-    trunks: t.exposeIntList('trunks', { description: 'VLANs trunked; empty means ALL VLANs (OVS semantics).' }),
-    vlanMode: t.exposeString('vlanMode', { nullable: true }),
-    interfaces: t.field({ type: [InterfaceRef], resolve: (p) => p.interfaces }),
+    id: t.id({ resolve: (p) => toGlobalId('Port', `${p.hypervisor}/${p.bridge}/${p.port.name}`) }),
+    name: t.string({ resolve: (p) => p.port.name }),
+    tag: t.int({ nullable: true, description: 'Access VLAN, if any.', resolve: (p) => p.port.tag }),
+    trunks: t.intList({ description: 'VLANs trunked; empty (with no tag) means ALL VLANs (OVS semantics).', resolve: (p) => p.port.trunks }),
+    vlanMode: t.string({ nullable: true, resolve: (p) => p.port.vlanMode }),
+    interfaces: t.field({ type: [InterfaceRef], resolve: (p) => p.port.interfaces }),
   }),
 });
 
-export const BridgeRef = builder.objectRef<OvsBridge>('Bridge').implement({
+export const BridgeRef = builder.objectRef<BridgeShape>('Bridge').implement({
   description: 'An Open vSwitch bridge on a hypervisor.',
+  interfaces: [NodeRef],
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'bridge' in v && typeof (v as BridgeShape).bridge === 'object',
   fields: (t) => ({
-    name: t.exposeString('name'),
-    datapathType: t.string({ resolve: (b) => b.datapathType || 'system' }),
-    ports: t.field({ type: [PortRef], resolve: (b) => b.ports }),
+    id: t.id({ resolve: (b) => toGlobalId('Bridge', `${b.hypervisor}/${b.bridge.name}`) }),
+    name: t.string({ resolve: (b) => b.bridge.name }),
+    datapathType: t.string({ resolve: (b) => b.bridge.datapathType || 'system' }),
+    ports: t.field({
+      type: [PortRef],
+      resolve: (b) => b.bridge.ports.map((port) => ({ hypervisor: b.hypervisor, bridge: b.bridge.name, port })),
+    }),
   }),
+});
+
+registerNodeLoader('Bridge', async (key, ctx) => {
+  const [host, name] = key.split('/');
+  const view = await ctx.hostView(host ?? '');
+  const bridge = view?.state.ovs?.bridges.find((b) => b.name === name);
+  return view && bridge ? { hypervisor: view.host.name, bridge } : null;
+});
+
+registerNodeLoader('Port', async (key, ctx) => {
+  const [host, bridgeName, name] = key.split('/');
+  const view = await ctx.hostView(host ?? '');
+  const bridge = view?.state.ovs?.bridges.find((b) => b.name === bridgeName);
+  const port = bridge?.ports.find((p) => p.name === name);
+  return view && bridge && port ? { hypervisor: view.host.name, bridge: bridge.name, port } : null;
 });

@@ -1,8 +1,11 @@
 import { builder } from '../builder.ts';
+import { connectionType, pageOf } from '../connection.ts';
+import type { HostView } from '../context.ts';
 import { toGlobalId } from '../global-id.ts';
-import type { Host } from '../../src/inventory/host-registry.ts';
-import { BridgeRef } from './bridge.ts';
+import { BridgeRef, PortRef } from './bridge.ts';
+import { NetworkRef } from './network.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
+import { VmRef, type VmShape } from './vm.ts';
 
 export const HypervisorStatusEnum = builder.enumType('HypervisorStatus', {
   values: ['REACHABLE', 'UNREACHABLE', 'UNKNOWN'] as const,
@@ -13,52 +16,134 @@ export const HostErrorRef = builder.objectRef<{ code: string; message: string }>
   fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
 });
 
-export const HypervisorRef = builder.objectRef<Host>('Hypervisor').implement({
-  description: 'A KVM host running Open vSwitch and libvirt, reached over SSH.',
-  interfaces: [NodeRef],
-  isTypeOf: (v) => typeof v === 'object' && v !== null && 'hostKeyFingerprint' in v,
+export const VersionsRef = builder.objectRef<{ ovs: string | null; libvirt: string | null; qemu: string | null }>('SoftwareVersions').implement({
   fields: (t) => ({
-    id: t.id({ resolve: (h) => toGlobalId('Hypervisor', h.name) }),
-    name: t.exposeString('name'),
-    address: t.exposeString('address'),
-    port: t.exposeInt('port'),
-    user: t.exposeString('user', { description: 'The SSH login used for this host.' }),
-    hostKeyFingerprint: t.exposeString('hostKeyFingerprint', { description: 'The pinned SSH host key (SHA256).' }),
+    ovs: t.exposeString('ovs', { nullable: true, description: 'Running ovs-vswitchd.' }),
+    libvirt: t.exposeString('libvirt', { nullable: true }),
+    qemu: t.exposeString('qemu', { nullable: true, description: 'The hypervisor libvirt drives.' }),
+  }),
+});
+
+export const HostDefaultsRef = builder.objectRef<HostView['host']['defaults']>('HypervisorDefaults').implement({
+  description: 'Per-host names used when a request does not say (registry).',
+  fields: (t) => ({
+    bridge: t.exposeString('bridge'),
+    uplink: t.exposeString('uplink', { nullable: true }),
+    network: t.exposeString('network', { nullable: true }),
+    datapathType: t.exposeString('datapathType', { nullable: true }),
+  }),
+});
+
+const VmConnection = connectionType<VmShape>('Vm', VmRef);
+
+export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement({
+  description: 'A KVM host running Open vSwitch and libvirt. State fields come from the cache (see observedAt, stale).',
+  interfaces: [NodeRef],
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'host' in v && 'state' in v,
+  fields: (t) => ({
+    id: t.id({ resolve: (h) => toGlobalId('Hypervisor', h.host.name) }),
+    name: t.string({ resolve: (h) => h.host.name }),
+    address: t.string({ resolve: (h) => h.host.address }),
+    port: t.int({ resolve: (h) => h.host.port }),
+    user: t.string({ description: 'The SSH login used for this host.', resolve: (h) => h.host.user }),
+    hostKeyFingerprint: t.string({ description: 'The pinned SSH host key (SHA256).', resolve: (h) => h.host.hostKeyFingerprint }),
+    defaults: t.field({ type: HostDefaultsRef, resolve: (h) => h.host.defaults }),
     status: t.field({
       type: HypervisorStatusEnum,
-      resolve: async (h, _args, ctx) => (await ctx.observe(h)).status,
+      description: 'Result of the last read attempt; UNKNOWN until the host was read once.',
+      resolve: (h) => h.state.status,
     }),
-    observedAt: t.field({
-      type: 'DateTime',
+    lastError: t.field({ type: HostErrorRef, nullable: true, description: 'Why the last read failed, if it did.', resolve: (h) => h.state.error }),
+    observedAt: t.field({ type: 'DateTime', nullable: true, description: 'When the state below was read (last successful read).', resolve: (h) => h.state.observedAt }),
+    checkedAt: t.field({ type: 'DateTime', nullable: true, description: 'Last read attempt, successful or not.', resolve: (h) => (h.state.status === 'UNKNOWN' ? null : h.state.checkedAt) }),
+    ageSeconds: t.int({
       nullable: true,
-      description: 'When the state below was read from the host.',
-      resolve: async (h, _args, ctx) => (await ctx.observe(h)).observedAt,
+      description: 'Seconds since observedAt.',
+      resolve: (h) => (h.state.observedAt ? Math.max(0, Math.floor((Date.now() - Date.parse(h.state.observedAt)) / 1000)) : null),
     }),
-    lastError: t.field({
-      type: HostErrorRef,
-      nullable: true,
-      resolve: async (h, _args, ctx) => (await ctx.observe(h)).error,
+    stale: t.boolean({
+      description: 'True when the state is older than the configured freshness (TRUNKLINE_STATE_FRESHNESS_SECONDS), never read, or the last read failed.',
+      resolve: (h, _a, ctx) =>
+        !h.state.observedAt || h.state.error !== null || Date.now() - Date.parse(h.state.observedAt) > ctx.config.inventory.freshnessSeconds * 1000,
     }),
+    versions: t.field({ type: VersionsRef, resolve: (h) => h.state.versions }),
     bridges: t.field({
       type: [BridgeRef],
-      description: 'Open vSwitch bridges; empty when the host cannot be read (see status and lastError).',
-      resolve: async (h, _args, ctx) => (await ctx.observe(h)).ovs?.bridges ?? [],
+      description: 'Open vSwitch bridges as last observed; empty when never read.',
+      resolve: (h) => (h.state.ovs?.bridges ?? []).map((bridge) => ({ hypervisor: h.host.name, bridge })),
+    }),
+    bridge: t.field({
+      type: BridgeRef,
+      nullable: true,
+      args: { name: t.arg.string({ required: true }) },
+      resolve: (h, { name }) => {
+        const bridge = h.state.ovs?.bridges.find((b) => b.name === name);
+        return bridge ? { hypervisor: h.host.name, bridge } : null;
+      },
+    }),
+    uplink: t.field({
+      type: PortRef,
+      nullable: true,
+      description: "The uplink port (registry default) on the host's default bridge, if present.",
+      resolve: (h) => {
+        const bridge = h.state.ovs?.bridges.find((b) => b.name === h.host.defaults.bridge);
+        const port = bridge?.ports.find((p) => p.name === h.host.defaults.uplink);
+        return bridge && port ? { hypervisor: h.host.name, bridge: bridge.name, port } : null;
+      },
+    }),
+    networks: t.field({
+      type: [NetworkRef],
+      resolve: (h) => (h.state.libvirt?.networks ?? []).map((network) => ({ hypervisor: h.host.name, network })),
+    }),
+    network: t.field({
+      type: NetworkRef,
+      nullable: true,
+      args: { name: t.arg.string({ required: true }) },
+      resolve: (h, { name }) => {
+        const network = h.state.libvirt?.networks.find((n) => n.name === name);
+        return network ? { hypervisor: h.host.name, network } : null;
+      },
+    }),
+    vms: t.field({
+      type: VmConnection,
+      description: 'VMs sorted by name; `first` at most 100.',
+      args: { first: t.arg.int(), after: t.arg.string(), state: t.arg.string({ description: 'Only VMs in this state (e.g. "running").' }) },
+      resolve: (h, { first, after, state }) => {
+        const all = (h.state.libvirt?.domains ?? []).filter((d) => !state || d.state === state).map((domain) => ({ hypervisor: h.host.name, domain }));
+        return pageOf(all, first, after);
+      },
+    }),
+    vm: t.field({
+      type: VmRef,
+      nullable: true,
+      args: { name: t.arg.string({ required: true }) },
+      resolve: (h, { name }) => {
+        const domain = h.state.libvirt?.domains.find((d) => d.name === name);
+        return domain ? { hypervisor: h.host.name, domain } : null;
+      },
     }),
   }),
 });
 
-registerNodeLoader('Hypervisor', (name, ctx) => ctx.registry.get(name));
+registerNodeLoader('Hypervisor', (name, ctx) => ctx.hostView(name));
 
 builder.queryFields((t) => ({
   hypervisors: t.field({
     type: [HypervisorRef],
-    description: 'Every registered hypervisor, sorted by name.',
-    resolve: async (_root, _args, ctx) => [...(await ctx.registry.list())].sort((a, b) => a.name.localeCompare(b.name)),
+    description: 'Every registered hypervisor, sorted by name, from the cache. `refresh: true` reads every host first (bounded wait).',
+    args: { refresh: t.arg.boolean() },
+    resolve: async (_root, { refresh }, ctx) => {
+      if (refresh) await ctx.refresh((await ctx.fleet()).map((v) => v.host.name));
+      return ctx.fleet();
+    },
   }),
   hypervisor: t.field({
     type: HypervisorRef,
     nullable: true,
-    args: { name: t.arg.string({ required: true }) },
-    resolve: async (_root, { name }, ctx) => (await ctx.registry.get(name)) ?? null,
+    args: { name: t.arg.string({ required: true }), refresh: t.arg.boolean() },
+    resolve: async (_root, { name, refresh }, ctx) => {
+      if (refresh && (await ctx.hostView(name))) await ctx.refresh([name]);
+      return (await ctx.hostView(name)) ?? null;
+    },
   }),
 }));

@@ -13,6 +13,7 @@ import {
   type StepRecord,
 } from '../../src/jobs/job-types.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
+import { connectionType, pageSize, type Page } from '../connection.ts';
 
 export const JobStateEnum = builder.enumType('JobState', { values: JOB_STATES });
 export const StepStateEnum = builder.enumType('JobStepState', { values: STEP_STATES });
@@ -40,7 +41,7 @@ export const JobStepRef = builder.objectRef<StepRecord>('JobStep').implement({
     index: t.exposeInt('index'),
     host: t.exposeString('host'),
     description: t.exposeString('description'),
-    command: t.exposeString('command', { description: 'The change command, as the host shell receives it.' }),
+    command: t.exposeString('command', { nullable: true, description: 'The change command, as the host shell receives it; null for read-only steps.' }),
     probeCommand: t.exposeString('probeCommand', { description: 'The read-only command that observes the current value.' }),
     wanted: t.exposeString('wanted'),
     observed: t.exposeString('observed', { nullable: true, description: 'The value found on the host before acting.' }),
@@ -131,5 +132,38 @@ builder.subscriptionField('jobProgress', (t) =>
       return ctx.hub.follow(key);
     },
     resolve: (event) => event,
+  }),
+);
+
+const JobConnection = connectionType<JobRecord>('Job', JobRef);
+
+const JobFilterRef = builder.inputType('JobFilter', {
+  fields: (t) => ({
+    state: t.field({ type: JobStateEnum }),
+    hypervisor: t.string({ description: 'Jobs that touch this hypervisor.' }),
+    ticketRef: t.string(),
+    kind: t.string({ description: 'e.g. createBridge, refreshHypervisor.' }),
+  }),
+});
+
+builder.queryField('jobs', (t) =>
+  t.field({
+    type: JobConnection,
+    description: 'Jobs, newest first (kept for TRUNKLINE_JOB_TTL_SECONDS); `first` at most 100.',
+    args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: JobFilterRef }) },
+    resolve: async (_root, { first, after, filter }, ctx): Promise<Page<JobRecord>> => {
+      const limit = pageSize(first);
+      const afterId = after ? jobKey(after) : null;
+      const { jobs, more } = await ctx.store.list({
+        afterId,
+        limit,
+        keep: (j) =>
+          (!filter?.state || j.state === filter.state) &&
+          (!filter?.hypervisor || j.hypervisors.includes(filter.hypervisor)) &&
+          (!filter?.ticketRef || j.ticketRef === filter.ticketRef) &&
+          (!filter?.kind || j.kind === filter.kind),
+      });
+      return { items: jobs, cursors: jobs.map((j) => toGlobalId('Job', j.id)), hasNextPage: more, hasPreviousPage: Boolean(after), totalCount: null };
+    },
   }),
 );

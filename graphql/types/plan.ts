@@ -7,8 +7,8 @@ export const PlanStepRef = builder.objectRef<PlanStep>('PlanStep').implement({
   fields: (t) => ({
     host: t.exposeString('host'),
     description: t.exposeString('description'),
-    command: t.string({ resolve: (s) => toShellCommand(s.apply.argv) }),
-    argv: t.stringList({ resolve: (s) => s.apply.argv }),
+    command: t.string({ nullable: true, description: 'null for read-only steps.', resolve: (s) => (s.apply ? toShellCommand(s.apply.argv) : null) }),
+    argv: t.stringList({ nullable: true, resolve: (s) => s.apply?.argv ?? null }),
     probeCommand: t.string({ resolve: (s) => toShellCommand(s.probe.argv) }),
     wanted: t.exposeString('wanted'),
   }),

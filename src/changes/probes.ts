@@ -11,6 +11,8 @@ export function readProbe(kind: ProbeKind, result: ExecResult): string {
   switch (kind) {
     case 'ovs-bridge-datapath':
       return bridgeDatapathValue(result.stdout);
+    case 'host-state':
+      throw new TrunklineError(ErrorCode.JOB_INVALID, 'host-state steps are read by the refresh job, not probed');
   }
 }
 

@@ -33,6 +33,14 @@ const EnvSchema = z.object({
   TRUNKLINE_WORKER_CONCURRENCY: int(8, 1, 256),
   // The lab has no kernel datapath; production fleets usually want `system`.
   TRUNKLINE_DEFAULT_DATAPATH: z.enum(['netdev', 'system']).default('netdev'),
+  // Every host is re-read this often by a BullMQ job scheduler (0 = never).
+  TRUNKLINE_REFRESH_INTERVAL_SECONDS: int(30, 0, 86_400),
+  // Cached state older than this is reported as stale.
+  TRUNKLINE_STATE_FRESHNESS_SECONDS: int(90, 1, 7 * 86_400),
+  // How long a query with `refresh: true` waits for fresh state before answering from the cache.
+  TRUNKLINE_REFRESH_WAIT_MS: int(15_000, 100, 300_000),
+  // Seed the host registry in Redis from TRUNKLINE_INVENTORY at start-up.
+  TRUNKLINE_SEED_INVENTORY: bool(true),
   TRUNKLINE_JOB_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   TRUNKLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -49,6 +57,7 @@ export interface Config {
   defaults: { datapathType: 'netdev' | 'system' };
   jobTtlSeconds: number;
   logLevel: string;
+  inventory: { refreshIntervalSeconds: number; freshnessSeconds: number; refreshWaitMs: number; seed: boolean };
 }
 
 /**
@@ -78,5 +87,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaults: { datapathType: e.TRUNKLINE_DEFAULT_DATAPATH },
     jobTtlSeconds: e.TRUNKLINE_JOB_TTL_SECONDS,
     logLevel: e.TRUNKLINE_LOG_LEVEL,
+    inventory: {
+      refreshIntervalSeconds: e.TRUNKLINE_REFRESH_INTERVAL_SECONDS,
+      freshnessSeconds: e.TRUNKLINE_STATE_FRESHNESS_SECONDS,
+      refreshWaitMs: e.TRUNKLINE_REFRESH_WAIT_MS,
+      seed: e.TRUNKLINE_SEED_INVENTORY,
+    },
   };
 }

@@ -1,16 +1,16 @@
 import { createServer } from 'node:http';
 import { loadConfig } from '../config/config.ts';
-import { FileHostRegistry } from '../inventory/host-registry.ts';
-import { InventoryFileSource } from '../inventory/inventory-file.ts';
+import { HostStateCache } from '../hosts/host-state-cache.ts';
+import { RedisHostRegistry } from '../inventory/redis-host-registry.ts';
+import { seedRegistryFromFile } from '../inventory/seed-registry.ts';
 import { createChangeQueue } from '../jobs/change-queue.ts';
 import { JobEventHub } from '../jobs/job-event-hub.ts';
 import { JobStore } from '../jobs/job-store.ts';
 import { createLogger } from '../log/logger.ts';
 import { connectRedis } from '../redis/connect.ts';
-import { SshPool } from '../ssh/ssh-pool.ts';
 import { createGateway } from './create-gateway.ts';
 
-/** Gateway process: stateless HTTP front; everything it knows lives in Redis or on hosts. */
+/** Gateway process: stateless HTTP front; everything it knows lives in Redis. It never SSHes: workers do. */
 const config = loadConfig();
 const logger = createLogger('trunkline-gateway', config.logLevel);
 const redis = connectRedis(config.redisUrl, 'trunkline-gateway');
@@ -18,11 +18,12 @@ const subscriber = connectRedis(config.redisUrl, 'trunkline-gateway-events');
 const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
 const hub = new JobEventHub(subscriber, store, logger);
 const queue = createChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
-const registry = new FileHostRegistry(new InventoryFileSource(config.inventoryPath));
-const runner = new SshPool({ ...config.ssh, logger });
+const registry = new RedisHostRegistry(redis, config.prefix);
+if (config.inventory.seed) await seedRegistryFromFile(registry, config.inventoryPath, logger);
+const cache = new HostStateCache(redis, config.prefix);
 
 await hub.start();
-const gateway = createGateway({ config, registry, runner, store, queue, hub, logger });
+const gateway = createGateway({ config, registry, cache, store, queue, hub, logger });
 const server = createServer(gateway);
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
@@ -40,7 +41,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'gateway stopping');
   server.closeAllConnections();
   server.close();
-  await Promise.allSettled([queue.close(), runner.close(), redis.quit(), subscriber.quit()]);
+  await Promise.allSettled([queue.close(), redis.quit(), subscriber.quit()]);
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -4,7 +4,20 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 export const CHANGE_QUEUE = 'changes';
 
 export interface ChangeJobData {
-  jobId: string;
+  /** The Trunkline job record this BullMQ job executes; absent for internal jobs (fleet refresh). */
+  jobId?: string;
+}
+
+/** BullMQ job name of the scheduled refresh of every registered host (no job record). */
+export const REFRESH_FLEET = 'refreshFleet';
+
+/** Makes sure exactly one scheduler refreshes the fleet every `seconds` (idempotent; 0 removes it). */
+export async function scheduleFleetRefresh(queue: Queue<ChangeJobData>, seconds: number): Promise<void> {
+  if (seconds <= 0) {
+    await queue.removeJobScheduler(REFRESH_FLEET);
+    return;
+  }
+  await queue.upsertJobScheduler(REFRESH_FLEET, { every: seconds * 1000 }, { name: REFRESH_FLEET, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
 }
 
 export function createChangeQueue(connection: ConnectionOptions, prefix: string): Queue<ChangeJobData> {

@@ -7,14 +7,18 @@ import type { JobEvent, JobEventType, JobRecord } from './job-types.ts';
  *   KEYS[3] job index (zset, score = creation time in ms)
  *   ARGV[1] record JSON   ARGV[2] event JSON (without id)   ARGV[3] pub/sub channel
  *   ARGV[4] ttl seconds   ARGV[5] stream max length         ARGV[6] job id
- *   ARGV[7] index score, or '' to leave the index alone
+ *   ARGV[7] index score, or '' to leave the index alone (also drops index entries older than the ttl)
  * Returns the event's stream id.
  */
 const APPEND_EVENT_LUA = `
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-if ARGV[7] ~= '' then redis.call('ZADD', KEYS[3], ARGV[7], ARGV[6]) end
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[6])
+  -- Index entries of jobs whose records expired go too.
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[7]) - tonumber(ARGV[4]) * 1000))
+end
 redis.call('PUBLISH', ARGV[3], ARGV[6] .. ' ' .. id .. ' ' .. ARGV[2])
 return id
 `;
@@ -91,6 +95,36 @@ export class JobStore {
     const start = afterId ? `(${afterId}` : '-';
     const entries = await this.redis.xrange(this.eventsKey(jobId), start, '+');
     return entries.map(([id, fields]) => ({ id, ...(JSON.parse(fields[1] ?? '{}') as Omit<JobEvent, 'id'>) }));
+  }
+
+  /**
+   * Jobs newest first, after the job `afterId` (exclusive), keeping those `keep` accepts, at
+   * most `limit`. Reads records in batches; ranks are looked up each call, so jobs created
+   * meanwhile do not shift the page.
+   */
+  async list(options: { afterId?: string | null; limit: number; keep?: (job: JobRecord) => boolean }): Promise<{ jobs: JobRecord[]; more: boolean }> {
+    const { limit, keep = () => true } = options;
+    let start = 0;
+    if (options.afterId) {
+      const rank = await this.redis.zrevrank(this.indexKey(), options.afterId);
+      if (rank === null) return { jobs: [], more: false };
+      start = rank + 1;
+    }
+    const jobs: JobRecord[] = [];
+    const BATCH = 200;
+    for (;;) {
+      const ids = await this.redis.zrevrange(this.indexKey(), start, start + BATCH - 1);
+      if (ids.length === 0) return { jobs, more: false };
+      const texts = await this.redis.mget(...ids.map((id) => this.recordKey(id)));
+      for (const text of texts) {
+        if (!text) continue;
+        const job = JSON.parse(text) as JobRecord;
+        if (!keep(job)) continue;
+        if (jobs.length === limit) return { jobs, more: true };
+        jobs.push(job);
+      }
+      start += BATCH;
+    }
   }
 
   /** Parses a pub/sub message published by the append script. */

@@ -15,8 +15,8 @@ export interface StepRecord {
   index: number;
   host: string;
   description: string;
-  /** The change command as the host's shell receives it (quoted), for humans and audits. */
-  command: string;
+  /** The change command as the host's shell receives it (quoted), for humans and audits; null for read-only steps. */
+  command: string | null;
   probeCommand: string;
   wanted: string;
   observed: string | null;

@@ -54,7 +54,8 @@ export class SshPool implements CommandRunner {
   async exec(host: Host, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (this.closed) throw new TrunklineError(ErrorCode.SSH_DISCONNECTED, 'SSH pool is closed');
     const sudo = options.sudo ?? this.options.sudo;
-    const command = toShellCommand(sudo ? ['sudo', '-n', '--', ...argv] : argv);
+    // LC_ALL=C: virsh and ovs-vsctl translate messages we parse; sudo keeps LC_* by default.
+    const command = `LC_ALL=C ${toShellCommand(sudo ? ['sudo', '-n', '--', ...argv] : argv)}`;
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     const conn = this.connectionFor(host);
     try {

@@ -58,6 +58,7 @@ beforeAll(async () => {
   redis = new Redis(redisUrl);
   queue = new Queue(CHANGE_QUEUE, { connection: { url: redisUrl }, prefix });
   gateway = await startProcess('src/gateway/main.ts', { ...env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
+  worker = await startWorker();
 });
 
 afterAll(async () => {
@@ -73,7 +74,7 @@ afterAll(async () => {
 
 describe('walking skeleton on the lab', () => {
   it('lists both lab hypervisors as reachable', async () => {
-    const res = await gql(url, '{ hypervisors { name address status lastError { code } } }');
+    const res = await gql(url, '{ hypervisors(refresh: true) { name address status lastError { code } } }');
     expect(res.errors).toBeUndefined();
     expect(res.data.hypervisors.map((h: any) => [h.name, h.status])).toEqual([
       ['hv1', 'REACHABLE'],
@@ -82,7 +83,8 @@ describe('walking skeleton on the lab', () => {
   });
 
   it('createBridge: events stream in order, the bridge exists on the host, a rerun changes nothing', async () => {
-    // No worker yet: the job waits in the queue while we subscribe, so later events arrive live.
+    // No worker for a moment: the job waits in the queue while we subscribe, so later events arrive live.
+    await worker!.stop();
     const created = await gql(url, CREATE_BRIDGE, { input: { hypervisor: 'hv1', name: bridge, ticketRef: 'NET-42' } });
     expect(created.errors).toBeUndefined();
     expect(created.data.createBridge.userErrors).toEqual([]);
@@ -177,12 +179,13 @@ describe('walking skeleton on the lab', () => {
       expect(job.error.step).toBe(0);
       expect(job.steps[0].state).toBe('FAILED');
 
-      const listed = await gql(url, '{ hypervisors { name status lastError { code message } bridges { name } } }');
+      const listed = await gql(url, '{ hypervisors(refresh: true) { name status stale lastError { code message } bridges { name } } }');
       expect(listed.errors).toBeUndefined();
       const [hv1, hv2] = listed.data.hypervisors;
       expect(hv1).toMatchObject({ name: 'hv1', status: 'REACHABLE', lastError: null });
       expect(hv1.bridges.map((b: any) => b.name)).toContain(bridge);
-      expect(hv2).toMatchObject({ name: 'hv2', status: 'UNREACHABLE', bridges: [] });
+      // The last known state is kept and flagged: stale, with the reason.
+      expect(hv2).toMatchObject({ name: 'hv2', status: 'UNREACHABLE', stale: true });
       expect(hv2.lastError.code).toBe('SSH_CONNECT_FAILED');
     } finally {
       await lab(labEnv, 'up');

@@ -27,6 +27,7 @@ async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => {}); // refused while the server starts: expected, retried below
     try {
       await client.connect();
       await client.ping();

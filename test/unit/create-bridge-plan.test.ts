@@ -12,7 +12,7 @@ describe('planCreateBridge', () => {
     expect(step!.wanted).toBe('datapath_type=netdev');
     expect(toShellCommand(step!.probe.argv)).toBe('ovs-vsctl --timeout=10 --if-exists get Bridge ovsbr0 datapath_type');
     // `--may-exist add-br` alone would not fix the datapath of an existing bridge.
-    expect(toShellCommand(step!.apply.argv)).toBe(
+    expect(toShellCommand(step!.apply!.argv)).toBe(
       'ovs-vsctl --timeout=10 --may-exist add-br ovsbr0 -- set Bridge ovsbr0 datapath_type=netdev',
     );
   });

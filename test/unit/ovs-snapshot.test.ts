@@ -55,3 +55,37 @@ describe('parseOvsSnapshot', () => {
     expect(argv).toContain('--format=json');
   });
 });
+
+describe('parseOvsSnapshot on a lab host with running VMs', () => {
+  // Captured by test/fixtures/capture-lab-fixtures.sh (ovs-vsctl 3.1.0, libvirt 9.0.0) while
+  // vm-access (vlan-1001), vm-trunk (vlan-all) and vm-two-nics ran; see test/fixtures/libvirt.
+  const snap = parseOvsSnapshot(fixture('snapshot-lab-running-vms.jsonl'));
+  const ports = Object.fromEntries(snap.bridges[0]!.ports.map((p) => [p.name, p]));
+
+  it('sees the vnetN ports libvirt added to the bridge', () => {
+    expect(snap.bridges.map((b) => [b.name, b.datapathType])).toEqual([['ovsbr0', 'netdev']]);
+    expect(Object.keys(ports)).toEqual(['ovsbr0', 'vnet0', 'vnet1', 'vnet2', 'vnet3']);
+  });
+
+  it('reads the VLANs libvirt set from portgroups and interface XML', () => {
+    expect(ports.vnet0).toMatchObject({ tag: 1001, trunks: [], vlanMode: null });
+    // A trunk portgroup sets only `trunks`: no tag, no vlan_mode.
+    expect(ports.vnet1).toMatchObject({ tag: null, trunks: [1001, 1002], vlanMode: null });
+    // The default portgroup has no VLAN: the port carries neither tag nor trunks.
+    expect(ports.vnet2).toMatchObject({ tag: null, trunks: [], vlanMode: null });
+    expect(ports.vnet3).toMatchObject({ tag: 1002, trunks: [] });
+  });
+
+  it('links each port to its VM through external_ids', () => {
+    const iface = ports.vnet3!.interfaces[0]!;
+    expect(iface).toMatchObject({ name: 'vnet3', type: '', ofport: 4, error: null });
+    // vm-id is the domain UUID; iface-id is the interfaceid of the domain XML's <virtualport>.
+    expect(iface.externalIds).toEqual({
+      'attached-mac': '52:54:00:7c:00:04',
+      'iface-id': expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+      'iface-status': 'active',
+      'vm-id': '0d0c0000-0000-4000-8000-000000000003',
+    });
+    expect(ports.ovsbr0!.interfaces[0]).toMatchObject({ type: 'internal', ofport: 65534, externalIds: {} });
+  });
+});

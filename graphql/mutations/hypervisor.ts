@@ -1,0 +1,139 @@
+import { planRefresh } from '../../src/changes/refresh-hypervisor.ts';
+import { RefreshHypervisorInput, RegisterHypervisorInput } from '../../src/changes/inputs.ts';
+import { userErrorsFromZod, type UserError } from '../../src/changes/user-errors.ts';
+import { ErrorCode } from '../../src/errors/codes.ts';
+import type { Host } from '../../src/inventory/host-registry.ts';
+import { submitChange } from '../../src/jobs/submit-change.ts';
+import type { JobRecord } from '../../src/jobs/job-types.ts';
+import { builder } from '../builder.ts';
+import type { Context, HostView } from '../context.ts';
+import { HypervisorRef } from '../types/hypervisor.ts';
+import { JobRef } from '../types/job.ts';
+import { UserErrorRef } from '../types/user-error.ts';
+import { DatapathTypeEnum } from './bridge.ts';
+import { changePayloadType, refused } from './change-payload.ts';
+
+async function unknownHosts(ctx: Context, names: readonly string[], field: string[]): Promise<UserError[]> {
+  const known = new Set((await ctx.registry.list()).map((h) => h.name));
+  return names
+    .filter((n) => !known.has(n))
+    .map((n) => ({ field, code: ErrorCode.UNKNOWN_HYPERVISOR, message: `${field.at(-1)}: no hypervisor named "${n}" (known: ${[...known].join(', ') || 'none'})` }));
+}
+
+const HypervisorDefaultsInput = builder.inputType('HypervisorDefaultsInput', {
+  fields: (t) => ({
+    bridge: t.string({ description: 'Default OVS bridge (default ovsbr0).' }),
+    uplink: t.string({ description: 'The trunk port to the switch, e.g. enp5s0f0.' }),
+    network: t.string({ description: 'Default libvirt network, e.g. ovs-network.' }),
+    datapathType: t.field({ type: DatapathTypeEnum }),
+  }),
+});
+
+const RegisterHypervisorInputRef = builder.inputType('RegisterHypervisorInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    address: t.string({ required: true }),
+    port: t.int({ description: 'SSH port (default 22).' }),
+    user: t.string({ required: true, description: 'SSH login; needs NOPASSWD sudo for ovs-vsctl, virsh, ip.' }),
+    privateKeyPath: t.string({ required: true, description: 'Path of the private key on the worker machines (the key itself never passes through the API).' }),
+    hostKeyFingerprint: t.string({ required: true, description: 'Pinned host key, as `ssh-keygen -lf -E sha256` prints it.' }),
+    defaults: t.field({ type: HypervisorDefaultsInput }),
+    ticketRef: t.string(),
+  }),
+});
+
+interface RegisterPayload {
+  hypervisor: HostView | null;
+  created: boolean;
+  job: JobRecord | null;
+  userErrors: UserError[];
+}
+const RegisterHypervisorPayload = builder.objectRef<RegisterPayload>('RegisterHypervisorPayload').implement({
+  fields: (t) => ({
+    hypervisor: t.field({ type: HypervisorRef, nullable: true, resolve: (p) => p.hypervisor }),
+    created: t.exposeBoolean('created', { description: 'False when an existing registration was replaced.' }),
+    job: t.field({ type: JobRef, nullable: true, description: 'The first read of the host (refreshHypervisor).', resolve: (p) => p.job }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.mutationField('registerHypervisor', (t) =>
+  t.field({
+    type: RegisterHypervisorPayload,
+    description: 'Adds (or replaces) a hypervisor in the registry and queues its first read.',
+    args: { input: t.arg({ type: RegisterHypervisorInputRef, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const parsed = RegisterHypervisorInput.safeParse(input);
+      if (!parsed.success) return { hypervisor: null, created: false, job: null, userErrors: userErrorsFromZod(parsed.error) };
+      const { ticketRef, defaults, ...rest } = parsed.data;
+      const host: Host = {
+        ...rest,
+        defaults: {
+          bridge: defaults?.bridge ?? 'ovsbr0',
+          ...(defaults?.uplink ? { uplink: defaults.uplink } : {}),
+          ...(defaults?.network ? { network: defaults.network } : {}),
+          ...(defaults?.datapathType ? { datapathType: defaults.datapathType } : {}),
+        },
+      };
+      const created = await ctx.registry.put(host);
+      await ctx.cache.delete(host.name);
+      const job = await submitChange(ctx, 'refreshHypervisor', { hypervisors: [host.name] }, planRefresh([host.name]), {
+        requestedBy: ctx.requestedBy,
+        ticketRef: ticketRef ?? null,
+      });
+      return { hypervisor: (await ctx.hostView(host.name)) ?? null, created, job, userErrors: [] };
+    },
+  }),
+);
+
+const RemoveHypervisorInputRef = builder.inputType('RemoveHypervisorInput', {
+  fields: (t) => ({ name: t.string({ required: true }) }),
+});
+const RemoveHypervisorPayload = builder
+  .objectRef<{ removedName: string | null; userErrors: UserError[] }>('RemoveHypervisorPayload')
+  .implement({
+    fields: (t) => ({
+      removedName: t.exposeString('removedName', { nullable: true }),
+      userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+builder.mutationField('removeHypervisor', (t) =>
+  t.field({
+    type: RemoveHypervisorPayload,
+    description: 'Forgets a hypervisor (registry and cached state). Nothing on the host changes.',
+    args: { input: t.arg({ type: RemoveHypervisorInputRef, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const errors = await unknownHosts(ctx, [input.name], ['input', 'name']);
+      if (errors.length) return { removedName: null, userErrors: errors };
+      await ctx.registry.remove(input.name);
+      await ctx.cache.delete(input.name);
+      return { removedName: input.name, userErrors: [] };
+    },
+  }),
+);
+
+const RefreshHypervisorInputRef = builder.inputType('RefreshHypervisorInput', {
+  fields: (t) => ({
+    hypervisors: t.stringList({ description: 'Hosts to read; all registered hosts when omitted.' }),
+  }),
+});
+const RefreshHypervisorPayload = changePayloadType('RefreshHypervisorPayload');
+
+builder.mutationField('refreshHypervisor', (t) =>
+  t.field({
+    type: RefreshHypervisorPayload,
+    description: 'Queues a read of hosts into the cache; follow the job for the result.',
+    args: { input: t.arg({ type: RefreshHypervisorInputRef }) },
+    resolve: async (_root, { input }, ctx) => {
+      const names = input?.hypervisors ?? (await ctx.registry.list()).map((h) => h.name);
+      const parsed = RefreshHypervisorInput.safeParse({ hypervisors: names });
+      if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
+      const unknown = await unknownHosts(ctx, names, ['input', 'hypervisors']);
+      if (unknown.length) return refused(unknown);
+      const plan = planRefresh(parsed.data.hypervisors);
+      const job = await submitChange(ctx, 'refreshHypervisor', { hypervisors: parsed.data.hypervisors }, plan, { requestedBy: ctx.requestedBy, ticketRef: null });
+      return { job, plan, userErrors: [] };
+    },
+  }),
+);

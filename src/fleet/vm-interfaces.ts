@@ -1,0 +1,70 @@
+import type { HostState } from '../hosts/host-state.ts';
+import type { Domain, DomainInterface, Portgroup } from '../libvirt/types.ts';
+import type { OvsPort } from '../ovs/snapshot.ts';
+
+/** A VM NIC joined with what the host says about it: its OVS port and its portgroup. */
+export interface ResolvedInterface {
+  hypervisor: string;
+  vm: string;
+  vmUuid: string;
+  vmState: string;
+  index: number;
+  iface: DomainInterface;
+  /** The OVS port (target dev) while the VM runs. */
+  port: OvsPort | null;
+  portgroup: Portgroup | null;
+  /** VLANs the portgroup (or the interface's own <vlan>) asks for. */
+  configuredTags: number[];
+  configuredTrunk: boolean;
+  /** VLANs in effect on the OVS port: [tag] for access ports, trunks otherwise; null when not plugged. */
+  liveTags: number[] | null;
+  /** The port is a trunk of every VLAN (no tag, empty trunks). */
+  liveTrunkAll: boolean;
+}
+
+export function portVlanTags(port: OvsPort): { tags: number[]; trunkAll: boolean } {
+  if (port.tag !== null && (port.vlanMode === null || port.vlanMode === 'access')) return { tags: [port.tag], trunkAll: false };
+  const tags = [...new Set([...(port.tag !== null ? [port.tag] : []), ...port.trunks])].sort((a, b) => a - b);
+  return { tags, trunkAll: port.trunks.length === 0 && port.tag === null };
+}
+
+function findPortgroup(state: HostState, iface: DomainInterface): Portgroup | null {
+  if (!iface.network) return null;
+  const network = state.libvirt?.networks.find((n) => n.name === iface.network);
+  if (!network) return null;
+  return network.portgroups.find((p) => (iface.portgroup ? p.name === iface.portgroup : p.isDefault)) ?? null;
+}
+
+/** Every NIC of every VM of a host, joined with its OVS port and portgroup. */
+export function resolveInterfaces(state: HostState): ResolvedInterface[] {
+  const ports = new Map<string, OvsPort>();
+  for (const b of state.ovs?.bridges ?? []) for (const p of b.ports) ports.set(p.name, p);
+  const out: ResolvedInterface[] = [];
+  for (const d of state.libvirt?.domains ?? []) out.push(...resolveDomain(state, d, ports));
+  return out;
+}
+
+export function resolveDomain(state: HostState, d: Domain, ports?: Map<string, OvsPort>): ResolvedInterface[] {
+  const byName = ports ?? new Map((state.ovs?.bridges ?? []).flatMap((b) => b.ports.map((p) => [p.name, p] as const)));
+  return d.interfaces.map((iface, index) => {
+    const port = iface.target ? (byName.get(iface.target) ?? null) : null;
+    const portgroup = findPortgroup(state, iface);
+    // A running VM's XML carries the resolved VLAN; an inactive one only names the portgroup.
+    const vlan = iface.vlan ?? portgroup?.vlan ?? null;
+    const live = port ? portVlanTags(port) : null;
+    return {
+      hypervisor: state.host,
+      vm: d.name,
+      vmUuid: d.uuid,
+      vmState: d.state,
+      index,
+      iface,
+      port,
+      portgroup,
+      configuredTags: vlan?.tags ?? [],
+      configuredTrunk: vlan?.trunk ?? false,
+      liveTags: live?.tags ?? null,
+      liveTrunkAll: live?.trunkAll ?? false,
+    };
+  });
+}

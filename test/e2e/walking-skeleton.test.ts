@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHANGE_QUEUE } from '../../src/jobs/change-queue.ts';
 import { compareStreamIds } from '../../src/jobs/stream-id.ts';
-import { freePort } from '../support/free-port.ts';
 import { gql, subscribeSse } from '../support/graphql-client.ts';
 import { lab, labExec } from '../support/lab.ts';
-import { startProcess, type Proc } from '../support/processes.ts';
+import { startTrunkline, waitForJob as waitForJobState, type Trunkline } from '../support/trunkline.ts';
 
 /**
  * The walking skeleton end to end: real gateway and worker processes, a private Redis, the
@@ -16,15 +12,10 @@ import { startProcess, type Proc } from '../support/processes.ts';
 const redisUrl = inject('redisUrl');
 const inventoryPath = inject('inventoryPath');
 const labEnv = inject('labEnv');
-const prefix = `tl-test-${randomBytes(4).toString('hex')}`;
 const bridge = `tb${randomBytes(3).toString('hex')}`;
-const env = { TRUNKLINE_REDIS_URL: redisUrl, TRUNKLINE_PREFIX: prefix, TRUNKLINE_INVENTORY: inventoryPath, TRUNKLINE_SSH_CONNECT_TIMEOUT_MS: '3000' };
 
-let gateway: Proc;
-let worker: Proc | undefined;
+let tl: Trunkline;
 let url: string;
-let redis: Redis;
-let queue: Queue;
 
 const JOB_FIELDS = `id kind state hypervisors changedSteps error { code message step }
   progress { done total percent message }
@@ -34,42 +25,21 @@ const CREATE_BRIDGE = `mutation($input: CreateBridgeInput!) {
   createBridge(input: $input) { job { ${JOB_FIELDS} } plan { steps { command } } userErrors { field code message } }
 }`;
 
-const startWorker = () => startProcess('workers/main.ts', env, 'worker ready');
-
-async function waitForJob(id: string, deadlineMs = 60_000): Promise<any> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const res = await gql(url, `query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { id });
-    const job = res.data?.job;
-    if (job && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state)) return job;
-    if (Date.now() > until) throw new Error(`job ${id} still ${job?.state} after ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitForJob = (id: string, deadlineMs?: number) => waitForJobState(url, id, JOB_FIELDS, deadlineMs);
 
 async function queuedJobCount(): Promise<number> {
-  const counts = await queue.getJobCounts();
+  const counts = await tl.queue.getJobCounts();
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}/graphql`;
-  redis = new Redis(redisUrl);
-  queue = new Queue(CHANGE_QUEUE, { connection: { url: redisUrl }, prefix });
-  gateway = await startProcess('src/gateway/main.ts', { ...env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
-  worker = await startWorker();
+  tl = await startTrunkline({ redisUrl, inventoryPath });
+  url = tl.url;
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await gateway?.stop();
+  await tl?.stop();
   await labExec(labEnv, 'hv1', ['ovs-vsctl', '--if-exists', 'del-br', bridge]);
-  await queue?.obliterate({ force: true }).catch(() => {});
-  await queue?.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis?.disconnect();
 });
 
 describe('walking skeleton on the lab', () => {
@@ -84,7 +54,7 @@ describe('walking skeleton on the lab', () => {
 
   it('createBridge: events stream in order, the bridge exists on the host, a rerun changes nothing', async () => {
     // No worker for a moment: the job waits in the queue while we subscribe, so later events arrive live.
-    await worker!.stop();
+    await tl.worker!.stop();
     const created = await gql(url, CREATE_BRIDGE, { input: { hypervisor: 'hv1', name: bridge, ticketRef: 'NET-42' } });
     expect(created.errors).toBeUndefined();
     expect(created.data.createBridge.userErrors).toEqual([]);
@@ -98,7 +68,7 @@ describe('walking skeleton on the lab', () => {
     events.push(first.value.data.jobProgress);
     expect(events[0]).toMatchObject({ type: 'QUEUED', state: 'QUEUED' });
 
-    worker = await startWorker();
+    await tl.startWorker();
     for await (const msg of sub) {
       expect(msg.errors).toBeUndefined();
       events.push(msg.data.jobProgress);
@@ -156,7 +126,7 @@ describe('walking skeleton on the lab', () => {
     [{ hypervisor: 'hv1', name: 'br1', ticketRef: '$(reboot)' }, ['input', 'ticketRef'], 'INVALID_INPUT'],
   ])('refuses %j with a userError on %j and enqueues nothing', async (input, field, code) => {
     const before = await queuedJobCount();
-    const jobKeys = (await redis.keys(`${prefix}:job:*`)).length;
+    const jobKeys = (await tl.redis.keys(`${tl.prefix}:job:*`)).length;
     const res = await gql(url, CREATE_BRIDGE, { input });
     expect(res.errors).toBeUndefined();
     const payload = res.data.createBridge;
@@ -165,7 +135,7 @@ describe('walking skeleton on the lab', () => {
     expect(payload.userErrors[0]).toMatchObject({ field, code });
     expect(payload.userErrors[0].message).toMatch(new RegExp(field[1]!));
     expect(await queuedJobCount()).toBe(before);
-    expect((await redis.keys(`${prefix}:job:*`)).length).toBe(jobKeys);
+    expect((await tl.redis.keys(`${tl.prefix}:job:*`)).length).toBe(jobKeys);
   });
 
   it('a host whose sshd died: its job fails with a clear error, the other host still answers', async () => {

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CHANGE_QUEUE } from '../../src/jobs/change-queue.ts';
+import { freePort } from './free-port.ts';
+import { gql } from './graphql-client.ts';
+import { startProcess, type Proc } from './processes.ts';
+
+/**
+ * A gateway and a worker as real processes on a private key prefix, and their cleanup:
+ * processes stopped, the queue obliterated, every key of the prefix deleted.
+ */
+export interface Trunkline {
+  url: string;
+  prefix: string;
+  env: Record<string, string>;
+  redis: Redis;
+  queue: Queue;
+  gateway: Proc;
+  worker: Proc | undefined;
+  startWorker(): Promise<Proc>;
+  stop(): Promise<void>;
+}
+
+export async function startTrunkline(opts: { redisUrl: string; inventoryPath: string; env?: Record<string, string>; worker?: boolean }): Promise<Trunkline> {
+  const prefix = `tl-test-${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  const env = {
+    TRUNKLINE_REDIS_URL: opts.redisUrl,
+    TRUNKLINE_PREFIX: prefix,
+    TRUNKLINE_INVENTORY: opts.inventoryPath,
+    TRUNKLINE_SSH_CONNECT_TIMEOUT_MS: '3000',
+    // Tests refresh explicitly unless they test the scheduler.
+    TRUNKLINE_REFRESH_INTERVAL_SECONDS: '0',
+    ...opts.env,
+  };
+  const redis = new Redis(opts.redisUrl);
+  const queue = new Queue(CHANGE_QUEUE, { connection: { url: opts.redisUrl }, prefix });
+  const tl: Trunkline = {
+    url: `http://127.0.0.1:${port}/graphql`,
+    prefix,
+    env,
+    redis,
+    queue,
+    gateway: undefined as unknown as Proc,
+    worker: undefined,
+    async startWorker() {
+      tl.worker = await startProcess('workers/main.ts', env, 'worker ready');
+      return tl.worker;
+    },
+    async stop() {
+      await tl.worker?.stop();
+      await tl.gateway?.stop();
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+  try {
+    tl.gateway = await startProcess('src/gateway/main.ts', { ...env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
+    if (opts.worker !== false) await tl.startWorker();
+  } catch (err) {
+    await tl.stop();
+    throw err;
+  }
+  return tl;
+}
+
+/** Polls job(id:) until the job ends (bounded); returns the job with the requested fields. */
+export async function waitForJob(url: string, id: string, fields: string, deadlineMs = 60_000): Promise<any> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const res = await gql(url, `query($id: ID!) { job(id: $id) { state ${fields} } }`, { id });
+    const job = res.data?.job;
+    if (job && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state)) return job;
+    if (Date.now() > until) throw new Error(`job ${id} still ${job?.state} after ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

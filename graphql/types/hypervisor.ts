@@ -1,6 +1,7 @@
 import { builder } from '../builder.ts';
 import { connectionType, pageOf } from '../connection.ts';
 import type { HostView } from '../context.ts';
+import { isStale } from '../../src/hosts/host-state.ts';
 import { toGlobalId } from '../global-id.ts';
 import { BridgeRef, PortRef } from './bridge.ts';
 import { NetworkRef } from './network.ts';
@@ -63,8 +64,7 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
     }),
     stale: t.boolean({
       description: 'True when the state is older than the configured freshness (TRUNKLINE_STATE_FRESHNESS_SECONDS), never read, or the last read failed.',
-      resolve: (h, _a, ctx) =>
-        !h.state.observedAt || h.state.error !== null || Date.now() - Date.parse(h.state.observedAt) > ctx.config.inventory.freshnessSeconds * 1000,
+      resolve: (h, _a, ctx) => isStale(h.state, ctx.config.inventory.freshnessSeconds),
     }),
     versions: t.field({ type: VersionsRef, resolve: (h) => h.state.versions }),
     bridges: t.field({

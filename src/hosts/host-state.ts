@@ -43,3 +43,12 @@ export function withFailedRead(previous: HostState | null, host: string, error: 
   const base = previous ?? unknownHostState(host, now);
   return { ...base, status: reachable ? 'REACHABLE' : 'UNREACHABLE', checkedAt: now.toISOString(), error };
 }
+
+/**
+ * Whether clients should distrust the state: never read, last read failed, or older than the
+ * configured freshness.
+ */
+export function isStale(state: HostState, freshnessSeconds: number, now = Date.now()): boolean {
+  if (!state.observedAt || state.error !== null) return true;
+  return now - Date.parse(state.observedAt) > freshnessSeconds * 1000;
+}

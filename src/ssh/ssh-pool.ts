@@ -211,49 +211,62 @@ class HostConnection {
     const { host } = this;
     const started = performance.now();
     return new Promise<ExecResult>((resolve, reject) => {
-      this.client.exec(command, (err, channel) => {
-        if (err) {
-          this.broken = this.broken || /not connected|No response/i.test(err.message);
-          reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `cannot open a channel on ${host.name}: ${err.message}`, { host: host.name }));
+      let channel: ClientChannel | undefined;
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (channel) this.openChannels.delete(channel);
+        fn();
+      };
+      // The deadline covers opening the channel too: a host that stopped answering never
+      // confirms the open, and the callback below would never run.
+      const timer = setTimeout(() => {
+        finish(() => {
+          if (channel) channel.close();
+          else this.broken = true; // the connection itself no longer answers: reconnect next time
+          reject(
+            new TrunklineError(ErrorCode.COMMAND_TIMEOUT, `command on ${host.name} did not finish within ${timeoutMs} ms`, {
+              host: host.name,
+              command,
+              phase: channel ? 'running' : 'opening channel',
+            }),
+          );
+        });
+      }, timeoutMs);
+      this.client.exec(command, (err, opened) => {
+        if (settled) {
+          // Opened after we gave up on it: nobody reads it.
+          opened?.close();
           return;
         }
-        this.openChannels.add(channel);
+        if (err) {
+          this.broken = this.broken || /not connected|No response/i.test(err.message);
+          finish(() =>
+            reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `cannot open a channel on ${host.name}: ${err.message}`, { host: host.name })),
+          );
+          return;
+        }
+        channel = opened;
+        this.openChannels.add(opened);
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let outBytes = 0;
         let exitCode: number | undefined;
         let signal: string | undefined;
-        let settled = false;
-        const finish = (fn: () => void) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          this.openChannels.delete(channel);
-          fn();
-        };
-        const timer = setTimeout(() => {
-          finish(() => {
-            channel.close();
-            reject(
-              new TrunklineError(ErrorCode.COMMAND_TIMEOUT, `command on ${host.name} did not finish within ${timeoutMs} ms`, {
-                host: host.name,
-                command,
-              }),
-            );
-          });
-        }, timeoutMs);
         const collect = (sink: Buffer[]) => (chunk: Buffer) => {
           if (outBytes >= MAX_OUTPUT_BYTES) return;
           outBytes += chunk.length;
           sink.push(chunk);
         };
-        channel.on('data', collect(out));
-        channel.stderr.on('data', collect(errOut));
-        channel.on('exit', (code: number | null, sig?: string) => {
+        opened.on('data', collect(out));
+        opened.stderr.on('data', collect(errOut));
+        opened.on('exit', (code: number | null, sig?: string) => {
           if (code !== null && code !== undefined) exitCode = code;
           if (sig) signal = sig;
         });
-        channel.on('close', () =>
+        opened.on('close', () =>
           finish(() =>
             resolve({
               // A command killed by a signal has no exit status; report it like a shell would.
@@ -264,7 +277,7 @@ class HostConnection {
             }),
           ),
         );
-        channel.on('trunkline-disconnect', () =>
+        opened.on('trunkline-disconnect', () =>
           finish(() =>
             reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `SSH connection to ${host.name} lost during a command`, { host: host.name })),
           ),

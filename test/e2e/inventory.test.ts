@@ -63,7 +63,9 @@ beforeAll(async () => {
   await removeReference(labEnv, HV2);
   await buildReference(labEnv, HV1);
   await buildReference(labEnv, HV2);
-  tl = await startTrunkline({ redisUrl, inventoryPath });
+  // A shorter command timeout than the default, since the frozen-host test waits for it; still
+  // above the first read after libvirtd started (QEMU capability probing takes seconds).
+  tl = await startTrunkline({ redisUrl, inventoryPath, env: { TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: '10000' } });
 });
 
 afterAll(async () => {
@@ -76,6 +78,7 @@ afterAll(async () => {
 describe('read model on the lab', () => {
   it('reads every host in a constant number of round trips and answers from the cache', async () => {
     const job = await refreshAll();
+    expect(job.error).toBeNull();
     expect(job.state).toBe('SUCCEEDED');
     expect(job.steps.map((s: any) => [s.host, s.state])).toEqual([
       ['hv1', 'SUCCEEDED'],
@@ -237,6 +240,37 @@ describe('read model on the lab', () => {
       expect(hv2.lastError.message).toMatch(/ECONNREFUSED/);
     } finally {
       await lab(labEnv, 'up');
+    }
+    expect((await refreshAll()).state).toBe('SUCCEEDED');
+  });
+
+  it('a frozen host (sshd stopped with SIGSTOP) times out its read; queries still answer from the cache', async () => {
+    const pidFile = `/run/trunkline/lab-${labEnv.LAB_NAME}/hv2/ssh/sshd.pid`;
+    const listener = (await on('hv1', 'cat', pidFile)).trim();
+    // The listener and every process below it: with privilege separation the connection is
+    // served by a grandchild running as the login user (the worker's pooled connection among them).
+    const table = (await on('hv1', 'ps', '-e', '-o', 'pid=,ppid=')).split('\n').map((l) => l.trim().split(/\s+/));
+    const frozen = [listener];
+    for (let i = 0; i < frozen.length; i++) frozen.push(...table.filter(([, ppid]) => ppid === frozen[i]).map(([pid]) => pid!));
+    expect(frozen.length).toBeGreaterThan(1);
+    await on('hv1', 'kill', '-STOP', ...frozen);
+    try {
+      const res = await gql(tl.url, 'mutation { refreshHypervisor { job { id } } }');
+      // While hv2 hangs, the cache answers at once, for hv2 too.
+      const listed = await gql(tl.url, '{ hypervisors { name status vms { totalCount } } }');
+      expect(listed.data.hypervisors.map((h: any) => [h.name, h.status, h.vms.totalCount])).toEqual([
+        ['hv1', 'REACHABLE', 4],
+        ['hv2', 'REACHABLE', 2],
+      ]);
+      const job = await waitForJob(tl.url, res.data.refreshHypervisor.job.id, 'error { code message } steps { host state }', 30_000);
+      expect(job.state).toBe('FAILED');
+      expect(['COMMAND_TIMEOUT', 'SSH_TIMEOUT']).toContain(job.error.code);
+      expect(job.steps.map((s: any) => [s.host, s.state])).toEqual([
+        ['hv1', 'SUCCEEDED'],
+        ['hv2', 'FAILED'],
+      ]);
+    } finally {
+      await labExec(labEnv, 'hv1', ['kill', '-CONT', ...frozen]);
     }
     expect((await refreshAll()).state).toBe('SUCCEEDED');
   });

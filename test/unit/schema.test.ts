@@ -16,3 +16,12 @@ describe('graphql/schema.graphql', () => {
     for (const state of ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']) expect(sdl).toContain(state);
   });
 });
+
+describe('secrets stay out of answers', () => {
+  it('no output type exposes a private key or its path', () => {
+    const outputTypes = printedSchema()
+      .split('\n\n')
+      .filter((block) => /^(type|interface) /m.test(block));
+    for (const block of outputTypes) expect(block).not.toMatch(/privateKey|passphrase/i);
+  });
+});

@@ -9,8 +9,10 @@ import './types/hypervisor.ts';
 import './types/vlan.ts';
 import './types/plan.ts';
 import './types/job.ts';
-import './mutations/bridge.ts';
+import './types/enums.ts';
+import './mutations/ovs.ts';
 import './mutations/hypervisor.ts';
+import './mutations/jobs.ts';
 
 /** The whole GraphQL schema; graphql/schema.graphql is its printed form (checked by a test). */
 export const schema = builder.toSchema();

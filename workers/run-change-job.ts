@@ -1,9 +1,11 @@
-import { readProbe } from '../src/changes/probes.ts';
+import type { PlanStep } from '../src/changes/plan.ts';
+import { stepKind } from '../src/changes/step-kinds.ts';
 import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
-import type { HostRegistry } from '../src/inventory/host-registry.ts';
+import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { isTerminal, type JobRecord, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
+import { toShellCommand } from '../src/ssh/quote.ts';
 import type { CommandRunner, ExecResult } from '../src/ssh/ssh-pool.ts';
 import type { HostLocks } from './host-locks.ts';
 
@@ -17,6 +19,20 @@ export interface RunDeps {
   refresh?: (hosts: readonly string[]) => Promise<void>;
 }
 
+// Job records keep an excerpt of command output, enough to diagnose, small enough to stream.
+const EXCERPT_CHARS = 4000;
+const excerpt = (s: string) => (s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…(${s.length - EXCERPT_CHARS} more chars)` : s);
+
+/** A step that changed its host, with what the host looked like before: what rollback needs. */
+interface Applied {
+  record: StepRecord;
+  planned: PlanStep;
+  host: Host;
+  before: unknown;
+}
+
+class Cancelled extends Error {}
+
 async function refreshTouched(deps: RunDeps, job: JobRecord): Promise<void> {
   if (!deps.refresh) return;
   try {
@@ -26,14 +42,12 @@ async function refreshTouched(deps: RunDeps, job: JobRecord): Promise<void> {
   }
 }
 
-// Job records keep an excerpt of command output, enough to diagnose, small enough to stream.
-const EXCERPT_CHARS = 4000;
-const excerpt = (s: string) => (s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…(${s.length - EXCERPT_CHARS} more chars)` : s);
-
 /**
- * Executes a change job's plan on its hosts. Each step observes the live value first and acts
- * only when it differs from the wanted one, then observes again to prove it converged, so a
- * re-run (or a redelivery after a worker crash) changes nothing twice.
+ * Executes a change job's plan. Each step observes the live value first and acts only when it
+ * differs from the wanted one, then observes again to prove it converged, so a re-run (or a
+ * redelivery after a worker crash) changes nothing twice. When a step fails, the steps this
+ * run applied are undone in reverse order where a compensating command exists. A cancel
+ * request stops the job before its next step.
  * Returns the final record; a failed job is a normal outcome, not an exception.
  */
 export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRecord> {
@@ -48,18 +62,19 @@ export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRec
     attempts: loaded.attempts + 1,
     progress: { ...loaded.progress, message: 'running' },
   };
-  await store.record(job, 'STARTED', job.attempts > 1 ? `restarted (attempt ${job.attempts})` : 'started');
+  await store.record(job, 'STARTED', job.attempts > 1 ? `restarted (attempt ${job.attempts}); steps are re-checked, not repeated` : 'started');
   const log = logger.child({ job: job.id, kind: job.kind });
 
+  const applied: Applied[] = [];
   let current: StepRecord | undefined;
   try {
     await deps.locks.withHosts(job.hypervisors, async () => {
       for (const step of job.steps) {
+        if (await store.cancelRequested(job.id)) throw new Cancelled();
         current = step;
-        await runStep(deps, job, step);
+        await runStep(deps, job, step, applied);
       }
     });
-    // A finished job means the cache already shows its effect.
     await refreshTouched(deps, job);
     job.state = 'SUCCEEDED';
     const changed = job.steps.filter((s) => s.changed).length;
@@ -68,19 +83,35 @@ export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRec
     await store.record(job, 'SUCCEEDED', job.progress.message);
     log.info({ changed, steps: job.steps.length }, 'job succeeded');
   } catch (err) {
+    for (const s of job.steps) if (s.state === 'PENDING') s.state = 'SKIPPED';
+    if (err instanceof Cancelled) {
+      await refreshTouched(deps, job);
+      job.state = 'CANCELLED';
+      const kept = applied.map((a) => a.record.index + 1);
+      job.progress = { ...job.progress, message: `cancelled before step ${(current?.index ?? -1) + 2}${kept.length ? `; steps ${kept.join(', ')} had been applied and stay` : ''}` };
+      job.finishedAt = new Date().toISOString();
+      await store.record(job, 'CANCELLED', job.progress.message);
+      log.info('job cancelled');
+      return job;
+    }
     const { code, message } = describeError(err);
-    const failedStep = current && current.state !== 'SUCCEEDED' ? current : undefined;
-    if (failedStep && failedStep.state === 'RUNNING') {
+    const failedStep = current && current.state === 'RUNNING' ? current : undefined;
+    if (failedStep) {
       failedStep.state = 'FAILED';
       failedStep.finishedAt = new Date().toISOString();
       failedStep.durationMs = Date.parse(failedStep.finishedAt) - Date.parse(failedStep.startedAt ?? failedStep.finishedAt);
       await store.record(job, 'STEP_FINISHED', `step ${failedStep.index + 1} failed: ${message}`, structuredClone(failedStep));
     }
-    for (const s of job.steps) if (s.state === 'PENDING') s.state = 'SKIPPED';
-    const where = failedStep ? `step ${failedStep.index + 1} (${failedStep.description}) on ${failedStep.host}` : 'before any step';
+    await rollBack(deps, job, applied);
     await refreshTouched(deps, job);
+    const where = failedStep ? `step ${failedStep.index + 1} (${failedStep.description}) on ${failedStep.host}` : 'before any step';
+    const undone = job.rollback.filter((r) => r.state === 'SUCCEEDED').map((r) => r.step + 1);
+    const notUndone = job.rollback.filter((r) => r.state !== 'SUCCEEDED').map((r) => r.step + 1);
+    const rollbackNote =
+      (undone.length ? `; rolled back step${undone.length > 1 ? 's' : ''} ${undone.join(', ')}` : '') +
+      (notUndone.length ? `; could NOT roll back step${notUndone.length > 1 ? 's' : ''} ${notUndone.join(', ')}` : '');
     job.state = 'FAILED';
-    job.error = { code, message: `${where} failed: ${message}`, step: failedStep?.index ?? null };
+    job.error = { code, message: `${where} failed: ${message}${rollbackNote}`, step: failedStep?.index ?? null };
     job.progress = { ...job.progress, message: job.error.message };
     job.finishedAt = new Date().toISOString();
     await store.record(job, 'FAILED', job.error.message);
@@ -89,36 +120,35 @@ export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRec
   return job;
 }
 
-async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord): Promise<void> {
+async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord, applied: Applied[]): Promise<void> {
   const planned = job.plan.steps[step.index];
-  if (!planned) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${job.id} has no plan for step ${step.index}`);
+  if (!planned?.apply) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${job.id} has no change for step ${step.index}`);
   const host = await deps.registry.get(step.host);
   if (!host) throw new TrunklineError(ErrorCode.UNKNOWN_HYPERVISOR, `hypervisor ${step.host} is no longer registered`);
+  const kind = stepKind(planned.probe.kind);
 
   const started = performance.now();
   Object.assign(step, { state: 'RUNNING', startedAt: new Date().toISOString(), finishedAt: null, changed: null, durationMs: null });
   job.progress = { ...job.progress, message: `step ${step.index + 1}/${job.steps.length}: ${step.description}` };
   await deps.store.record(job, 'STEP_STARTED', job.progress.message, structuredClone(step));
 
-  const observe = async () => readProbe(planned.probe.kind, await deps.runner.exec(host, planned.probe.argv));
-  step.observed = await observe();
-  if (!planned.apply) throw new TrunklineError(ErrorCode.JOB_INVALID, `step ${step.index} of job ${job.id} has nothing to apply`);
-  if (step.observed === step.wanted) {
+  const observe = async () => kind.read(await deps.runner.exec(host, planned.probe.argv), planned);
+  const before = await observe();
+  step.observed = before.value;
+  if (before.value === step.wanted) {
     step.changed = false;
   } else {
-    const result: ExecResult = await deps.runner.exec(host, planned.apply.argv);
-    step.exitCode = result.exitCode;
-    step.stdout = excerpt(result.stdout);
-    step.stderr = excerpt(result.stderr);
-    if (result.exitCode !== 0)
-      throw new TrunklineError(ErrorCode.COMMAND_FAILED, `exit ${result.exitCode}: ${result.stderr.trim().slice(0, 500) || '(no stderr)'}`, {
-        host: host.name,
-      });
+    const out: ExecResult = await deps.runner.exec(host, planned.apply.argv, { stdin: planned.apply.stdin });
+    step.exitCode = out.exitCode;
+    step.stdout = excerpt(out.stdout);
+    step.stderr = excerpt(out.stderr);
+    if (out.exitCode !== 0)
+      throw new TrunklineError(ErrorCode.COMMAND_FAILED, `exit ${out.exitCode}: ${out.stderr.trim().slice(0, 500) || '(no stderr)'}`, { host: host.name });
+    // Applied as soon as the command ran: a step that then fails to converge is undone too.
+    applied.push({ record: step, planned, host, before: before.state });
     const after = await observe();
-    if (after !== step.wanted)
-      throw new TrunklineError(ErrorCode.STEP_NOT_CONVERGED, `after the change the host reports ${after}, wanted ${step.wanted}`, {
-        host: host.name,
-      });
+    if (after.value !== step.wanted)
+      throw new TrunklineError(ErrorCode.STEP_NOT_CONVERGED, `after the change the host reports ${after.value}, wanted ${step.wanted}`, { host: host.name });
     step.changed = true;
   }
   step.state = 'SUCCEEDED';
@@ -130,4 +160,29 @@ async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord): Promise
     message: `step ${step.index + 1}/${job.steps.length} ${step.changed ? 'changed' : 'already as wanted'}: ${step.description}`,
   };
   await deps.store.record(job, 'STEP_FINISHED', job.progress.message, structuredClone(step));
+}
+
+/** Undoes applied steps, newest first; records each attempt in the job. Never throws. */
+async function rollBack(deps: RunDeps, job: JobRecord, applied: Applied[]): Promise<void> {
+  for (const a of [...applied].reverse()) {
+    const action = stepKind(a.planned.probe.kind).undo(a.before, a.planned);
+    const base = { step: a.record.index, host: a.host.name, description: a.record.description };
+    let entry;
+    if (!action) {
+      entry = { ...base, command: null, state: 'NOT_POSSIBLE' as const, message: 'no compensating command for this step' };
+    } else {
+      const command = toShellCommand(action.argv);
+      try {
+        const out = await deps.runner.exec(a.host, action.argv, { stdin: action.stdin });
+        entry =
+          out.exitCode === 0
+            ? { ...base, command, state: 'SUCCEEDED' as const, message: 'undone' }
+            : { ...base, command, state: 'FAILED' as const, message: `exit ${out.exitCode}: ${out.stderr.trim().slice(0, 300)}` };
+      } catch (err) {
+        entry = { ...base, command, state: 'FAILED' as const, message: describeError(err).message };
+      }
+    }
+    job.rollback.push(entry);
+    await deps.store.record(job, 'STEP_ROLLED_BACK', `step ${a.record.index + 1} ${entry.state === 'SUCCEEDED' ? 'rolled back' : `not rolled back: ${entry.message}`}`, structuredClone(a.record));
+  }
 }

@@ -10,7 +10,7 @@ import type { Context, HostView } from '../context.ts';
 import { HypervisorRef } from '../types/hypervisor.ts';
 import { JobRef } from '../types/job.ts';
 import { UserErrorRef } from '../types/user-error.ts';
-import { DatapathTypeEnum } from './bridge.ts';
+import { DatapathTypeEnum } from '../types/enums.ts';
 import { changePayloadType, refused } from './change-payload.ts';
 
 async function unknownHosts(ctx: Context, names: readonly string[], field: string[]): Promise<UserError[]> {

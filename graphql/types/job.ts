@@ -10,6 +10,7 @@ import {
   type JobEvent,
   type JobProgress,
   type JobRecord,
+  type RollbackRecord,
   type StepRecord,
 } from '../../src/jobs/job-types.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
@@ -56,6 +57,18 @@ export const JobStepRef = builder.objectRef<StepRecord>('JobStep').implement({
   }),
 });
 
+export const RollbackRef = builder.objectRef<RollbackRecord>('JobRollback').implement({
+  description: 'The undo of an applied step after a later step failed.',
+  fields: (t) => ({
+    step: t.exposeInt('step'),
+    host: t.exposeString('host'),
+    description: t.exposeString('description'),
+    command: t.exposeString('command', { nullable: true, description: 'null when the step cannot be undone.' }),
+    state: t.exposeString('state', { description: 'SUCCEEDED, FAILED or NOT_POSSIBLE.' }),
+    message: t.exposeString('message'),
+  }),
+});
+
 export const JobRef = builder.objectRef<JobRecord>('Job').implement({
   description: 'A change running (or run) on hypervisors. Poll it with job(id:) or follow it with jobProgress.',
   interfaces: [NodeRef],
@@ -75,6 +88,8 @@ export const JobRef = builder.objectRef<JobRecord>('Job').implement({
     requestedBy: t.exposeString('requestedBy', { nullable: true }),
     ticketRef: t.exposeString('ticketRef', { nullable: true }),
     attempts: t.exposeInt('attempts'),
+    rollback: t.field({ type: [RollbackRef], description: 'What was undone after a failure, most recent step first.', resolve: (j) => j.rollback ?? [] }),
+    cancelRequested: t.boolean({ resolve: (j, _a, ctx) => ctx.store.cancelRequested(j.id) }),
   }),
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatapathType, HypervisorName, InterfaceName } from '../validation/names.ts';
+import { DatapathType, HypervisorName, InterfaceName, VlanId } from '../validation/names.ts';
 
 /**
  * Input schemas of change operations, shared by the GraphQL and REST layers so both refuse the
@@ -54,3 +54,37 @@ export type RegisterHypervisorInput = z.infer<typeof RegisterHypervisorInput>;
 export const RefreshHypervisorInput = z.object({
   hypervisors: z.array(HypervisorName).min(1, 'name at least one hypervisor').max(1000),
 });
+
+const ChangeBase = {
+  hypervisor: HypervisorName,
+  ...ChangeOptions,
+};
+
+export const VlanMode = z.enum(['access', 'trunk', 'native-tagged', 'native-untagged']);
+
+/** VLAN settings of a port; their consistency is checked by checkPortVlans. */
+const PortVlanFields = {
+  tag: VlanId.nullish(),
+  trunks: z.array(VlanId).max(4094).nullish(),
+  vlanMode: VlanMode.nullish(),
+  // An untagged port with an empty trunks set carries EVERY VLAN; it must be asked for.
+  trunkAllVlans: z.boolean().default(false),
+};
+
+export const DeleteBridgeInput = z.object({ ...ChangeBase, name: InterfaceName });
+export type DeleteBridgeInput = z.infer<typeof DeleteBridgeInput>;
+
+export const AddPortInput = z.object({
+  ...ChangeBase,
+  bridge: InterfaceName.nullish(),
+  name: InterfaceName,
+  type: z.enum(['internal', 'system']).default('system'),
+  ...PortVlanFields,
+});
+export type AddPortInput = z.infer<typeof AddPortInput>;
+
+export const RemovePortInput = z.object({ ...ChangeBase, name: InterfaceName });
+export type RemovePortInput = z.infer<typeof RemovePortInput>;
+
+export const SetPortVlansInput = z.object({ ...ChangeBase, name: InterfaceName, ...PortVlanFields });
+export type SetPortVlansInput = z.infer<typeof SetPortVlansInput>;

@@ -1,21 +1,38 @@
 /**
  * A plan is data: ordered steps, each naming its host, how to observe the current value,
- * the wanted value and the argv that makes it so. `dryRun` returns it; a job executes it,
+ * the wanted value and the command that makes it so. `dryRun` returns it; a job executes it,
  * observing again right before acting, so a re-run converges and reports no change.
  */
-export type ProbeKind = 'ovs-bridge-datapath' | 'host-state';
+export type ProbeKind = 'ovs-bridge' | 'ovs-port' | 'ovs-port-vlans' | 'host-state';
+
+/** A command for a host: argv, and optionally text fed to its stdin (e.g. XML for virsh). */
+export interface StepAction {
+  argv: string[];
+  stdin?: string;
+}
 
 export interface PlanStep {
   host: string;
   description: string;
+  /** The object the step is about (bridge, port, ...): what undo and messages refer to. */
+  subject: string;
   probe: { kind: ProbeKind; argv: string[] };
   wanted: string;
   /** null for read-only steps (e.g. refreshing a host's state). */
-  apply: { argv: string[] } | null;
+  apply: StepAction | null;
+  /** The value in the cache when the plan was made (null: host never read); the worker re-checks. */
+  observed: string | null;
+  /** Whether the step would change something, judged from the cache; null when unknown. */
+  changes: boolean | null;
 }
 
 export interface Plan {
   kind: string;
   hypervisors: string[];
   steps: PlanStep[];
+}
+
+/** Fills `observed` and `changes` from a cached value. */
+export function judged(step: Omit<PlanStep, 'observed' | 'changes'>, observed: string | null): PlanStep {
+  return { ...step, observed, changes: observed === null ? null : observed !== step.wanted };
 }

@@ -8,10 +8,13 @@ export function planRefresh(hypervisors: readonly string[]): Plan {
     hypervisors: [...hypervisors],
     steps: hypervisors.map((host) => ({
       host,
+      subject: host,
       description: `read the state of ${host} (OVS, libvirt networks and VMs)`,
       probe: { kind: 'host-state' as const, argv: snapshotArgv() },
       wanted: 'observed',
       apply: null,
+      observed: null,
+      changes: false,
     })),
   };
 }

@@ -9,6 +9,7 @@ import { JobStore } from '../jobs/job-store.ts';
 import { createLogger } from '../log/logger.ts';
 import { connectRedis } from '../redis/connect.ts';
 import { createGateway } from './create-gateway.ts';
+import { attachWebSocket } from './websocket.ts';
 
 /** Gateway process: stateless HTTP front; everything it knows lives in Redis. It never SSHes: workers do. */
 const config = loadConfig();
@@ -25,6 +26,7 @@ const cache = new HostStateCache(redis, config.prefix);
 await hub.start();
 const gateway = createGateway({ config, registry, cache, store, queue, hub, logger });
 const server = createServer(gateway);
+const closeWebSocket = attachWebSocket(server, gateway);
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
   server.listen(config.listen.port, config.listen.host, resolve);
@@ -32,13 +34,14 @@ await new Promise<void>((resolve, reject) => {
 const address = server.address();
 const port = typeof address === 'object' && address ? address.port : config.listen.port;
 const url = `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}/graphql`;
-logger.info({ url, prefix: config.prefix, inventory: config.inventoryPath }, 'gateway listening');
+logger.info({ url, websocket: url.replace(/^http/, 'ws'), prefix: config.prefix, inventory: config.inventoryPath }, 'gateway listening');
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'gateway stopping');
+  await closeWebSocket().catch(() => {});
   server.closeAllConnections();
   server.close();
   await Promise.allSettled([queue.close(), redis.quit(), subscriber.quit()]);

@@ -1,3 +1,4 @@
+import { Repeater } from '@repeaterjs/repeater';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 import { JobStore } from './job-store.ts';
@@ -17,7 +18,7 @@ const CATCH_UP_MS = 2000;
  */
 export class JobEventHub {
   private readonly byJob = new Map<string, Set<Listener>>();
-  private readonly all = new Set<Listener>();
+  private readonly everyJob = new Set<Listener>();
   private started: Promise<unknown> | undefined;
 
   constructor(
@@ -36,11 +37,28 @@ export class JobEventHub {
           return;
         }
         for (const l of this.byJob.get(event.jobId) ?? []) l(event);
-        for (const l of this.all) l(event);
+        for (const l of this.everyJob) l(event);
       });
       await this.subscriber.subscribe(this.store.channel);
     })();
     return this.started;
+  }
+
+  /**
+   * Live events of every job that `keep` accepts, as they happen, until the consumer stops
+   * (notification pipelines). Nothing is replayed. A Repeater, so that a client that goes away
+   * is unsubscribed at once, not at the next event.
+   */
+  all(keep: (event: JobEvent) => boolean): Repeater<JobEvent> {
+    return new Repeater<JobEvent>(async (push, stop) => {
+      await this.start();
+      const listener: Listener = (e) => {
+        if (keep(e)) void push(e);
+      };
+      this.everyJob.add(listener);
+      await stop;
+      this.everyJob.delete(listener);
+    });
   }
 
   /**

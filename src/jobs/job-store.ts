@@ -85,6 +85,22 @@ export class JobStore {
     return { id, ...event };
   }
 
+  private cancelKey(id: string): string {
+    return `${this.options.prefix}:job:${id}:cancel`;
+  }
+
+  /**
+   * Asks the worker running a job to stop before its next step. A flag of its own, not a field
+   * of the record: the worker rewrites the record with every event.
+   */
+  async requestCancel(id: string): Promise<void> {
+    await this.redis.set(this.cancelKey(id), '1', 'EX', this.options.ttlSeconds);
+  }
+
+  async cancelRequested(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.cancelKey(id))) === 1;
+  }
+
   async get(id: string): Promise<JobRecord | null> {
     const text = await this.redis.get(this.recordKey(id));
     return text === null ? null : (JSON.parse(text) as JobRecord);

@@ -8,7 +8,7 @@ export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAI
 export const STEP_STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
 export type StepState = (typeof STEP_STATES)[number];
 
-export const JOB_EVENT_TYPES = ['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export const JOB_EVENT_TYPES = ['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'STEP_ROLLED_BACK', 'CANCEL_REQUESTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
 export interface StepRecord {
@@ -28,6 +28,17 @@ export interface StepRecord {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number | null;
+}
+
+/** What the worker did to undo an applied step after a later step failed. */
+export interface RollbackRecord {
+  step: number;
+  host: string;
+  description: string;
+  /** The compensating command; null when the step cannot be undone. */
+  command: string | null;
+  state: 'SUCCEEDED' | 'FAILED' | 'NOT_POSSIBLE';
+  message: string;
 }
 
 export interface JobError {
@@ -58,6 +69,8 @@ export interface JobRecord {
   requestedBy: string | null;
   ticketRef: string | null;
   attempts: number;
+  /** Undo of applied steps after a failure, most recent first. */
+  rollback: RollbackRecord[];
 }
 
 /** One entry of a job's event log. `id` is the Redis stream id: ordered, unique per job. */

@@ -46,6 +46,7 @@ export function newJobRecord(kind: string, input: Record<string, unknown>, plan:
     requestedBy: meta.requestedBy,
     ticketRef: meta.ticketRef,
     attempts: 0,
+    rollback: [],
   };
 }
 

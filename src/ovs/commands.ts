@@ -23,3 +23,75 @@ export function ensureBridgeArgv(bridge: string, datapathType: string): string[]
 export function deleteBridgeArgv(bridge: string): string[] {
   return [...OVS, '--if-exists', 'del-br', bridge];
 }
+
+/** A port's VLAN settings as OVS stores them. */
+export interface PortVlans {
+  tag: number | null;
+  trunks: number[];
+  vlanMode: 'access' | 'trunk' | 'native-tagged' | 'native-untagged' | null;
+}
+
+/** `col=value` words for ovs-vsctl `set Port`: empty sets written as [] so one command sets all. */
+export function portVlanColumns(v: PortVlans): string[] {
+  return [`tag=${v.tag ?? '[]'}`, `trunks=${v.trunks.length ? v.trunks.join(',') : '[]'}`, `vlan_mode=${v.vlanMode ?? '[]'}`];
+}
+
+/**
+ * Reads one port (its VLAN columns), its interface type and which bridge holds it, in one
+ * transaction; prints empty tables when the port does not exist.
+ */
+export function portProbeArgv(port: string): string[] {
+  return [
+    ...OVS,
+    '--format=json',
+    '--data=json',
+    '--',
+    '--if-exists',
+    '--columns=_uuid,name,tag,trunks,vlan_mode',
+    'list',
+    'Port',
+    port,
+    '--',
+    '--if-exists',
+    '--columns=name,type',
+    'list',
+    'Interface',
+    port,
+    '--',
+    '--columns=name,ports',
+    'list',
+    'Bridge',
+  ];
+}
+
+/**
+ * Adds the port if missing and sets its VLANs and interface type, in one transaction:
+ * `--may-exist add-port B P tag=5` would NOT apply tag=5 to an existing port (LAB-NOTES).
+ */
+export function ensurePortArgv(bridge: string, port: string, type: 'internal' | 'system', v: PortVlans): string[] {
+  return [
+    ...OVS,
+    '--may-exist',
+    'add-port',
+    bridge,
+    port,
+    '--',
+    'set',
+    'Port',
+    port,
+    ...portVlanColumns(v),
+    '--',
+    'set',
+    'Interface',
+    port,
+    `type=${type === 'system' ? '""' : type}`,
+  ];
+}
+
+export function setPortVlansArgv(port: string, v: PortVlans): string[] {
+  return [...OVS, 'set', 'Port', port, ...portVlanColumns(v)];
+}
+
+export function deletePortArgv(port: string): string[] {
+  return [...OVS, '--if-exists', 'del-port', port];
+}

@@ -17,6 +17,8 @@ export interface ExecOptions {
   /** Run through `sudo -n` (default: the pool's setting). */
   sudo?: boolean;
   timeoutMs?: number;
+  /** Text written to the command's stdin (e.g. XML for `virsh define /dev/stdin`). */
+  stdin?: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export class SshPool implements CommandRunner {
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     const conn = this.connectionFor(host);
     try {
-      return await conn.exec(command, timeoutMs);
+      return await conn.exec(command, timeoutMs, options.stdin);
     } catch (err) {
       // A broken connection is dropped so that the next command reconnects.
       if (conn.broken) this.drop(conn);
@@ -183,11 +185,11 @@ class HostConnection {
     });
   }
 
-  async exec(command: string, timeoutMs: number): Promise<ExecResult> {
+  async exec(command: string, timeoutMs: number, stdin?: string): Promise<ExecResult> {
     await this.ready;
     await this.acquire();
     try {
-      return await this.run(command, timeoutMs);
+      return await this.run(command, timeoutMs, stdin);
     } finally {
       this.release();
     }
@@ -207,7 +209,7 @@ class HostConnection {
     else this.active--;
   }
 
-  private run(command: string, timeoutMs: number): Promise<ExecResult> {
+  private run(command: string, timeoutMs: number, stdin: string | undefined): Promise<ExecResult> {
     const { host } = this;
     const started = performance.now();
     return new Promise<ExecResult>((resolve, reject) => {
@@ -277,6 +279,8 @@ class HostConnection {
             }),
           ),
         );
+        // EOF on stdin, after the input if any: nothing a step runs may wait for a terminal.
+        opened.end(stdin);
         opened.on('trunkline-disconnect', () =>
           finish(() =>
             reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `SSH connection to ${host.name} lost during a command`, { host: host.name })),

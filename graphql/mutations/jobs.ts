@@ -1,0 +1,89 @@
+import { Repeater } from '@repeaterjs/repeater';
+import type { UserError } from '../../src/changes/user-errors.ts';
+import { ErrorCode } from '../../src/errors/codes.ts';
+import { isTerminal, type JobEvent, type JobRecord } from '../../src/jobs/job-types.ts';
+import { builder } from '../builder.ts';
+import { JobEventRef, JobEventTypeEnum, JobRef, jobKey } from '../types/job.ts';
+import { UserErrorRef } from '../types/user-error.ts';
+
+const CancelJobPayload = builder.objectRef<{ job: JobRecord | null; userErrors: UserError[] }>('CancelJobPayload').implement({
+  fields: (t) => ({
+    job: t.field({ type: JobRef, nullable: true, description: 'CANCELLED if it had not started; else still RUNNING with cancelRequested.', resolve: (p) => p.job }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.mutationField('cancelJob', (t) =>
+  t.field({
+    type: CancelJobPayload,
+    description:
+      'Cancels a job. A queued job is removed at once; a running one stops before its next step (steps already applied stay applied; a failure, not a cancel, triggers rollback).',
+    args: { input: t.arg({ type: builder.inputType('CancelJobInput', { fields: (f) => ({ id: f.id({ required: true }) }) }), required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const id = jobKey(String(input.id));
+      const job = await ctx.store.get(id);
+      if (!job) return { job: null, userErrors: [{ field: ['input', 'id'], code: ErrorCode.NOT_FOUND, message: `id: no job ${String(input.id)}` }] };
+      if (isTerminal(job.state))
+        return { job, userErrors: [{ field: ['input', 'id'], code: 'JOB_FINISHED', message: `id: the job already ended (${job.state})` }] };
+      // Removing works only while no worker holds the job; otherwise the worker is asked to stop.
+      const removed = job.state === 'QUEUED' && (await ctx.queue.remove(id)) === 1;
+      if (removed) {
+        const cancelled: JobRecord = {
+          ...job,
+          state: 'CANCELLED',
+          finishedAt: new Date().toISOString(),
+          steps: job.steps.map((s) => ({ ...s, state: 'SKIPPED' })),
+          progress: { ...job.progress, message: 'cancelled before it started' },
+        };
+        await ctx.store.record(cancelled, 'CANCELLED', `cancelled by ${ctx.requestedBy ?? 'a client'} before it started`);
+        return { job: cancelled, userErrors: [] };
+      }
+      await ctx.store.requestCancel(id);
+      return { job: (await ctx.store.get(id)) ?? job, userErrors: [] };
+    },
+  }),
+);
+
+const JobEventFilter = builder.inputType('JobEventFilter', {
+  fields: (t) => ({
+    hypervisor: t.string({ description: 'Events of jobs touching this hypervisor.' }),
+    kind: t.string({ description: 'e.g. setPortVlans.' }),
+    ticketRef: t.string(),
+    types: t.field({ type: [JobEventTypeEnum], description: 'Only these event types (e.g. SUCCEEDED, FAILED for a notifier).' }),
+  }),
+});
+
+builder.subscriptionField('jobEvents', (t) =>
+  t.field({
+    type: JobEventRef,
+    description: 'Live events of all jobs matching the filter, from every worker, until the client disconnects.',
+    args: { filter: t.arg({ type: JobEventFilter }) },
+    subscribe: async (_root, { filter }, ctx) => {
+      const jobs = new Map<string, JobRecord | null>();
+      const jobOf = async (e: JobEvent) => {
+        if (!jobs.has(e.jobId)) jobs.set(e.jobId, await ctx.store.get(e.jobId));
+        return jobs.get(e.jobId) ?? null;
+      };
+      const needsJob = Boolean(filter?.hypervisor || filter?.kind || filter?.ticketRef);
+      const types = filter?.types ? new Set<string>(filter.types) : null;
+      const source = ctx.hub.all((ev) => !types || types.has(ev.type));
+      // Filters needing the job record run here; `stop` ends the source when the client leaves.
+      return new Repeater<JobEvent>(async (push, stop) => {
+        void stop.then(() => source.return());
+        for await (const e of source) {
+          if (needsJob) {
+            const j = await jobOf(e);
+            if (!j) continue;
+            if (filter?.hypervisor && !j.hypervisors.includes(filter.hypervisor)) continue;
+            if (filter?.kind && j.kind !== filter.kind) continue;
+            if (filter?.ticketRef && j.ticketRef !== filter.ticketRef) continue;
+          }
+          if (isTerminal(e.state)) jobs.delete(e.jobId);
+          await push(e);
+        }
+        stop();
+      });
+    },
+    resolve: (e) => e,
+  }),
+);

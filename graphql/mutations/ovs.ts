@@ -1,0 +1,79 @@
+import { AddPortInput, CreateBridgeInput, DeleteBridgeInput, RemovePortInput, SetPortVlansInput } from '../../src/changes/inputs.ts';
+import { planAddPort, planCreateBridge, planDeleteBridge, planRemovePort, planSetPortVlans } from '../../src/changes/plans/ovs.ts';
+import { builder } from '../builder.ts';
+import { DatapathTypeEnum, PortTypeEnum, VlanModeEnum } from '../types/enums.ts';
+import { changeFields, hostChangeMutation } from './host-change.ts';
+
+/** Mutations on Open vSwitch bridges and ports. */
+
+const vlanFields = (t: Parameters<typeof changeFields>[0]) => ({
+  tag: t.int({ description: 'Access VLAN (1..4094).' }),
+  trunks: t.intList({ description: 'VLANs the port trunks (1..4094 each).' }),
+  vlanMode: t.field({ type: VlanModeEnum }),
+  trunkAllVlans: t.boolean({
+    description: 'Required to leave a port with neither tag nor trunks: OVS then trunks EVERY VLAN.',
+  }),
+});
+
+hostChangeMutation({
+  name: 'createBridge',
+  description: 'Ensures an Open vSwitch bridge exists on a hypervisor, with its datapath type. Idempotent.',
+  input: builder.inputType('CreateBridgeInput', {
+    fields: (t) => ({
+      ...changeFields(t),
+      name: t.string({ required: true, description: 'Bridge name: 1..15 characters of A-Z a-z 0-9 _ . -' }),
+      datapathType: t.field({ type: DatapathTypeEnum, description: "Defaults to the host's default, else TRUNKLINE_DEFAULT_DATAPATH." }),
+    }),
+  }),
+  schema: CreateBridgeInput,
+  plan: (host, state, input, config) =>
+    planCreateBridge(host, state, { name: input.name, datapathType: input.datapathType ?? host.defaults.datapathType ?? config.defaults.datapathType }),
+});
+
+hostChangeMutation({
+  name: 'deleteBridge',
+  description: 'Ensures a bridge is gone, with all its ports. Cannot be rolled back.',
+  input: builder.inputType('DeleteBridgeInput', {
+    fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }) }),
+  }),
+  schema: DeleteBridgeInput,
+  plan: planDeleteBridge,
+});
+
+hostChangeMutation({
+  name: 'addPort',
+  description:
+    "Ensures a port exists on a bridge (the host's default bridge unless given) with exactly these VLAN settings and interface type, in one OVS transaction. A port without tag and trunks carries every VLAN.",
+  input: builder.inputType('AddPortInput', {
+    fields: (t) => ({
+      ...changeFields(t),
+      name: t.string({ required: true, description: 'Port (and interface) name.' }),
+      bridge: t.string(),
+      type: t.field({ type: PortTypeEnum, description: 'Default SYSTEM (an existing device).' }),
+      ...vlanFields(t),
+    }),
+  }),
+  schema: AddPortInput,
+  plan: planAddPort,
+});
+
+hostChangeMutation({
+  name: 'removePort',
+  description: 'Ensures a port is gone. Rolled back (re-added as it was) if a later step of the job fails.',
+  input: builder.inputType('RemovePortInput', {
+    fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }) }),
+  }),
+  schema: RemovePortInput,
+  plan: planRemovePort,
+});
+
+hostChangeMutation({
+  name: 'setPortVlans',
+  description:
+    'Sets the VLANs of an existing port (tag, trunks, vlan_mode are all set: what is not given is cleared). Refuses to leave a port trunking every VLAN unless trunkAllVlans is true.',
+  input: builder.inputType('SetPortVlansInput', {
+    fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }), ...vlanFields(t) }),
+  }),
+  schema: SetPortVlansInput,
+  plan: planSetPortVlans,
+});

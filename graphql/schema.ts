@@ -11,6 +11,7 @@ import './types/plan.ts';
 import './types/job.ts';
 import './types/enums.ts';
 import './mutations/ovs.ts';
+import './mutations/libvirt.ts';
 import './mutations/hypervisor.ts';
 import './mutations/jobs.ts';
 

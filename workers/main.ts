@@ -1,14 +1,15 @@
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { loadConfig } from '../src/config/config.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
 import { CHANGE_QUEUE, createChangeQueue, REFRESH_FLEET, scheduleFleetRefresh, type ChangeJobData } from '../src/jobs/change-queue.ts';
+import { RedisHostLocks } from '../src/jobs/host-locks.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
-import { HostLocks } from './host-locks.ts';
 import { refreshHosts } from './refresh-hosts.ts';
 import { runChangeJob } from './run-change-job.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
@@ -22,7 +23,7 @@ const cache = new HostStateCache(redis, config.prefix);
 const registry = new RedisHostRegistry(redis, config.prefix);
 if (config.inventory.seed) await seedRegistryFromFile(registry, config.inventoryPath, logger);
 const runner = new SshPool({ ...config.ssh, logger });
-const locks = new HostLocks();
+const locks = new RedisHostLocks(redis, config.prefix, config.worker.lockMs);
 const refreshDeps = { runner, cache, logger, readTimeoutMs: Math.min(config.ssh.commandTimeoutMs, 20_000) };
 
 const worker = new Worker<ChangeJobData>(
@@ -50,6 +51,11 @@ const worker = new Worker<ChangeJobData>(
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },
     prefix: config.prefix,
     concurrency: config.worker.concurrency,
+    // Recorded on each BullMQ job it takes (processedBy): which process ran what.
+    name: `${hostname()}:${process.pid}`,
+    // A killed worker's job is noticed (stalled) and handed to another worker after this long.
+    lockDuration: config.worker.lockMs,
+    stalledInterval: config.worker.lockMs,
   },
 );
 worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));

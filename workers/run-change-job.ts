@@ -1,5 +1,5 @@
 import type { PlanStep } from '../src/changes/plan.ts';
-import { stepKind } from '../src/changes/step-kinds.ts';
+import { isAsWanted, stepKind } from '../src/changes/step-kinds.ts';
 import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
@@ -7,7 +7,7 @@ import { isTerminal, type JobRecord, type StepRecord } from '../src/jobs/job-typ
 import type { Logger } from '../src/log/logger.ts';
 import { toShellCommand } from '../src/ssh/quote.ts';
 import type { CommandRunner, ExecResult } from '../src/ssh/ssh-pool.ts';
-import type { HostLocks } from './host-locks.ts';
+import type { HostLocks } from '../src/jobs/host-locks.ts';
 
 export interface RunDeps {
   store: JobStore;
@@ -68,13 +68,21 @@ export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRec
   const applied: Applied[] = [];
   let current: StepRecord | undefined;
   try {
-    await deps.locks.withHosts(job.hypervisors, async () => {
-      for (const step of job.steps) {
-        if (await store.cancelRequested(job.id)) throw new Cancelled();
-        current = step;
-        await runStep(deps, job, step, applied);
-      }
-    });
+    const onWait = (host: string) => {
+      job.progress = { ...job.progress, message: `waiting for ${host}: another job is changing it` };
+      void store.record(job, 'WAITING', job.progress.message).catch(() => {});
+    };
+    await deps.locks.withHosts(
+      job.hypervisors,
+      async () => {
+        for (const step of job.steps) {
+          if (await store.cancelRequested(job.id)) throw new Cancelled();
+          current = step;
+          await runStep(deps, job, step, applied);
+        }
+      },
+      onWait,
+    );
     await refreshTouched(deps, job);
     job.state = 'SUCCEEDED';
     const changed = job.steps.filter((s) => s.changed).length;
@@ -135,10 +143,12 @@ async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord, applied:
   const observe = async () => kind.read(await deps.runner.exec(host, planned.probe.argv), planned);
   const before = await observe();
   step.observed = before.value;
-  if (before.value === step.wanted) {
+  if (isAsWanted(kind, before, planned)) {
     step.changed = false;
   } else {
-    const out: ExecResult = await deps.runner.exec(host, planned.apply.argv, { stdin: planned.apply.stdin });
+    const action = kind.applyFor?.(before.state, planned) ?? planned.apply;
+    step.command = toShellCommand(action.argv);
+    const out: ExecResult = await deps.runner.exec(host, action.argv, { stdin: action.stdin });
     step.exitCode = out.exitCode;
     step.stdout = excerpt(out.stdout);
     step.stderr = excerpt(out.stderr);
@@ -147,7 +157,7 @@ async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord, applied:
     // Applied as soon as the command ran: a step that then fails to converge is undone too.
     applied.push({ record: step, planned, host, before: before.state });
     const after = await observe();
-    if (after.value !== step.wanted)
+    if (!isAsWanted(kind, after, planned))
       throw new TrunklineError(ErrorCode.STEP_NOT_CONVERGED, `after the change the host reports ${after.value}, wanted ${step.wanted}`, { host: host.name });
     step.changed = true;
   }

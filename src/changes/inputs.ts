@@ -88,3 +88,53 @@ export type RemovePortInput = z.infer<typeof RemovePortInput>;
 
 export const SetPortVlansInput = z.object({ ...ChangeBase, name: InterfaceName, ...PortVlanFields });
 export type SetPortVlansInput = z.infer<typeof SetPortVlansInput>;
+
+/** libvirt object names (networks, portgroups, domains) by allow-list. */
+export const LibvirtName = z
+  .string()
+  .min(1, { message: 'must not be empty', abort: true })
+  .max(64, { message: 'must be at most 64 characters', abort: true })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must start with a letter or digit and contain only letters, digits, "_", "." and "-"');
+
+export const PortgroupSpec = z
+  .object({
+    name: LibvirtName,
+    vlanTags: z.array(VlanId).max(4094).default([]),
+    trunk: z.boolean().default(false),
+    isDefault: z.boolean().default(false),
+    nativeMode: z.enum(['tagged', 'untagged']).nullish(),
+  })
+  .superRefine((pg, ctx) => {
+    if (pg.trunk && pg.vlanTags.length === 0) ctx.addIssue({ code: 'custom', path: ['vlanTags'], message: 'a trunk portgroup needs at least one VLAN' });
+    if (!pg.trunk && pg.vlanTags.length > 1) ctx.addIssue({ code: 'custom', path: ['vlanTags'], message: 'more than one VLAN needs trunk: true' });
+    if (pg.nativeMode && !pg.trunk) ctx.addIssue({ code: 'custom', path: ['nativeMode'], message: 'nativeMode needs trunk: true' });
+  });
+export type PortgroupSpec = z.infer<typeof PortgroupSpec>;
+
+export const DefineNetworkInput = z.object({
+  ...ChangeBase,
+  name: LibvirtName.nullish(),
+  bridge: InterfaceName.nullish(),
+  portgroups: z
+    .array(PortgroupSpec)
+    .max(64)
+    .default([])
+    .superRefine((pgs, ctx) => {
+      const names = new Set<string>();
+      pgs.forEach((pg, i) => {
+        if (names.has(pg.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate portgroup ${pg.name}` });
+        names.add(pg.name);
+      });
+      if (pgs.filter((p) => p.isDefault).length > 1) ctx.addIssue({ code: 'custom', path: [], message: 'at most one portgroup can be the default' });
+    }),
+});
+export type DefineNetworkInput = z.infer<typeof DefineNetworkInput>;
+
+export const DeleteNetworkInput = z.object({ ...ChangeBase, name: LibvirtName, force: z.boolean().default(false) });
+export type DeleteNetworkInput = z.infer<typeof DeleteNetworkInput>;
+
+export const AddPortgroupInput = z.object({ ...ChangeBase, network: LibvirtName.nullish(), portgroup: PortgroupSpec });
+export type AddPortgroupInput = z.infer<typeof AddPortgroupInput>;
+
+export const RemovePortgroupInput = z.object({ ...ChangeBase, network: LibvirtName.nullish(), name: LibvirtName, force: z.boolean().default(false) });
+export type RemovePortgroupInput = z.infer<typeof RemovePortgroupInput>;

@@ -3,7 +3,14 @@
  * the wanted value and the command that makes it so. `dryRun` returns it; a job executes it,
  * observing again right before acting, so a re-run converges and reports no change.
  */
-export type ProbeKind = 'ovs-bridge' | 'ovs-port' | 'ovs-port-vlans' | 'host-state';
+export type ProbeKind =
+  | 'ovs-bridge'
+  | 'ovs-port'
+  | 'ovs-port-vlans'
+  | 'libvirt-network-def'
+  | 'libvirt-network-run'
+  | 'libvirt-portgroup'
+  | 'host-state';
 
 /** A command for a host: argv, and optionally text fed to its stdin (e.g. XML for virsh). */
 export interface StepAction {
@@ -16,7 +23,8 @@ export interface PlanStep {
   description: string;
   /** The object the step is about (bridge, port, ...): what undo and messages refer to. */
   subject: string;
-  probe: { kind: ProbeKind; argv: string[] };
+  /** `marker` splits the output of probes that batch several virsh commands. */
+  probe: { kind: ProbeKind; argv: string[]; marker?: string };
   wanted: string;
   /** null for read-only steps (e.g. refreshing a host's state). */
   apply: StepAction | null;

@@ -2,6 +2,20 @@ import { ErrorCode, TrunklineError } from '../errors/codes.ts';
 import type { ExecResult } from '../ssh/ssh-pool.ts';
 import type { PlanStep, ProbeKind, StepAction } from './plan.ts';
 import { bridgeStateFromProbe, bridgeValue, undoBridge, type BridgeState } from './steps/ovs-bridge.ts';
+import {
+  applyNetworkRun,
+  applyPortgroup,
+  portgroupMatches,
+  readNetworkDef,
+  readNetworkRun,
+  readPortgroup,
+  undoNetworkDef,
+  undoNetworkRun,
+  undoPortgroup,
+  type NetworkDefState,
+  type NetworkRunState,
+  type PortgroupState,
+} from './steps/libvirt-network.ts';
 import { portStateFromProbe, portValue, portVlansValue, undoPort, undoPortVlans, type PortState } from './steps/ovs-port.ts';
 
 /**
@@ -12,6 +26,10 @@ import { portStateFromProbe, portValue, portVlansValue, undoPort, undoPortVlans,
 interface StepKind<S> {
   read(result: ExecResult, step: PlanStep): { value: string; state: S };
   undo(before: S, step: PlanStep): StepAction | null;
+  /** The command for what the worker observed, when it depends on it (default: the planned one). */
+  applyFor?(before: S, step: PlanStep): StepAction;
+  /** Whether the observed state is as wanted (default: observed value === wanted). */
+  matches?(state: S, step: PlanStep): boolean;
 }
 
 function ok(result: ExecResult): string {
@@ -44,11 +62,28 @@ const portVlans: StepKind<PortState> = {
   undo: undoPortVlans,
 };
 
+const networkDef: StepKind<NetworkDefState> = { read: readNetworkDef, undo: undoNetworkDef };
+const networkRun: StepKind<NetworkRunState> = { read: readNetworkRun, undo: undoNetworkRun, applyFor: applyNetworkRun };
+const portgroup: StepKind<PortgroupState> = {
+  read: readPortgroup,
+  undo: undoPortgroup,
+  applyFor: applyPortgroup,
+  matches: (state, step) => portgroupMatches(state, step.wanted),
+};
+
 const KINDS: Record<Exclude<ProbeKind, 'host-state'>, StepKind<never>> = {
   'ovs-bridge': bridge as StepKind<never>,
   'ovs-port': port as StepKind<never>,
   'ovs-port-vlans': portVlans as StepKind<never>,
+  'libvirt-network-def': networkDef as StepKind<never>,
+  'libvirt-network-run': networkRun as StepKind<never>,
+  'libvirt-portgroup': portgroup as StepKind<never>,
 };
+
+/** Whether a read state is as the step wants it. */
+export function isAsWanted(kind: StepKind<unknown>, read: { value: string; state: unknown }, step: PlanStep): boolean {
+  return kind.matches ? kind.matches(read.state, step) : read.value === step.wanted;
+}
 
 export function stepKind(kind: ProbeKind): StepKind<unknown> {
   if (kind === 'host-state') throw new TrunklineError(ErrorCode.JOB_INVALID, 'host-state steps are run by the refresh job');

@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   // Run host commands through `sudo -n` (never prompts; fails fast if sudo is not set up).
   TRUNKLINE_SUDO: bool(true),
   TRUNKLINE_WORKER_CONCURRENCY: int(8, 1, 256),
+  // How long a dead worker's job and host locks stay held before another worker takes over.
+  TRUNKLINE_JOB_LOCK_MS: int(30_000, 1000, 600_000),
   // The lab has no kernel datapath; production fleets usually want `system`.
   TRUNKLINE_DEFAULT_DATAPATH: z.enum(['netdev', 'system']).default('netdev'),
   // Every host is re-read this often by a BullMQ job scheduler (0 = never).
@@ -53,7 +55,7 @@ export interface Config {
   inventoryPath: string;
   listen: { host: string; port: number };
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; maxChannels: number; keepaliveMs: number; sudo: boolean };
-  worker: { concurrency: number };
+  worker: { concurrency: number; lockMs: number };
   defaults: { datapathType: 'netdev' | 'system' };
   jobTtlSeconds: number;
   logLevel: string;
@@ -83,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepaliveMs: e.TRUNKLINE_SSH_KEEPALIVE_MS,
       sudo: e.TRUNKLINE_SUDO,
     },
-    worker: { concurrency: e.TRUNKLINE_WORKER_CONCURRENCY },
+    worker: { concurrency: e.TRUNKLINE_WORKER_CONCURRENCY, lockMs: e.TRUNKLINE_JOB_LOCK_MS },
     defaults: { datapathType: e.TRUNKLINE_DEFAULT_DATAPATH },
     jobTtlSeconds: e.TRUNKLINE_JOB_TTL_SECONDS,
     logLevel: e.TRUNKLINE_LOG_LEVEL,

@@ -8,7 +8,7 @@ export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAI
 export const STEP_STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
 export type StepState = (typeof STEP_STATES)[number];
 
-export const JOB_EVENT_TYPES = ['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'STEP_ROLLED_BACK', 'CANCEL_REQUESTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export const JOB_EVENT_TYPES = ['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'STEP_ROLLED_BACK', 'WAITING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
 export interface StepRecord {

@@ -1,0 +1,72 @@
+import { AddPortgroupInput, DefineNetworkInput, DeleteNetworkInput, RemovePortgroupInput } from '../../src/changes/inputs.ts';
+import { planAddPortgroup, planDefineNetwork, planDeleteNetwork, planRemovePortgroup } from '../../src/changes/plans/libvirt.ts';
+import { builder } from '../builder.ts';
+import { changeFields, hostChangeMutation } from './host-change.ts';
+
+/** Mutations on libvirt networks and their portgroups. */
+
+const NativeModeEnum = builder.enumType('PortgroupNativeMode', {
+  values: { TAGGED: { value: 'tagged' }, UNTAGGED: { value: 'untagged' } } as const,
+});
+
+const PortgroupInputRef = builder.inputType('PortgroupInput', {
+  description: "A portgroup: NICs that name it get its VLAN setting. vlanTags [] = untagged.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'e.g. vlan-1001' }),
+    vlanTags: t.intList({ description: 'One VLAN (access), or several with trunk: true.' }),
+    trunk: t.boolean({ description: "<vlan trunk='yes'>" }),
+    isDefault: t.boolean({ description: 'Used by NICs that name no portgroup; at most one per network.' }),
+    nativeMode: t.field({ type: NativeModeEnum, description: 'Native VLAN (the first tag) of a trunk.' }),
+  }),
+});
+
+hostChangeMutation({
+  name: 'defineNetwork',
+  description:
+    "Ensures a libvirt network for OVS (forward mode bridge, virtualport openvswitch) with these portgroups is defined, active and autostarted. Defaults: the host's default network name (else ovs-network) and bridge. A changed definition of a running network takes effect at its next start; change portgroups live with addPortgroup.",
+  input: builder.inputType('DefineNetworkInput', {
+    fields: (t) => ({
+      ...changeFields(t),
+      name: t.string(),
+      bridge: t.string({ description: 'An existing OVS bridge.' }),
+      portgroups: t.field({ type: [PortgroupInputRef] }),
+    }),
+  }),
+  schema: DefineNetworkInput,
+  plan: planDefineNetwork,
+});
+
+hostChangeMutation({
+  name: 'deleteNetwork',
+  description: 'Ensures a libvirt network is stopped and undefined. Refused while VM NICs use it, unless force.',
+  input: builder.inputType('DeleteNetworkInput', {
+    fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }), force: t.boolean() }),
+  }),
+  schema: DeleteNetworkInput,
+  plan: planDeleteNetwork,
+});
+
+hostChangeMutation({
+  name: 'addPortgroup',
+  description:
+    'Adds or changes a portgroup in a network, live and persistent (net-update --live --config), and retags the OVS ports of running VMs on it (libvirt leaves plugged ports alone).',
+  input: builder.inputType('AddPortgroupInput', {
+    fields: (t) => ({
+      ...changeFields(t),
+      network: t.string({ description: "Default: the host's default network (else ovs-network)." }),
+      portgroup: t.field({ type: PortgroupInputRef, required: true }),
+    }),
+  }),
+  schema: AddPortgroupInput,
+  plan: planAddPortgroup,
+});
+
+hostChangeMutation({
+  name: 'removePortgroup',
+  description: 'Removes a portgroup, live and persistent. Refused while VM NICs use it, unless force.',
+  input: builder.inputType('RemovePortgroupInput', {
+    fields: (t) => ({ ...changeFields(t), network: t.string(), name: t.string({ required: true }), force: t.boolean() }),
+  }),
+  schema: RemovePortgroupInput,
+  plan: planRemovePortgroup,
+});

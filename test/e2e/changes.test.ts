@@ -1,0 +1,322 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job } from 'bullmq';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
+import { gql, subscribeSse } from '../support/graphql-client.ts';
+import { labExec } from '../support/lab.ts';
+import { domainXml } from '../support/reference-setup.ts';
+import { startProcess, type Proc } from '../support/processes.ts';
+import { startTrunkline, waitForJob, type Trunkline } from '../support/trunkline.ts';
+
+/**
+ * Every change mutation through the public API against the lab, each verified on the host
+ * itself, re-run to prove idempotency; then dry runs, refusals, rollback, concurrency across
+ * two worker processes, a worker stopped mid-job, cancellation and event subscriptions.
+ */
+const labEnv = inject('labEnv');
+const redisUrl = inject('redisUrl');
+const inventoryPath = inject('inventoryPath');
+const sfx = randomBytes(2).toString('hex');
+const BR = `tc${sfx}`;
+const NET = `tcnet-${sfx}`;
+
+let tl: Trunkline;
+let second: Proc | undefined;
+
+const JOB = 'id state attempts changedSteps error { code message step } rollback { step state command message } steps { index description command state changed observed wanted startedAt finishedAt }';
+const jobKeyOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').replace(/^Job:/, '');
+const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+async function change(name: string, input: Record<string, unknown>): Promise<any> {
+  const res = await gql(
+    tl.url,
+    `mutation($input: ${cap(name)}Input!) { ${name}(input: $input) { job { id } plan { steps { description command observed wouldChange } } userErrors { field code message } } }`,
+    { input },
+  );
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return res.data[name];
+}
+
+/** Runs a change to the end and returns the job. */
+async function apply(name: string, input: Record<string, unknown>): Promise<any> {
+  const payload = await change(name, input);
+  expect(payload.userErrors).toEqual([]);
+  return waitForJob(tl.url, payload.job.id, JOB);
+}
+
+/** Runs it twice: the first succeeds, the second succeeds and changes nothing. */
+async function applyTwice(name: string, input: Record<string, unknown>): Promise<any> {
+  const first = await apply(name, input);
+  expect(first.error).toBeNull();
+  expect(first.state).toBe('SUCCEEDED');
+  const again = await apply(name, input);
+  expect(again.state).toBe('SUCCEEDED');
+  expect(again.steps.map((s: any) => s.changed)).toEqual(again.steps.map(() => false));
+  return first;
+}
+
+const on = async (host: string, ...argv: string[]) => (await labExec(labEnv, host, argv)).stdout.trim();
+const code = async (host: string, ...argv: string[]) => (await labExec(labEnv, host, argv)).code;
+
+beforeAll(async () => {
+  tl = await startTrunkline({ redisUrl, inventoryPath, env: { TRUNKLINE_JOB_LOCK_MS: '3000' } });
+  await gql(tl.url, '{ hypervisors(refresh: true) { name } }');
+});
+
+afterAll(async () => {
+  await second?.stop();
+  await tl?.stop();
+  for (const h of ['hv1', 'hv2']) {
+    await labExec(labEnv, h, ['virsh', 'net-destroy', NET]);
+    await labExec(labEnv, h, ['virsh', 'net-undefine', NET]);
+    await labExec(labEnv, h, ['ovs-vsctl', '--if-exists', 'del-br', BR]);
+  }
+});
+
+describe('OVS changes', () => {
+  it('createBridge, addPort, setPortVlans, removePort, deleteBridge: applied, verified on the host, idempotent', async () => {
+    await applyTwice('createBridge', { hypervisor: 'hv1', name: BR });
+    expect(await on('hv1', 'ovs-vsctl', 'get', 'Bridge', BR, 'datapath_type')).toBe('netdev');
+
+    await applyTwice('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}p1`, type: 'INTERNAL', tag: 1001 });
+    expect(await on('hv1', 'ovs-vsctl', 'port-to-br', `${BR}p1`)).toBe(BR);
+    expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', `${BR}p1`, 'tag')).toBe('1001');
+    expect(await on('hv1', 'ovs-vsctl', 'get', 'Interface', `${BR}p1`, 'type')).toBe('internal');
+
+    // A port that exists is changed by addPort too: --may-exist alone would have kept tag 1001.
+    await applyTwice('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}p1`, type: 'INTERNAL', tag: 1002 });
+    expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', `${BR}p1`, 'tag')).toBe('1002');
+
+    await applyTwice('setPortVlans', { hypervisor: 'hv1', name: `${BR}p1`, trunks: [1002, 1001], vlanMode: 'TRUNK' });
+    expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', `${BR}p1`, 'trunks')).toBe('[1001, 1002]');
+    expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', `${BR}p1`, 'tag')).toBe('[]');
+    expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', `${BR}p1`, 'vlan_mode')).toBe('trunk');
+
+    await applyTwice('removePort', { hypervisor: 'hv1', name: `${BR}p1` });
+    expect(await code('hv1', 'ovs-vsctl', 'port-to-br', `${BR}p1`)).not.toBe(0);
+  });
+
+  it('dryRun runs nothing and lists the steps the real run executes', async () => {
+    const input = { hypervisor: 'hv1', bridge: BR, name: `${BR}p2`, tag: 1003, type: 'INTERNAL' };
+    const dry = await change('addPort', { ...input, dryRun: true });
+    expect(dry.job).toBeNull();
+    expect(dry.plan.steps).toEqual([expect.objectContaining({ observed: 'absent', wouldChange: true })]);
+    expect(await code('hv1', 'ovs-vsctl', 'port-to-br', `${BR}p2`)).not.toBe(0);
+    const job = await apply('addPort', input);
+    expect(job.steps.map((s: any) => [s.description, s.command])).toEqual(dry.plan.steps.map((s: any) => [s.description, s.command]));
+    await apply('removePort', { hypervisor: 'hv1', name: `${BR}p2` });
+  });
+
+  it.each([
+    ['addPort', { hypervisor: 'hv1', name: 'p;reboot', tag: 5 }, 'input.name', 'INVALID_INPUT'],
+    ['addPort', { hypervisor: 'hv1', name: 'abcdefghijklmnop', tag: 5 }, 'input.name', 'INVALID_INPUT'],
+    ['addPort', { hypervisor: 'hv1', name: 'p1', tag: 4095 }, 'input.tag', 'INVALID_INPUT'],
+    ['addPort', { hypervisor: 'hv1', name: 'p1', trunks: [1, 0] }, 'input.trunks.1', 'INVALID_INPUT'],
+    ['addPort', { hypervisor: 'hv1', name: 'p1', bridge: 'nobr', tag: 5 }, 'input.bridge', 'NOT_FOUND'],
+    ['addPort', { hypervisor: 'hv7', name: 'p1', tag: 5 }, 'input.hypervisor', 'UNKNOWN_HYPERVISOR'],
+    ['setPortVlans', { hypervisor: 'hv1', name: 'enp5s0f0', trunks: [] }, 'input.trunks', 'WOULD_TRUNK_ALL_VLANS'],
+    ['setPortVlans', { hypervisor: 'hv1', name: 'no-such-port', tag: 5 }, 'input.name', 'NOT_FOUND'],
+    ['deleteBridge', { hypervisor: 'hv1', name: "br0'; id; '" }, 'input.name', 'INVALID_INPUT'],
+    ['defineNetwork', { hypervisor: 'hv1', name: 'n$(id)', portgroups: [] }, 'input.name', 'INVALID_INPUT'],
+    ['defineNetwork', { hypervisor: 'hv1', portgroups: [{ name: 'pg', vlanTags: [1, 2] }] }, 'input.portgroups.0.vlanTags', 'INVALID_INPUT'],
+    ['addPortgroup', { hypervisor: 'hv1', network: 'no-net', portgroup: { name: 'pg' } }, 'input.network', 'NOT_FOUND'],
+  ])('%s %j is refused on %s and nothing is queued', async (name, input, field, errorCode) => {
+    const before = Object.values(await tl.queue.getJobCounts()).reduce((a, b) => a + b, 0);
+    const payload = await change(name, input);
+    expect(payload.job).toBeNull();
+    expect(payload.userErrors.map((e: any) => [e.field.join('.'), e.code])).toContainEqual([field, errorCode]);
+    expect(Object.values(await tl.queue.getJobCounts()).reduce((a, b) => a + b, 0)).toBe(before);
+  });
+});
+
+describe('libvirt network changes', () => {
+  it('defineNetwork, addPortgroup (live + persistent), removePortgroup, deleteNetwork: verified on the host, idempotent', async () => {
+    await applyTwice('createBridge', { hypervisor: 'hv2', name: BR });
+    await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
+    const portgroups = [
+      { name: 'vlan-0001', isDefault: true },
+      { name: 'vlan-1001', vlanTags: [1001] },
+      { name: 'vlan-all', vlanTags: [1001, 1002], trunk: true },
+    ];
+    const job = await applyTwice('defineNetwork', { hypervisor: 'hv2', name: NET, bridge: BR, portgroups });
+    expect(job.steps).toHaveLength(2);
+    const info = await on('hv2', 'virsh', 'net-info', NET);
+    expect(info).toMatch(/Active:\s+yes/);
+    expect(info).toMatch(/Autostart:\s+yes/);
+    const xml = await on('hv2', 'virsh', 'net-dumpxml', NET);
+    expect(xml).toMatch(/<virtualport type='openvswitch'\/>/);
+    expect(xml).toMatch(/<portgroup name='vlan-all'>\s*<vlan trunk='yes'>\s*<tag id='1001'\/>\s*<tag id='1002'\/>/);
+
+    await applyTwice('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1003', vlanTags: [1003] } });
+    expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).toMatch(/<portgroup name='vlan-1003'>\s*<vlan>\s*<tag id='1003'\/>/);
+    expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', NET)).toMatch(/<portgroup name='vlan-1003'>/);
+    // Changing it is a modify, live and persistent.
+    await applyTwice('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1003', vlanTags: [1004] } });
+    expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).toMatch(/<portgroup name='vlan-1003'>\s*<vlan>\s*<tag id='1004'\/>/);
+    expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', NET)).toMatch(/<portgroup name='vlan-1003'>\s*<vlan>\s*<tag id='1004'\/>/);
+
+    await applyTwice('removePortgroup', { hypervisor: 'hv2', network: NET, name: 'vlan-1003' });
+    expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).not.toMatch(/vlan-1003/);
+    expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', NET)).not.toMatch(/vlan-1003/);
+
+    await applyTwice('deleteNetwork', { hypervisor: 'hv2', name: NET });
+    expect(await code('hv2', 'virsh', 'net-info', NET)).not.toBe(0);
+  });
+
+  it('a step that fails on the host: job FAILED with the reason, earlier steps rolled back, host consistent; a rerun converges', async () => {
+    await apply('createBridge', { hypervisor: 'hv2', name: BR });
+    await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
+    await apply('defineNetwork', { hypervisor: 'hv2', name: NET, bridge: BR, portgroups: [{ name: 'vlan-1001', vlanTags: [1001] }] });
+    // A running VM on the portgroup, made directly on the host.
+    const vm = `tcvm-${sfx}`;
+    const dir = mkdtempSync(join(tmpdir(), 'tl-vm-'));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'vm.xml'), domainXml({ name: vm, mac: '52:54:00:30:00:01', portgroup: 'vlan-1001', start: true }, NET));
+    try {
+      expect(await code('hv2', 'virsh', 'define', join(dir, 'vm.xml'))).toBe(0);
+      expect(await code('hv2', 'virsh', 'start', vm)).toBe(0);
+      const target = (await gql(tl.url, `{ hypervisor(name: "hv2", refresh: true) { vm(name: "${vm}") { interfaces { target } } } }`)).data.hypervisor.vm.interfaces[0].target;
+      expect(target).toMatch(/^vnet\d+$/);
+      // Its OVS port vanishes behind Trunkline's back: retagging it will fail on the host.
+      await labExec(labEnv, 'hv2', ['ovs-vsctl', 'del-port', target]);
+
+      const job = await apply('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1001', vlanTags: [1005] } });
+      expect(job.state).toBe('FAILED');
+      expect(job.error.code).toBe('COMMAND_FAILED');
+      expect(job.error.step).toBe(1);
+      expect(job.error.message).toMatch(new RegExp(`step 2 .*${target}.* on hv2 failed: .*no row "${target}"`));
+      expect(job.error.message).toMatch(/rolled back step 1/);
+      expect(job.steps.map((s: any) => s.state)).toEqual(['SUCCEEDED', 'FAILED']);
+      expect(job.rollback).toEqual([expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: expect.stringContaining('net-update') })]);
+      // Consistent: the portgroup is back to VLAN 1001, live and persistent.
+      expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1001'\/>/);
+      expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', NET)).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1001'\/>/);
+
+      // Once the VM is gone the same request converges.
+      await labExec(labEnv, 'hv2', ['virsh', 'destroy', vm]);
+      await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
+      const rerun = await apply('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1001', vlanTags: [1005] } });
+      expect(rerun.state).toBe('SUCCEEDED');
+      expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).toMatch(/<tag id='1005'\/>/);
+    } finally {
+      await labExec(labEnv, 'hv2', ['virsh', 'destroy', vm]);
+      await labExec(labEnv, 'hv2', ['virsh', 'undefine', vm]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
+    await apply('deleteNetwork', { hypervisor: 'hv2', name: NET });
+  });
+});
+
+describe('jobs across workers', () => {
+  it('two workers: jobs on one host never interleave their steps', async () => {
+    second = await startProcess('workers/main.ts', tl.env, 'worker ready');
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => (await change('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}c${i}`, tag: 1001 + i, type: 'INTERNAL' })).job.id),
+    );
+    const jobs = await Promise.all(ids.map((id) => waitForJob(tl.url, id, JOB)));
+    expect(jobs.map((j) => j.state)).toEqual(jobs.map(() => 'SUCCEEDED'));
+    const spans = jobs.flatMap((j) => j.steps.map((s: any) => [Date.parse(s.startedAt), Date.parse(s.finishedAt)] as const)).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    for (let i = 0; i < 6; i++) await apply('removePort', { hypervisor: 'hv1', name: `${BR}c${i}` });
+  });
+
+  it('a worker that stops mid-job: another worker finishes it, the host ends as wanted, nothing is done twice', async () => {
+    await apply('createBridge', { hypervisor: 'hv2', name: BR });
+    const payload = await change('defineNetwork', { hypervisor: 'hv2', name: NET, bridge: BR, portgroups: [{ name: 'vlan-1001', vlanTags: [1001] }] });
+    const workers = [tl.worker!, second!];
+    let killed: Proc | undefined;
+    for await (const msg of subscribeSse(tl.url, 'subscription($id: ID!) { jobProgress(id: $id) { type step { index } } }', { id: payload.job.id })) {
+      const e = msg.data.jobProgress;
+      if (e.type === 'STEP_FINISHED' && e.step.index === 0 && !killed) {
+        // Freeze the worker running the job (BullMQ records its name, host:pid), then kill it.
+        const bull = await Job.fromId(tl.queue, jobKeyOf(payload.job.id));
+        killed = workers.find((w) => bull?.processedBy?.endsWith(`:${w.child.pid}`));
+        expect(killed, `processedBy=${bull?.processedBy}`).toBeDefined();
+        killed!.child.kill('SIGSTOP');
+        killed!.child.kill('SIGKILL');
+      }
+      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(e.type)) break;
+    }
+    const job = await waitForJob(tl.url, payload.job.id, JOB, 60_000);
+    expect(job.state).toBe('SUCCEEDED');
+    // Taken over after the kill (the first step is re-checked, not redone) unless the job
+    // had already finished, which the event order above rules out only mostly.
+    expect(job.attempts).toBe(2);
+    expect(job.steps[0].changed).toBe(false);
+    expect(await on('hv2', 'virsh', 'net-info', NET)).toMatch(/Active:\s+yes/);
+    await apply('deleteNetwork', { hypervisor: 'hv2', name: NET });
+  });
+});
+
+describe('cancelling and following jobs', () => {
+  it('cancelJob: a queued job is removed, a job waiting for its host stops before its first step', async () => {
+    // Hold hv1's lock the way a worker does, so the job starts but waits.
+    const lockKey = `${tl.prefix}:lock:host:hv1`;
+    await tl.redis.set(lockKey, 'test-holds-it', 'PX', 60_000);
+    try {
+      const payload = await change('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}x`, tag: 1001, type: 'INTERNAL' });
+      const until = Date.now() + 20_000;
+      let state = '';
+      while (Date.now() < until && state !== 'RUNNING') {
+        state = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { state } }', { id: payload.job.id })).data.job.state;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const cancelled = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state cancelRequested } userErrors { code } } }', { id: payload.job.id });
+      expect(cancelled.data.cancelJob).toEqual({ job: { state: 'RUNNING', cancelRequested: true }, userErrors: [] });
+      await tl.redis.del(lockKey);
+      const job = await waitForJob(tl.url, payload.job.id, JOB);
+      expect(job.state).toBe('CANCELLED');
+      expect(job.steps.map((s: any) => s.state)).toEqual(['SKIPPED']);
+      expect(await code('hv1', 'ovs-vsctl', 'port-to-br', `${BR}x`)).not.toBe(0);
+      const again = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { userErrors { field code } } }', { id: payload.job.id });
+      expect(again.data.cancelJob.userErrors).toEqual([{ field: ['input', 'id'], code: 'JOB_FINISHED' }]);
+    } finally {
+      await tl.redis.del(lockKey);
+    }
+
+    // With no worker running, a job stays queued and is removed outright.
+    await tl.worker!.stop();
+    await second?.stop();
+    try {
+      const payload = await change('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}y`, tag: 1001, type: 'INTERNAL' });
+      const cancelled = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state } userErrors { code } } }', { id: payload.job.id });
+      expect(cancelled.data.cancelJob).toEqual({ job: { state: 'CANCELLED' }, userErrors: [] });
+      expect(await tl.queue.getJob(jobKeyOf(payload.job.id))).toBeUndefined();
+    } finally {
+      await tl.startWorker();
+    }
+  });
+
+  it('jobEvents over WebSocket (graphql-ws): only the events that match the filter, from any job', async () => {
+    const client = createClient({ url: tl.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const seen: any[] = [];
+    let ready!: () => void;
+    const subscribed = new Promise<void>((r) => (ready = r));
+    const done = new Promise<void>((resolve, reject) => {
+      const dispose = client.subscribe(
+        { query: 'subscription { jobEvents(filter: { hypervisor: "hv2", types: [SUCCEEDED] }) { type state job { kind hypervisors } } }' },
+        {
+          next: (msg) => {
+            seen.push(msg.data?.jobEvents);
+            dispose();
+            resolve();
+          },
+          error: reject,
+          complete: () => resolve(),
+        },
+      );
+      client.on('connected', () => setTimeout(ready, 200));
+    });
+    await subscribed;
+    await apply('createBridge', { hypervisor: 'hv1', name: BR });
+    await apply('createBridge', { hypervisor: 'hv2', name: BR });
+    await done;
+    await client.dispose();
+    expect(seen).toEqual([{ type: 'SUCCEEDED', state: 'SUCCEEDED', job: { kind: 'createBridge', hypervisors: ['hv2'] } }]);
+  });
+});

@@ -41,6 +41,7 @@ export interface Context extends GatewayServices {
 
 export function createContext(services: GatewayServices, requestedBy: string | null): Context {
   let fleet: Promise<HostView[]> | undefined;
+  let byName: Promise<Map<string, HostView>> | undefined;
   const load = async (): Promise<HostView[]> => {
     const hosts = await services.registry.list();
     const states = await services.cache.getMany(hosts.map((h) => h.name));
@@ -50,12 +51,13 @@ export function createContext(services: GatewayServices, requestedBy: string | n
     ...services,
     requestedBy,
     fleet: () => (fleet ??= load()),
-    hostView: async (name) => (await ctx.fleet()).find((v) => v.host.name === name),
+    hostView: async (name) => (await (byName ??= ctx.fleet().then((all) => new Map(all.map((v) => [v.host.name, v]))))).get(name),
     async refresh(hosts) {
       const plan = planRefresh(hosts);
       const job = await submitChange(services, 'refreshHypervisor', { hypervisors: [...hosts] }, plan, { requestedBy, ticketRef: null });
       const final = await waitForEnd(services, job.id, services.config.inventory.refreshWaitMs);
       fleet = undefined;
+      byName = undefined;
       return final ?? job;
     },
   };

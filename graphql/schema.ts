@@ -12,6 +12,7 @@ import './types/job.ts';
 import './types/enums.ts';
 import './mutations/ovs.ts';
 import './mutations/libvirt.ts';
+import './mutations/vm.ts';
 import './mutations/hypervisor.ts';
 import './mutations/jobs.ts';
 

@@ -28,7 +28,7 @@ interface Applied {
   record: StepRecord;
   planned: PlanStep;
   host: Host;
-  before: unknown;
+  before: { value: string; state: unknown };
 }
 
 class Cancelled extends Error {}
@@ -155,10 +155,29 @@ async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord, applied:
     if (out.exitCode !== 0)
       throw new TrunklineError(ErrorCode.COMMAND_FAILED, `exit ${out.exitCode}: ${out.stderr.trim().slice(0, 500) || '(no stderr)'}`, { host: host.name });
     // Applied as soon as the command ran: a step that then fails to converge is undone too.
-    applied.push({ record: step, planned, host, before: before.state });
-    const after = await observe();
-    if (!isAsWanted(kind, after, planned))
-      throw new TrunklineError(ErrorCode.STEP_NOT_CONVERGED, `after the change the host reports ${after.value}, wanted ${step.wanted}`, { host: host.name });
+    applied.push({ record: step, planned, host, before });
+    let after = await observe();
+    // Some changes complete on the host's own time (a guest shutting down): poll, bounded.
+    const deadline = Date.now() + (planned.waitMs ?? 0);
+    while (!isAsWanted(kind, after, planned) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
+      after = await observe();
+    }
+    if (!isAsWanted(kind, after, planned) && planned.fallback) {
+      const fb = await deps.runner.exec(host, planned.fallback.argv, { stdin: planned.fallback.stdin });
+      const note = `not as wanted after ${Math.round((planned.waitMs ?? 0) / 1000)} s (${after.value}); ran ${toShellCommand(planned.fallback.argv)}: exit ${fb.exitCode}`;
+      step.stdout = excerpt(`${step.stdout ?? ''}${step.stdout ? '\n' : ''}${note}\n${fb.stdout}`);
+      step.stderr = excerpt(`${step.stderr ?? ''}${fb.stderr}`);
+      after = await observe();
+    }
+    if (!isAsWanted(kind, after, planned)) {
+      const waited = planned.waitMs ? ` (waited ${Math.round(planned.waitMs / 1000)} s)` : '';
+      throw new TrunklineError(
+        ErrorCode.STEP_NOT_CONVERGED,
+        `after the change the host reports ${after.value}, wanted ${step.wanted}${waited}${planned.hint ? `: ${planned.hint}` : ''}`,
+        { host: host.name },
+      );
+    }
     step.changed = true;
   }
   step.state = 'SUCCEEDED';
@@ -175,10 +194,19 @@ async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord, applied:
 /** Undoes applied steps, newest first; records each attempt in the job. Never throws. */
 async function rollBack(deps: RunDeps, job: JobRecord, applied: Applied[]): Promise<void> {
   for (const a of [...applied].reverse()) {
-    const action = stepKind(a.planned.probe.kind).undo(a.before, a.planned);
+    const kind = stepKind(a.planned.probe.kind);
     const base = { step: a.record.index, host: a.host.name, description: a.record.description };
+    // Undo converges back to what was observed before: nothing to do if the host is there already
+    // (e.g. a guest that ignored the shutdown is still running).
+    const now = await deps.runner
+      .exec(a.host, a.planned.probe.argv)
+      .then((r) => kind.read(r, a.planned).value)
+      .catch(() => null);
+    const action = now === a.before.value ? null : kind.undo(a.before.state, a.planned);
     let entry;
-    if (!action) {
+    if (now === a.before.value) {
+      entry = { ...base, command: null, state: 'SUCCEEDED' as const, message: `already as before (${now})` };
+    } else if (!action) {
       entry = { ...base, command: null, state: 'NOT_POSSIBLE' as const, message: 'no compensating command for this step' };
     } else {
       const command = toShellCommand(action.argv);

@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 import { toGlobalId } from '../global-id.ts';
-import { resolveDomain, resolveInterfaces, type ResolvedInterface } from '../../src/fleet/vm-interfaces.ts';
+import { interfaceOnPort, resolveDomain, type ResolvedInterface } from '../../src/fleet/vm-interfaces.ts';
 import type { Domain } from '../../src/libvirt/types.ts';
 import { PortRef } from './bridge.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
@@ -78,7 +78,7 @@ builder.objectField(PortRef, 'vmInterface', (t) =>
     description: 'The VM NIC plugged into this port, if any.',
     resolve: async (p, _a, ctx) => {
       const view = await ctx.hostView(p.hypervisor);
-      return view ? (resolveInterfaces(view.state).find((i) => i.port?.name === p.port.name) ?? null) : null;
+      return view ? interfaceOnPort(view.state, p.port.name) : null;
     },
   }),
 );

@@ -138,3 +138,53 @@ export type AddPortgroupInput = z.infer<typeof AddPortgroupInput>;
 
 export const RemovePortgroupInput = z.object({ ...ChangeBase, network: LibvirtName.nullish(), name: LibvirtName, force: z.boolean().default(false) });
 export type RemovePortgroupInput = z.infer<typeof RemovePortgroupInput>;
+
+export const MacAddress = z
+  .string()
+  .regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'must be a MAC address like 52:54:00:12:34:56')
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (even first octet)')
+  .transform((m) => m.toLowerCase());
+
+const NicModel = z.enum(['virtio', 'e1000', 'rtl8139']).default('virtio');
+
+export const NicInput = z.object({
+  network: LibvirtName.nullish(),
+  portgroup: LibvirtName.nullish(),
+  mac: MacAddress.nullish(),
+  model: NicModel,
+});
+
+export const DefineVmInput = z.object({
+  ...ChangeBase,
+  name: LibvirtName,
+  vcpus: z.number().int().min(1, 'must be 1..64').max(64, 'must be 1..64').default(1),
+  memoryMiB: z.number().int().min(16, 'must be 16..1048576').max(1_048_576, 'must be 16..1048576').default(512),
+  nics: z.array(NicInput).max(16, 'at most 16 NICs').default([]),
+});
+export type DefineVmInput = z.infer<typeof DefineVmInput>;
+
+export const VmRef = z.object({ ...ChangeBase, name: LibvirtName });
+export type VmRefInput = z.infer<typeof VmRef>;
+
+export const StopVmInput = z.object({
+  ...ChangeBase,
+  name: LibvirtName,
+  timeoutSeconds: z.number().int().min(1, 'must be 1..3600').max(3600, 'must be 1..3600').default(60),
+  force: z.boolean().default(false),
+});
+export type StopVmInput = z.infer<typeof StopVmInput>;
+
+export const AttachVmInterfaceInput = z.object({ ...ChangeBase, vm: LibvirtName, ...NicInput.shape });
+export type AttachVmInterfaceInput = z.infer<typeof AttachVmInterfaceInput>;
+
+export const DetachVmInterfaceInput = z.object({
+  ...ChangeBase,
+  vm: LibvirtName,
+  mac: MacAddress,
+  // A live unplug completes only when the guest releases the device (ACPI hotplug).
+  timeoutSeconds: z.number().int().min(1, 'must be 1..600').max(600, 'must be 1..600').default(10),
+});
+export type DetachVmInterfaceInput = z.infer<typeof DetachVmInterfaceInput>;
+
+export const SetVmInterfaceVlanInput = z.object({ ...ChangeBase, vm: LibvirtName, mac: MacAddress, portgroup: LibvirtName });
+export type SetVmInterfaceVlanInput = z.infer<typeof SetVmInterfaceVlanInput>;

@@ -10,6 +10,10 @@ export type ProbeKind =
   | 'libvirt-network-def'
   | 'libvirt-network-run'
   | 'libvirt-portgroup'
+  | 'libvirt-vm-def'
+  | 'libvirt-vm-state'
+  | 'libvirt-vm-nic'
+  | 'libvirt-vm-nic-portgroup'
   | 'host-state';
 
 /** A command for a host: argv, and optionally text fed to its stdin (e.g. XML for virsh). */
@@ -32,6 +36,12 @@ export interface PlanStep {
   observed: string | null;
   /** Whether the step would change something, judged from the cache; null when unknown. */
   changes: boolean | null;
+  /** The host converges on its own after the command (e.g. a guest shutting down): poll this long. */
+  waitMs?: number;
+  /** Run when the wait ends without convergence (e.g. power off after a graceful stop). */
+  fallback?: StepAction;
+  /** Said when the step does not converge: what the caller can do about it. */
+  hint?: string;
 }
 
 export interface Plan {

@@ -16,6 +16,22 @@ import {
   type NetworkRunState,
   type PortgroupState,
 } from './steps/libvirt-network.ts';
+import {
+  applyNic,
+  applyNicPortgroup,
+  applyVmDef,
+  nicMatches,
+  readNic,
+  readNicConfig,
+  readVmDef,
+  readVmState,
+  undoNic,
+  undoNicPortgroup,
+  undoVmDef,
+  undoVmState,
+  type NicState,
+  type VmDefState,
+} from './steps/libvirt-vm.ts';
 import { portStateFromProbe, portValue, portVlansValue, undoPort, undoPortVlans, type PortState } from './steps/ovs-port.ts';
 
 /**
@@ -71,6 +87,11 @@ const portgroup: StepKind<PortgroupState> = {
   matches: (state, step) => portgroupMatches(state, step.wanted),
 };
 
+const vmDef: StepKind<VmDefState> = { read: readVmDef, undo: undoVmDef, applyFor: applyVmDef };
+const vmState: StepKind<string | null> = { read: readVmState, undo: undoVmState };
+const vmNic: StepKind<NicState> = { read: readNic, undo: undoNic, applyFor: applyNic, matches: (s, step) => nicMatches(s, step.wanted) };
+const vmNicPortgroup: StepKind<NicState> = { read: readNicConfig, undo: undoNicPortgroup, applyFor: applyNicPortgroup };
+
 const KINDS: Record<Exclude<ProbeKind, 'host-state'>, StepKind<never>> = {
   'ovs-bridge': bridge as StepKind<never>,
   'ovs-port': port as StepKind<never>,
@@ -78,6 +99,10 @@ const KINDS: Record<Exclude<ProbeKind, 'host-state'>, StepKind<never>> = {
   'libvirt-network-def': networkDef as StepKind<never>,
   'libvirt-network-run': networkRun as StepKind<never>,
   'libvirt-portgroup': portgroup as StepKind<never>,
+  'libvirt-vm-def': vmDef as StepKind<never>,
+  'libvirt-vm-state': vmState as StepKind<never>,
+  'libvirt-vm-nic': vmNic as StepKind<never>,
+  'libvirt-vm-nic-portgroup': vmNicPortgroup as StepKind<never>,
 };
 
 /** Whether a read state is as the step wants it. */

@@ -35,6 +35,8 @@ const EnvSchema = z.object({
   TRUNKLINE_JOB_LOCK_MS: int(30_000, 1000, 600_000),
   // The lab has no kernel datapath; production fleets usually want `system`.
   TRUNKLINE_DEFAULT_DATAPATH: z.enum(['netdev', 'system']).default('netdev'),
+  // <domain type=...> of VMs Trunkline defines: kvm on real hypervisors, qemu (TCG) in the lab.
+  TRUNKLINE_VM_DOMAIN_TYPE: z.enum(['kvm', 'qemu']).default('qemu'),
   // Every host is re-read this often by a BullMQ job scheduler (0 = never).
   TRUNKLINE_REFRESH_INTERVAL_SECONDS: int(30, 0, 86_400),
   // Cached state older than this is reported as stale.
@@ -56,7 +58,7 @@ export interface Config {
   listen: { host: string; port: number };
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; maxChannels: number; keepaliveMs: number; sudo: boolean };
   worker: { concurrency: number; lockMs: number };
-  defaults: { datapathType: 'netdev' | 'system' };
+  defaults: { datapathType: 'netdev' | 'system'; vmDomainType: 'kvm' | 'qemu' };
   jobTtlSeconds: number;
   logLevel: string;
   inventory: { refreshIntervalSeconds: number; freshnessSeconds: number; refreshWaitMs: number; seed: boolean };
@@ -86,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sudo: e.TRUNKLINE_SUDO,
     },
     worker: { concurrency: e.TRUNKLINE_WORKER_CONCURRENCY, lockMs: e.TRUNKLINE_JOB_LOCK_MS },
-    defaults: { datapathType: e.TRUNKLINE_DEFAULT_DATAPATH },
+    defaults: { datapathType: e.TRUNKLINE_DEFAULT_DATAPATH, vmDomainType: e.TRUNKLINE_VM_DOMAIN_TYPE },
     jobTtlSeconds: e.TRUNKLINE_JOB_TTL_SECONDS,
     logLevel: e.TRUNKLINE_LOG_LEVEL,
     inventory: {

@@ -35,17 +35,49 @@ function findPortgroup(state: HostState, iface: DomainInterface): Portgroup | nu
   return network.portgroups.find((p) => (iface.portgroup ? p.name === iface.portgroup : p.isDefault)) ?? null;
 }
 
-/** Every NIC of every VM of a host, joined with its OVS port and portgroup. */
-export function resolveInterfaces(state: HostState): ResolvedInterface[] {
-  const ports = new Map<string, OvsPort>();
-  for (const b of state.ovs?.bridges ?? []) for (const p of b.ports) ports.set(p.name, p);
-  const out: ResolvedInterface[] = [];
-  for (const d of state.libvirt?.domains ?? []) out.push(...resolveDomain(state, d, ports));
-  return out;
+// Resolved once per HostState object: a query touching 50 VMs x their NICs x 100 ports must
+// not rebuild the joins for every field (states are parsed per request, so this lives as long
+// as the request does).
+const resolved = new WeakMap<HostState, { all: ResolvedInterface[]; byVm: Map<string, ResolvedInterface[]>; byPort: Map<string, ResolvedInterface> }>();
+
+function index(state: HostState) {
+  let r = resolved.get(state);
+  if (!r) {
+    const ports = new Map<string, OvsPort>();
+    for (const b of state.ovs?.bridges ?? []) for (const p of b.ports) ports.set(p.name, p);
+    const all: ResolvedInterface[] = [];
+    const byVm = new Map<string, ResolvedInterface[]>();
+    const byPort = new Map<string, ResolvedInterface>();
+    for (const d of state.libvirt?.domains ?? []) {
+      const nics = resolveDomainWith(state, d, ports);
+      byVm.set(d.uuid, nics);
+      for (const n of nics) {
+        all.push(n);
+        if (n.port) byPort.set(n.port.name, n);
+      }
+    }
+    r = { all, byVm, byPort };
+    resolved.set(state, r);
+  }
+  return r;
 }
 
-export function resolveDomain(state: HostState, d: Domain, ports?: Map<string, OvsPort>): ResolvedInterface[] {
-  const byName = ports ?? new Map((state.ovs?.bridges ?? []).flatMap((b) => b.ports.map((p) => [p.name, p] as const)));
+/** Every NIC of every VM of a host, joined with its OVS port and portgroup. */
+export function resolveInterfaces(state: HostState): ResolvedInterface[] {
+  return index(state).all;
+}
+
+/** The NICs of one VM of the host. */
+export function resolveDomain(state: HostState, d: Domain): ResolvedInterface[] {
+  return index(state).byVm.get(d.uuid) ?? resolveDomainWith(state, d, new Map());
+}
+
+/** The VM NIC plugged into an OVS port of the host, if any. */
+export function interfaceOnPort(state: HostState, port: string): ResolvedInterface | null {
+  return index(state).byPort.get(port) ?? null;
+}
+
+function resolveDomainWith(state: HostState, d: Domain, byName: Map<string, OvsPort>): ResolvedInterface[] {
   return d.interfaces.map((iface, index) => {
     const port = iface.target ? (byName.get(iface.target) ?? null) : null;
     const portgroup = findPortgroup(state, iface);

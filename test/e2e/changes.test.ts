@@ -7,6 +7,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { gql, subscribeSse } from '../support/graphql-client.ts';
+import { changeClient, JOB_FIELDS } from '../support/changes.ts';
 import { labExec } from '../support/lab.ts';
 import { domainXml } from '../support/reference-setup.ts';
 import { startProcess, type Proc } from '../support/processes.ts';
@@ -27,37 +28,9 @@ const NET = `tcnet-${sfx}`;
 let tl: Trunkline;
 let second: Proc | undefined;
 
-const JOB = 'id state attempts changedSteps error { code message step } rollback { step state command message } steps { index description command state changed observed wanted startedAt finishedAt }';
 const jobKeyOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').replace(/^Job:/, '');
-const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-
-async function change(name: string, input: Record<string, unknown>): Promise<any> {
-  const res = await gql(
-    tl.url,
-    `mutation($input: ${cap(name)}Input!) { ${name}(input: $input) { job { id } plan { steps { description command observed wouldChange } } userErrors { field code message } } }`,
-    { input },
-  );
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  return res.data[name];
-}
-
-/** Runs a change to the end and returns the job. */
-async function apply(name: string, input: Record<string, unknown>): Promise<any> {
-  const payload = await change(name, input);
-  expect(payload.userErrors).toEqual([]);
-  return waitForJob(tl.url, payload.job.id, JOB);
-}
-
-/** Runs it twice: the first succeeds, the second succeeds and changes nothing. */
-async function applyTwice(name: string, input: Record<string, unknown>): Promise<any> {
-  const first = await apply(name, input);
-  expect(first.error).toBeNull();
-  expect(first.state).toBe('SUCCEEDED');
-  const again = await apply(name, input);
-  expect(again.state).toBe('SUCCEEDED');
-  expect(again.steps.map((s: any) => s.changed)).toEqual(again.steps.map(() => false));
-  return first;
-}
+const { change, apply, applyTwice } = changeClient(() => tl.url);
+const JOB = JOB_FIELDS;
 
 const on = async (host: string, ...argv: string[]) => (await labExec(labEnv, host, argv)).stdout.trim();
 const code = async (host: string, ...argv: string[]) => (await labExec(labEnv, host, argv)).code;

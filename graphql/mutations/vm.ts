@@ -1,0 +1,117 @@
+import {
+  AttachVmInterfaceInput,
+  DefineVmInput,
+  DetachVmInterfaceInput,
+  SetVmInterfaceVlanInput,
+  StopVmInput,
+  VmRef,
+} from '../../src/changes/inputs.ts';
+import {
+  planAttachVmInterface,
+  planDefineVm,
+  planDetachVmInterface,
+  planSetVmInterfaceVlan,
+  planStartVm,
+  planStopVm,
+  planUndefineVm,
+} from '../../src/changes/plans/vm.ts';
+import { builder } from '../builder.ts';
+import { changeFields, hostChangeMutation } from './host-change.ts';
+
+/** Mutations on VMs (libvirt domains) and their NICs. */
+
+const NicModelEnum = builder.enumType('NicModel', {
+  values: { VIRTIO: { value: 'virtio' }, E1000: { value: 'e1000' }, RTL8139: { value: 'rtl8139' } } as const,
+});
+
+const nicFields = (t: Parameters<typeof changeFields>[0]) => ({
+  network: t.string({ description: "libvirt network; default: the host's default network (else ovs-network)." }),
+  portgroup: t.string({ description: "Portgroup (its VLAN); default: the network's default portgroup." }),
+  mac: t.string({ description: 'Default: derived from the VM and NIC, stable across retries.' }),
+  model: t.field({ type: NicModelEnum, description: 'Default VIRTIO.' }),
+});
+
+const NicInputRef = builder.inputType('VmNicInput', { fields: (t) => nicFields(t) });
+
+hostChangeMutation({
+  name: 'defineVm',
+  description:
+    'Ensures a minimal VM is defined (no disk; ACPI and APIC so that NIC hotplug and graceful shutdown work). A VM not defined by Trunkline is never redefined.',
+  input: builder.inputType('DefineVmInput', {
+    fields: (t) => ({
+      ...changeFields(t),
+      name: t.string({ required: true }),
+      vcpus: t.int({ description: '1..64, default 1.' }),
+      memoryMiB: t.int({ description: '16..1048576, default 512.' }),
+      nics: t.field({ type: [NicInputRef] }),
+    }),
+  }),
+  schema: DefineVmInput,
+  plan: planDefineVm,
+});
+
+const vmRef = (name: string) =>
+  builder.inputType(name, { fields: (t) => ({ ...changeFields(t), name: t.string({ required: true, description: 'VM name.' }) }) });
+
+hostChangeMutation({ name: 'startVm', description: 'Ensures a VM is running.', input: vmRef('StartVmInput'), schema: VmRef, plan: planStartVm });
+
+hostChangeMutation({
+  name: 'stopVm',
+  description:
+    'Ensures a VM is shut off: ACPI shutdown, then waits up to timeoutSeconds; with force, a guest that did not stop is then powered off (virsh destroy).',
+  input: builder.inputType('StopVmInput', {
+    fields: (t) => ({
+      ...changeFields(t),
+      name: t.string({ required: true }),
+      timeoutSeconds: t.int({ description: '1..3600, default 60.' }),
+      force: t.boolean({ description: 'Power off when the graceful shutdown times out.' }),
+    }),
+  }),
+  schema: StopVmInput,
+  plan: planStopVm,
+});
+
+hostChangeMutation({
+  name: 'undefineVm',
+  description: 'Ensures a (stopped) VM is undefined. Rolled back (redefined as it was) if a later step fails.',
+  input: vmRef('UndefineVmInput'),
+  schema: VmRef,
+  plan: planUndefineVm,
+});
+
+hostChangeMutation({
+  name: 'attachVmInterface',
+  description: 'Ensures a VM has a NIC on a network/portgroup, in its definition and, while it runs, hot-plugged (live).',
+  input: builder.inputType('AttachVmInterfaceInput', {
+    fields: (t) => ({ ...changeFields(t), vm: t.string({ required: true }), ...nicFields(t) }),
+  }),
+  schema: AttachVmInterfaceInput,
+  plan: planAttachVmInterface,
+});
+
+hostChangeMutation({
+  name: 'detachVmInterface',
+  description:
+    'Ensures a NIC (by MAC) is gone from a VM, live and persistent. A live unplug completes when the guest releases the device; if it does not within timeoutSeconds, the job fails and the NIC is restored as it was.',
+  input: builder.inputType('DetachVmInterfaceInput', {
+    fields: (t) => ({
+      ...changeFields(t),
+      vm: t.string({ required: true }),
+      mac: t.string({ required: true }),
+      timeoutSeconds: t.int({ description: 'How long to wait for the guest to release the NIC when the VM runs (1..600, default 10).' }),
+    }),
+  }),
+  schema: DetachVmInterfaceInput,
+  plan: planDetachVmInterface,
+});
+
+hostChangeMutation({
+  name: 'setVmInterfaceVlan',
+  description:
+    "Moves a NIC to another portgroup: its persistent definition, and while the VM runs its OVS port's VLANs (libvirt retags only at the next start).",
+  input: builder.inputType('SetVmInterfaceVlanInput', {
+    fields: (t) => ({ ...changeFields(t), vm: t.string({ required: true }), mac: t.string({ required: true }), portgroup: t.string({ required: true }) }),
+  }),
+  schema: SetVmInterfaceVlanInput,
+  plan: planSetVmInterfaceVlan,
+});

@@ -198,6 +198,28 @@ describe('jobs across workers', () => {
     for (let i = 0; i < 6; i++) await apply('removePort', { hypervisor: 'hv1', name: `${BR}c${i}` });
   });
 
+  it('jobs on two hosts run at the same time', async () => {
+    // Stopping a guest that ignores ACPI takes the whole timeout: long enough to see overlap.
+    const vm = `tcov-${sfx}`;
+    try {
+      for (const h of ['hv1', 'hv2']) {
+        expect((await apply('defineVm', { hypervisor: h, name: vm, memoryMiB: 32 })).state).toBe('SUCCEEDED');
+        expect((await apply('startVm', { hypervisor: h, name: vm })).state).toBe('SUCCEEDED');
+      }
+      const ids = await Promise.all(['hv1', 'hv2'].map(async (h) => (await change('stopVm', { hypervisor: h, name: vm, timeoutSeconds: 2 })).job.id));
+      const [a, b] = await Promise.all(ids.map((id) => waitForJob(tl.url, id, JOB)));
+      const span = (j: any) => [Date.parse(j.steps[0].startedAt), Date.parse(j.steps[0].finishedAt)] as const;
+      const [a0, a1] = span(a);
+      const [b0, b1] = span(b);
+      expect(Math.min(a1, b1) - Math.max(a0, b0)).toBeGreaterThan(0);
+    } finally {
+      for (const h of ['hv1', 'hv2']) {
+        await labExec(labEnv, h, ['virsh', 'destroy', vm]);
+        await labExec(labEnv, h, ['virsh', 'undefine', vm]);
+      }
+    }
+  });
+
   it('a worker that stops mid-job: another worker finishes it, the host ends as wanted, nothing is done twice', async () => {
     await apply('createBridge', { hypervisor: 'hv2', name: BR });
     const payload = await change('defineNetwork', { hypervisor: 'hv2', name: NET, bridge: BR, portgroups: [{ name: 'vlan-1001', vlanTags: [1001] }] });

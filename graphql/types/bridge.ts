@@ -1,16 +1,20 @@
 import { builder } from '../builder.ts';
 import { toGlobalId } from '../global-id.ts';
+import type { HostState } from '../../src/hosts/host-state.ts';
 import type { OvsBridge, OvsInterface, OvsPort } from '../../src/ovs/snapshot.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
 
+/** Shapes carry their host's state, so nested fields resolve without another lookup. */
 export interface BridgeShape {
   hypervisor: string;
   bridge: OvsBridge;
+  state: HostState;
 }
 export interface PortShape {
   hypervisor: string;
   bridge: string;
   port: OvsPort;
+  state: HostState;
 }
 
 export const InterfaceRef = builder.objectRef<OvsInterface>('OvsInterface').implement({
@@ -48,7 +52,7 @@ export const BridgeRef = builder.objectRef<BridgeShape>('Bridge').implement({
     datapathType: t.string({ resolve: (b) => b.bridge.datapathType || 'system' }),
     ports: t.field({
       type: [PortRef],
-      resolve: (b) => b.bridge.ports.map((port) => ({ hypervisor: b.hypervisor, bridge: b.bridge.name, port })),
+      resolve: (b) => b.bridge.ports.map((port) => ({ hypervisor: b.hypervisor, bridge: b.bridge.name, port, state: b.state })),
     }),
   }),
 });
@@ -57,7 +61,7 @@ registerNodeLoader('Bridge', async (key, ctx) => {
   const [host, name] = key.split('/');
   const view = await ctx.hostView(host ?? '');
   const bridge = view?.state.ovs?.bridges.find((b) => b.name === name);
-  return view && bridge ? { hypervisor: view.host.name, bridge } : null;
+  return view && bridge ? { hypervisor: view.host.name, bridge, state: view.state } : null;
 });
 
 registerNodeLoader('Port', async (key, ctx) => {
@@ -65,5 +69,5 @@ registerNodeLoader('Port', async (key, ctx) => {
   const view = await ctx.hostView(host ?? '');
   const bridge = view?.state.ovs?.bridges.find((b) => b.name === bridgeName);
   const port = bridge?.ports.find((p) => p.name === name);
-  return view && bridge && port ? { hypervisor: view.host.name, bridge: bridge.name, port } : null;
+  return view && bridge && port ? { hypervisor: view.host.name, bridge: bridge.name, port, state: view.state } : null;
 });

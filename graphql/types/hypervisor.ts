@@ -70,7 +70,7 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
     bridges: t.field({
       type: [BridgeRef],
       description: 'Open vSwitch bridges as last observed; empty when never read.',
-      resolve: (h) => (h.state.ovs?.bridges ?? []).map((bridge) => ({ hypervisor: h.host.name, bridge })),
+      resolve: (h) => (h.state.ovs?.bridges ?? []).map((bridge) => ({ hypervisor: h.host.name, bridge, state: h.state })),
     }),
     bridge: t.field({
       type: BridgeRef,
@@ -78,7 +78,7 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
       args: { name: t.arg.string({ required: true }) },
       resolve: (h, { name }) => {
         const bridge = h.state.ovs?.bridges.find((b) => b.name === name);
-        return bridge ? { hypervisor: h.host.name, bridge } : null;
+        return bridge ? { hypervisor: h.host.name, bridge, state: h.state } : null;
       },
     }),
     uplink: t.field({
@@ -88,7 +88,7 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
       resolve: (h) => {
         const bridge = h.state.ovs?.bridges.find((b) => b.name === h.host.defaults.bridge);
         const port = bridge?.ports.find((p) => p.name === h.host.defaults.uplink);
-        return bridge && port ? { hypervisor: h.host.name, bridge: bridge.name, port } : null;
+        return bridge && port ? { hypervisor: h.host.name, bridge: bridge.name, port, state: h.state } : null;
       },
     }),
     networks: t.field({
@@ -109,7 +109,7 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
       description: 'VMs sorted by name; `first` at most 100.',
       args: { first: t.arg.int(), after: t.arg.string(), state: t.arg.string({ description: 'Only VMs in this state (e.g. "running").' }) },
       resolve: (h, { first, after, state }) => {
-        const all = (h.state.libvirt?.domains ?? []).filter((d) => !state || d.state === state).map((domain) => ({ hypervisor: h.host.name, domain }));
+        const all = (h.state.libvirt?.domains ?? []).filter((d) => !state || d.state === state).map((domain) => ({ hypervisor: h.host.name, domain, state: h.state }));
         return pageOf(all, first, after);
       },
     }),
@@ -119,7 +119,7 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
       args: { name: t.arg.string({ required: true }) },
       resolve: (h, { name }) => {
         const domain = h.state.libvirt?.domains.find((d) => d.name === name);
-        return domain ? { hypervisor: h.host.name, domain } : null;
+        return domain ? { hypervisor: h.host.name, domain, state: h.state } : null;
       },
     }),
   }),

@@ -1,13 +1,16 @@
 import { builder } from '../builder.ts';
 import { toGlobalId } from '../global-id.ts';
 import { interfaceOnPort, resolveDomain, type ResolvedInterface } from '../../src/fleet/vm-interfaces.ts';
+import type { HostState } from '../../src/hosts/host-state.ts';
 import type { Domain } from '../../src/libvirt/types.ts';
+import type { Context } from '../context.ts';
 import { PortRef } from './bridge.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
 
 export interface VmShape {
   hypervisor: string;
   domain: Domain;
+  state: HostState;
 }
 
 export const VmRef = builder.objectRef<VmShape>('Vm');
@@ -38,7 +41,8 @@ VmInterfaceRef.implement({
     port: t.field({
       type: PortRef,
       nullable: true,
-      resolve: (i) => (i.port ? { hypervisor: i.hypervisor, bridge: i.iface.bridge ?? '', port: i.port } : null),
+      resolve: (i, _a, ctx) =>
+        i.port ? ctx.hostView(i.hypervisor).then((v) => (v && i.port ? { hypervisor: i.hypervisor, bridge: i.iface.bridge ?? '', port: i.port, state: v.state } : null)) : null,
     }),
   }),
 });
@@ -57,18 +61,15 @@ VmRef.implement({
     hypervisorName: t.string({ resolve: (v) => v.hypervisor }),
     interfaces: t.field({
       type: [VmInterfaceRef],
-      resolve: async (v, _a, ctx) => {
-        const view = await ctx.hostView(v.hypervisor);
-        return view ? resolveDomain(view.state, v.domain) : [];
-      },
+      resolve: (v) => resolveDomain(v.state, v.domain),
     }),
   }),
 });
 
-async function vmByUuid(ctx: { hostView: (n: string) => Promise<{ state: { libvirt: { domains: Domain[] } | null } } | undefined> }, hypervisor: string, uuid: string): Promise<VmShape | null> {
+async function vmByUuid(ctx: Context, hypervisor: string, uuid: string): Promise<VmShape | null> {
   const view = await ctx.hostView(hypervisor);
   const domain = view?.state.libvirt?.domains.find((d) => d.uuid === uuid);
-  return domain ? { hypervisor, domain } : null;
+  return view && domain ? { hypervisor, domain, state: view.state } : null;
 }
 
 builder.objectField(PortRef, 'vmInterface', (t) =>
@@ -76,10 +77,7 @@ builder.objectField(PortRef, 'vmInterface', (t) =>
     type: VmInterfaceRef,
     nullable: true,
     description: 'The VM NIC plugged into this port, if any.',
-    resolve: async (p, _a, ctx) => {
-      const view = await ctx.hostView(p.hypervisor);
-      return view ? interfaceOnPort(view.state, p.port.name) : null;
-    },
+    resolve: (p) => interfaceOnPort(p.state, p.port.name),
   }),
 );
 

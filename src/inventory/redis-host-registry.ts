@@ -8,19 +8,27 @@ import { InventoryHost } from './inventory-file.ts';
  */
 export class RedisHostRegistry implements HostRegistry {
   private readonly key: string;
+  // Bumped by every write; readers re-read the hash only when it moved.
+  private readonly revKey: string;
+  private memo: { rev: string; hosts: Host[] } | undefined;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
     this.key = `${prefix}:hosts`;
+    this.revKey = `${prefix}:hosts-rev`;
   }
 
   async list(): Promise<Host[]> {
+    const rev = await this.redis.get(this.revKey);
+    if (rev !== null && this.memo?.rev === rev) return this.memo.hosts;
     const all = await this.redis.hgetall(this.key);
-    return Object.values(all)
+    const hosts = Object.values(all)
       .map((text) => InventoryHost.parse(JSON.parse(text)))
       .sort((a, b) => a.name.localeCompare(b.name));
+    this.memo = rev === null ? undefined : { rev, hosts };
+    return hosts;
   }
 
   async get(name: string): Promise<Host | undefined> {
@@ -30,17 +38,19 @@ export class RedisHostRegistry implements HostRegistry {
 
   /** Adds or replaces a host; returns whether it was new. */
   async put(host: Host): Promise<boolean> {
-    return (await this.redis.hset(this.key, host.name, JSON.stringify(host))) === 1;
+    const [[, added] = []] = (await this.redis.multi().hset(this.key, host.name, JSON.stringify(host)).incr(this.revKey).exec()) ?? [];
+    return added === 1;
   }
 
   async remove(name: string): Promise<boolean> {
-    return (await this.redis.hdel(this.key, name)) === 1;
+    const [[, removed] = []] = (await this.redis.multi().hdel(this.key, name).incr(this.revKey).exec()) ?? [];
+    return removed === 1;
   }
 
   /** Upserts every host of an inventory file: the file is authoritative for the hosts it names. */
   async seed(hosts: readonly Host[]): Promise<number> {
     if (hosts.length === 0) return 0;
-    await this.redis.hset(this.key, Object.fromEntries(hosts.map((h) => [h.name, JSON.stringify(h)])));
+    await this.redis.multi().hset(this.key, Object.fromEntries(hosts.map((h) => [h.name, JSON.stringify(h)]))).incr(this.revKey).exec();
     return hosts.length;
   }
 }

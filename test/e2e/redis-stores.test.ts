@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { HostStateCache } from '../../src/hosts/host-state-cache.ts';
+import { unknownHostState } from '../../src/hosts/host-state.ts';
+import { RedisHostRegistry } from '../../src/inventory/redis-host-registry.ts';
+import { RedisHostLocks } from '../../src/jobs/host-locks.ts';
+import { fixtureHostState } from '../support/fixture-host-state.ts';
+
+/** The Redis-backed stores against a real Redis: memoised reads never serve stale data. */
+const redis = new Redis(inject('redisUrl'));
+const prefix = `tl-test-${randomBytes(4).toString('hex')}`;
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('HostStateCache', () => {
+  it('re-reads a host only after it was written, by this process or another', async () => {
+    const reader = new HostStateCache(redis, prefix);
+    const writer = new HostStateCache(redis, prefix); // another process, as far as memos go
+    expect((await reader.getMany(['hv1', 'hv2'])).get('hv1')).toBeNull();
+    await writer.put(fixtureHostState('hv1'));
+    const first = (await reader.getMany(['hv1'])).get('hv1')!;
+    expect(first.libvirt?.domains.length).toBeGreaterThan(0);
+    // Unchanged: the same parsed object is served again.
+    expect((await reader.getMany(['hv1'])).get('hv1')).toBe(first);
+    await writer.put({ ...unknownHostState('hv1'), status: 'UNREACHABLE', error: { code: 'SSH_CONNECT_FAILED', message: 'x' } });
+    expect((await reader.get('hv1'))!.status).toBe('UNREACHABLE');
+    await writer.delete('hv1');
+    expect(await reader.get('hv1')).toBeNull();
+  });
+});
+
+describe('RedisHostRegistry', () => {
+  it('sees registrations and removals made through another instance', async () => {
+    const a = new RedisHostRegistry(redis, prefix);
+    const b = new RedisHostRegistry(redis, prefix);
+    const host = {
+      name: 'hvx',
+      address: '198.18.0.6',
+      port: 22,
+      user: 'trunkline',
+      privateKeyPath: '/k',
+      hostKeyFingerprint: 'SHA256:uQ8t0pXo3rXGZ2n2cB8Hn8kqJvJY4m6bXo0mJq3mZ7c',
+      defaults: { bridge: 'ovsbr0' },
+    };
+    expect(await a.list()).toEqual([]);
+    expect(await b.put(host)).toBe(true);
+    expect(await b.put(host)).toBe(false);
+    expect((await a.list()).map((h) => h.name)).toEqual(['hvx']);
+    expect(await b.remove('hvx')).toBe(true);
+    expect(await a.list()).toEqual([]);
+  });
+});
+
+describe('RedisHostLocks', () => {
+  it('serialises holders of one host across instances, and lets unrelated hosts through', async () => {
+    const l1 = new RedisHostLocks(redis, prefix, 2000);
+    const l2 = new RedisHostLocks(redis, prefix, 2000);
+    const log: string[] = [];
+    const hold = (locks: RedisHostLocks, hosts: string[], tag: string) =>
+      locks.withHosts(hosts, async () => {
+        log.push(`${tag}+`);
+        await new Promise((r) => setTimeout(r, 150));
+        log.push(`${tag}-`);
+      });
+    await Promise.all([hold(l1, ['hv1'], 'a'), hold(l2, ['hv1', 'hv2'], 'b')]);
+    // One after the other, never interleaved.
+    expect([log.join(' ')]).toContainEqual(expect.stringMatching(/^(a\+ a- b\+ b-|b\+ b- a\+ a-)$/));
+    log.length = 0;
+    await Promise.all([hold(l1, ['hv3'], 'c'), hold(l2, ['hv4'], 'd')]);
+    expect(log.slice(0, 2).sort()).toEqual(['c+', 'd+']);
+  });
+
+  it('a lock left by a dead holder expires', async () => {
+    await redis.set(`${prefix}:lock:host:hv9`, 'dead-worker', 'PX', 300);
+    const waits: string[] = [];
+    await new RedisHostLocks(redis, prefix, 2000).withHosts(['hv9'], async () => {}, (h) => waits.push(h));
+    expect(waits).toEqual(['hv9']);
+  });
+});

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { HostState } from '../../src/hosts/host-state.ts';
+import type { Host } from '../../src/inventory/host-registry.ts';
 import { parseRound1, parseRound2 } from '../../src/libvirt/virsh-batch.ts';
 import { parseOvsSnapshot } from '../../src/ovs/snapshot.ts';
 
@@ -27,5 +28,18 @@ export function fixtureHostState(host = 'hv1'): HostState {
     ovs: parseOvsSnapshot(read('ovs/snapshot-lab-running-vms.jsonl')),
     libvirt: round2,
     read: { roundTrips: 2, commands: 4, durationMs: 0 },
+  };
+}
+
+/** A registry entry for pure tests (never connected to). */
+export function testHost(name = 'hv1'): Host {
+  return {
+    name,
+    address: '198.18.0.6',
+    port: 22,
+    user: 'trunkline',
+    privateKeyPath: '/k',
+    hostKeyFingerprint: 'SHA256:uQ8t0pXo3rXGZ2n2cB8Hn8kqJvJY4m6bXo0mJq3mZ7c',
+    defaults: { bridge: 'ovsbr0', uplink: 'enp5s0f0' },
   };
 }

@@ -2,18 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { isStale, unknownHostState, withFailedRead } from '../../src/hosts/host-state.ts';
 import { resolveInterfaces, portVlanTags } from '../../src/fleet/vm-interfaces.ts';
 import { deriveVlans, uplinkCarriage, vlanView } from '../../src/fleet/vlans.ts';
-import type { Host } from '../../src/inventory/host-registry.ts';
-import { fixtureHostState } from '../support/fixture-host-state.ts';
+import { fixtureHostState, testHost } from '../support/fixture-host-state.ts';
 
-const host = (name: string): Host => ({
-  name,
-  address: '198.18.0.6',
-  port: 22,
-  user: 'trunkline',
-  privateKeyPath: '/k',
-  hostKeyFingerprint: 'SHA256:uQ8t0pXo3rXGZ2n2cB8Hn8kqJvJY4m6bXo0mJq3mZ7c',
-  defaults: { bridge: 'ovsbr0', uplink: 'enp5s0f0' },
-});
+const host = testHost;
 
 /** The captured host plus an uplink port with the given VLAN config. */
 function withUplink(tag: number | null, trunks: number[]) {

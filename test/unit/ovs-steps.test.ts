@@ -5,21 +5,12 @@ import { checkPortVlans } from '../../src/changes/plans/port-vlans.ts';
 import { stepKind } from '../../src/changes/step-kinds.ts';
 import { bridgeStateFromProbe, undoBridge } from '../../src/changes/steps/ovs-bridge.ts';
 import { portStateFromProbe, portValue, undoPort, undoPortVlans } from '../../src/changes/steps/ovs-port.ts';
-import type { Host } from '../../src/inventory/host-registry.ts';
 import { toShellCommand } from '../../src/ssh/quote.ts';
-import { fixtureHostState } from '../support/fixture-host-state.ts';
+import { fixtureHostState, testHost } from '../support/fixture-host-state.ts';
 
 // Captured from ovs-vsctl 3.1.0 on a lab host (portProbeArgv() of internal, native and uplink ports).
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/ovs/${name}`, import.meta.url), 'utf8');
-const host: Host = {
-  name: 'hv1',
-  address: '198.18.0.6',
-  port: 22,
-  user: 'trunkline',
-  privateKeyPath: '/k',
-  hostKeyFingerprint: 'SHA256:uQ8t0pXo3rXGZ2n2cB8Hn8kqJvJY4m6bXo0mJq3mZ7c',
-  defaults: { bridge: 'ovsbr0', uplink: 'enp5s0f0' },
-};
+const host = testHost();
 const cmd = (argv: string[] | undefined) => toShellCommand(argv!);
 
 describe('port probe (captured)', () => {

@@ -21,10 +21,11 @@ import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { execute, parse, validate } from 'graphql';
 import { createContext, type GatewayServices, type HostView } from '../graphql/context.ts';
-import { resolveDomain } from '../src/fleet/vm-interfaces.ts';
+import { resolveDomain, resolveInterfaces } from '../src/fleet/vm-interfaces.ts';
 import { schema } from '../graphql/schema.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { createGateway } from '../src/gateway/create-gateway.ts';
@@ -39,7 +40,7 @@ import { connectRedis } from '../src/redis/connect.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
 import { startRedisServer } from './support/redis-server.ts';
-import { machine, RESULTS_DIR, ROOT, writeResults } from './support/results.ts';
+import { describeGit, machine, RESULTS_DIR, ROOT, writeResults } from './support/results.ts';
 import { fmt, round, summarize, table, type Summary } from './support/stats.ts';
 
 const int = (name: string, def: number) => {
@@ -59,6 +60,8 @@ export const QUERIES = {
     '{ hypervisors { name status stale observedAt bridges { name ports { name tag trunks } } vms(first: 50) { nodes { name state interfaces { mac portgroup vlanTags } } } } }',
   vlan: '{ vlan(tag: 1001) { interfaces { hypervisor vmName mac } } }',
   small: '{ hypervisors { name status } }',
+  /** Not in the issue: touches no Redis at all, so it shows the cost of yoga + HTTP alone. */
+  floor: '{ __typename }',
 } as const;
 type QueryName = keyof typeof QUERIES;
 
@@ -139,6 +142,16 @@ function timeSync(n: number, fn: () => unknown): number[] {
     return performance.now() - t;
   });
 }
+/** Like timeSync, with an untimed setup before every run whose result the timed part gets. */
+function timeWithSetup<T>(n: number, setup: () => T, fn: (input: T) => unknown): number[] {
+  for (let i = 0; i < 20; i++) fn(setup());
+  return Array.from({ length: n }, () => {
+    const input = setup();
+    const t = performance.now();
+    fn(input);
+    return performance.now() - t;
+  });
+}
 async function timeAsync(n: number, fn: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < 20; i++) await fn();
   const out: number[] = [];
@@ -194,7 +207,9 @@ function summarizeProfile(profile: { nodes: ProfileNode[]; samples?: number[]; t
     let key: string;
     if (url) {
       group = where(url);
-      key = `${functionName || '(anonymous)'} ${short(url)}:${lineNumber + 1}`;
+      // tsx-compiled project files report line 1 for everything: leave it out there.
+      const tsx = url.startsWith(rootUrl) && !url.includes('/node_modules/');
+      key = `${functionName || '(anonymous)'} ${short(url)}${tsx ? '' : `:${lineNumber + 1}`}`;
     } else if (functionName.startsWith('(')) {
       group = functionName; // (garbage collector), (program): native time outside JS
       key = functionName;
@@ -218,6 +233,8 @@ async function main(): Promise<void> {
   const redisServer = await startRedisServer();
   const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({ ...process.env, TRUNKLINE_REDIS_URL: redisServer.url, TRUNKLINE_PREFIX: prefix, TRUNKLINE_LOG_LEVEL: 'silent' });
+  log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`);
+  log(describeGit());
   log(`node ${process.version}, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'} (graphql-js runs its slower development-mode checks unless it is "production")`);
   log(`redis ${redisServer.url} (private, no persistence), prefix ${prefix}; ${HOSTS} hosts x ${VMS_PER_HOST} VMs; ${REQUESTS} requests after ${WARMUP} warm-ups`);
 
@@ -298,6 +315,7 @@ async function main(): Promise<void> {
   const fleetVms = fleetData.hypervisors.reduce((n, h) => n + h.vms.nodes.length, 0);
   const fleetPorts = fleetData.hypervisors.reduce((n, h) => n + h.bridges.reduce((m, b) => m + b.ports.length, 0), 0);
   const vlanIfaces = (answers.vlan as { vlan: { interfaces: unknown[] } }).vlan.interfaces.length;
+  if (fleetData.hypervisors.length !== HOSTS || fleetVms !== HOSTS * VMS_PER_HOST) throw new Error(`fleet query answered ${fleetData.hypervisors.length} hosts, ${fleetVms} VMs`);
   log(`answers: fleet query returns ${fleetData.hypervisors.length} hypervisors, ${fleetVms} VMs, ${fleetPorts} ports; vlan(1001) returns ${vlanIfaces} interfaces`);
   log();
 
@@ -346,37 +364,45 @@ async function main(): Promise<void> {
   parts['registry.list(): HGETALL + JSON.parse + zod per host'] = await timeAsync(N, () => registry.list());
   parts['MGET of 10 host-state keys (Redis round trip + transfer)'] = await timeAsync(N, async () => (texts = await redis.mget(...keys)));
   parts['JSON.parse of the 10 cached states'] = timeSync(N, () => texts.map((t) => JSON.parse(t!)));
-  parts['cache.getMany() (MGET + JSON.parse), as the gateway calls it'] = await timeAsync(N, () => cache.getMany(states.map((s) => s.host)));
+  parts['cache.getMany(), as the gateway calls it'] = await timeAsync(N, () => cache.getMany(states.map((s) => s.host)));
   const document = parse(QUERIES.fleet);
   parts['graphql parse + validate (yoga caches both per query string)'] = timeSync(N, () => validate(schema, parse(QUERIES.fleet)));
   const views: HostView[] = await createContext(services, null).fleet();
   let result: unknown;
-  parts['graphql execute, fleet preloaded (resolvers only, no Redis)'] = await timeAsync(N, async () => {
+  parts['graphql-js execute, fleet preloaded (resolvers only, no Redis) [1]'] = await timeAsync(N, async () => {
     const ctx = createContext(services, null);
     ctx.fleet = async () => views;
     result = await execute({ schema, document, contextValue: ctx });
   });
   parts['JSON.stringify of the result'] = timeSync(N, () => JSON.stringify(result));
-  // Vm.interfaces calls resolveDomain(state, domain) once per VM without its optional port
-  // map, so the host's name -> port map is rebuilt for every VM; the same call with one map
-  // per host (the argument resolveDomain already takes) is the comparison.
-  parts['Vm.interfaces work: resolveDomain(state, vm) for 500 VMs, as resolved'] = timeSync(N, () => {
-    for (const v of views) for (const d of v.state.libvirt?.domains ?? []) resolveDomain(v.state, d);
+  // Vm.interfaces resolves each VM's NICs with resolveDomain(state, domain), once per VM; the
+  // join of NICs with OVS ports and portgroups is needed once per host (resolveInterfaces).
+  // Each request parses fresh state objects, so every iteration gets fresh copies (untimed).
+  const freshStates = () => views.map((v) => structuredClone(v.state));
+  parts['Vm.interfaces work: resolveDomain(state, vm) for each of the 500 VMs'] = timeWithSetup(N, freshStates, (fresh) => {
+    for (const st of fresh) for (const d of st.libvirt?.domains ?? []) resolveDomain(st, d);
   });
-  parts['  the same with one port map per host (resolveDomain 3rd argument)'] = timeSync(N, () => {
-    for (const v of views) {
-      const portMap = new Map((v.state.ovs?.bridges ?? []).flatMap((b) => b.ports.map((p) => [p.name, p] as const)));
-      for (const d of v.state.libvirt?.domains ?? []) resolveDomain(v.state, d, portMap);
-    }
+  parts['  the whole join once per host: resolveInterfaces(state) x10'] = timeWithSetup(N, freshStates, (fresh) => {
+    for (const st of fresh) resolveInterfaces(st);
   });
-  parts['graphql execute with the real context (Redis + parse + resolvers)'] = await timeAsync(N, () =>
+  parts['graphql-js execute with the real context (Redis + JSON.parse + resolvers) [1]'] = await timeAsync(N, () =>
     Promise.resolve(execute({ schema, document, contextValue: createContext(services, null) })),
   );
+  const fleetPayload = JSON.stringify({ query: QUERIES.fleet });
+  parts['gateway.fetch(): the whole yoga pipeline in process, no socket'] = await timeAsync(N, async () => {
+    const res = await gateway.fetch('http://127.0.0.1/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: fleetPayload,
+    });
+    await res.text();
+  });
   log(`## Where the fleet query's time goes (p50 ms of ${N} runs each, in process, no HTTP)`);
   log(table(['part', 'p50', 'p90'], Object.entries(parts).map(([k, v]) => [k, fmt(summarize(v).p50), fmt(summarize(v).p90)])));
   const p50 = (k: string) => summarize(parts[k]!).p50;
-  const inProcess = p50('graphql execute with the real context (Redis + parse + resolvers)') + p50('JSON.stringify of the result');
-  log(`=> execute with real context + stringify: ${fmt(inProcess)} ms of the ${fmt(fleetP50)} ms HTTP p50; the remaining ${fmt(fleetP50 - inProcess)} ms is yoga's request pipeline, node:http and the client`);
+  const inProcess = p50('gateway.fetch(): the whole yoga pipeline in process, no socket');
+  log('[1] graphql-js\'s execute(); yoga runs @graphql-tools/executor, which the gateway.fetch() line includes.');
+  log(`=> HTTP p50 ${fmt(fleetP50)} ms = gateway.fetch() ${fmt(inProcess)} ms + ${fmt(fleetP50 - inProcess)} ms for node:http, the socket and the client (the floor query shows that part alone is about ${fmt(results.floor!.latency.p50)} ms when little is allocated)`);
   log();
 
   step('CPU profile of 200 sequential fleet queries');
@@ -400,6 +426,7 @@ async function main(): Promise<void> {
   log(table(['hottest functions (self time)', 'ms/request'], prof.functions.slice(0, 12).map(([f, ms]) => [f.slice(0, 110), fmt(perReq(ms))])));
   log(`profile: ${profilePath}`);
 
+  log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const path = writeResults('cached-fleet-query.json', {
     benchmark: 'cached-fleet-query',
     machine: await machine(),

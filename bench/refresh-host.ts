@@ -13,6 +13,7 @@
  *      BENCH_NAIVE_RUNS (5) runs of each naive variant after one warm-up;
  *      TRUNKLINE_SSH_* as for the worker (e.g. TRUNKLINE_SSH_MAX_CHANNELS, default 4).
  */
+import { cpus, loadavg } from 'node:os';
 import { loadConfig } from '../src/config/config.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
 import { readHostState } from '../src/hosts/read-host-state.ts';
@@ -26,7 +27,7 @@ import { BENCH_LAB, addPorts, createBridge, INVENTORY_PATH, labDown, labUp, Libv
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { CountingRunner, roundTrips, type ExecRecord } from './support/counting-runner.ts';
 import { naiveReadParallel, naiveReadSequential, type NaiveReadResult } from './support/naive-host-read.ts';
-import { machine, writeResults } from './support/results.ts';
+import { describeGit, machine, writeResults } from './support/results.ts';
 import { fmt, percentile, round, summarize, table } from './support/stats.ts';
 
 const int = (name: string, def: number) => {
@@ -163,6 +164,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   log(`# refresh-host: readHostState over SSH vs a naive per-object read (${new Date().toISOString()})`);
   log(`lab ${BENCH_LAB.LAB_NAME} (198.18.${BENCH_LAB.LAB_NET}.0/24, 1 host), SSH pool maxChannels=${config.ssh.maxChannels}, sudo=${config.ssh.sudo}`);
+  log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`);
+  log(describeGit());
   log(`runs: readHostState ${RUNS} after ${WARMUPS} warm-ups; naive ${NAIVE_RUNS} after 1 warm-up`);
   log();
 
@@ -305,6 +308,7 @@ async function main(): Promise<void> {
     scaling: scaling.map(({ m }) => slim(m)),
   });
   log();
+  log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   log(`JSON: ${path}`);
 }
 

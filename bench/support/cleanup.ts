@@ -56,6 +56,8 @@ export function runBenchmark(name: string, body: () => Promise<void>): void {
     });
   }
   const fail = (what: string) => (err: unknown) => {
+    // After a signal, the cleanup itself makes pending work fail (closed server, lab gone).
+    if (signalled) return;
     console.error(`${name}: ${what}:`, err);
     void runCleanups().finally(() => process.exit(1));
   };

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,5 +26,30 @@ export async function machine(): Promise<Record<string, unknown>> {
     cpuModel: os.cpus()[0]?.model ?? null,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: os.release(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    git: gitState(),
   };
+}
+
+/** The commit measured and the code files that differed from it (the figures are of the tree). */
+export function gitState(): { head: string | null; uncommittedCodeChanges: string[] } {
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return {
+      head: git('rev-parse', '--short', 'HEAD').trim(),
+      uncommittedCodeChanges: git('status', '--porcelain', '--', 'src', 'graphql', 'workers')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(3)),
+    };
+  } catch {
+    return { head: null, uncommittedCodeChanges: [] };
+  }
+}
+
+/** One line for benchmark headers: which code was measured. */
+export function describeGit(): string {
+  const g = gitState();
+  const dirty = g.uncommittedCodeChanges;
+  return `code: HEAD ${g.head ?? '?'}${dirty.length ? ` + uncommitted changes in ${dirty.length} file(s) under src/ graphql/ workers/ (${dirty.slice(0, 6).join(', ')}${dirty.length > 6 ? ', ...' : ''})` : ', no uncommitted changes in src/ graphql/ workers/'}`;
 }

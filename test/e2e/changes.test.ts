@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { gql, subscribeSse } from '../support/graphql-client.ts';
 import { changeClient, JOB_FIELDS } from '../support/changes.ts';
+import { freePort } from '../support/free-port.ts';
 import { labExec } from '../support/lab.ts';
 import { domainXml } from '../support/reference-setup.ts';
 import { startProcess, type Proc } from '../support/processes.ts';
@@ -71,6 +72,12 @@ describe('OVS changes', () => {
 
     await applyTwice('removePort', { hypervisor: 'hv1', name: `${BR}p1` });
     expect(await code('hv1', 'ovs-vsctl', 'port-to-br', `${BR}p1`)).not.toBe(0);
+
+    await applyTwice('createBridge', { hypervisor: 'hv1', name: `${BR}d` });
+    await applyTwice('addPort', { hypervisor: 'hv1', bridge: `${BR}d`, name: `${BR}d1`, type: 'INTERNAL', tag: 5 });
+    await applyTwice('deleteBridge', { hypervisor: 'hv1', name: `${BR}d` });
+    expect(await code('hv1', 'ovs-vsctl', 'br-exists', `${BR}d`)).toBe(2);
+    expect(await code('hv1', 'ovs-vsctl', 'port-to-br', `${BR}d1`)).not.toBe(0);
   });
 
   it('dryRun runs nothing and lists the steps the real run executes', async () => {
@@ -284,6 +291,28 @@ describe('cancelling and following jobs', () => {
       expect(await tl.queue.getJob(jobKeyOf(payload.job.id))).toBeUndefined();
     } finally {
       await tl.startWorker();
+    }
+  });
+
+  it('events reach subscribers of another gateway process (Redis pub/sub)', async () => {
+    const port = await freePort();
+    const other = await startProcess('src/gateway/main.ts', { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
+    try {
+      const otherUrl = `http://127.0.0.1:${port}/graphql`;
+      // Queued through gateway 1 while no worker runs; followed on gateway 2; then a worker starts.
+      await tl.worker!.stop();
+      const payload = await change('createBridge', { hypervisor: 'hv2', name: `${BR}g` });
+      const sub = subscribeSse(otherUrl, 'subscription($id: ID!) { jobProgress(id: $id) { type } }', { id: payload.job.id });
+      const types: string[] = [(await sub.next()).value.data.jobProgress.type];
+      expect(types[0]).toBe('QUEUED');
+      await tl.startWorker();
+      for await (const msg of sub) types.push(msg.data.jobProgress.type);
+      expect(types.at(-1)).toBe('SUCCEEDED');
+      expect(types).toContain('STEP_FINISHED');
+    } finally {
+      await other.stop();
+      await labExec(labEnv, 'hv2', ['ovs-vsctl', '--if-exists', 'del-br', `${BR}g`]);
+      if (!tl.worker || tl.worker.child.exitCode !== null) await tl.startWorker();
     }
   });
 

@@ -7,6 +7,7 @@
  * pid (SIGTERM, SIGKILL after 5 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stopChild } from '../../test/support/processes.ts';
 import { onCleanup } from './cleanup.ts';
 import { ROOT } from './results.ts';
 
@@ -40,12 +41,7 @@ export function spawnTrunkline(name: string, entry: string, env: Record<string, 
   });
   const stop = async () => {
     stopping = true;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(child);
   };
   onCleanup(`stop ${name} (pid ${child.pid})`, stop);
   return { name, child, output: () => out, stop };

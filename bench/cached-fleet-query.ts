@@ -17,6 +17,7 @@
  *      BENCH_CONCURRENCY (8) for the concurrent fleet run.
  */
 import { randomBytes } from 'node:crypto';
+import { VlanNames } from '../src/fleet/vlan-names.ts';
 import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -278,7 +279,7 @@ async function main(): Promise<void> {
 
   // ---- gateway ------------------------------------------------------------------------------------
   await hub.start();
-  const services: GatewayServices = { config, registry, cache, store, queue, hub, logger };
+  const services: GatewayServices = { config, registry, cache, store, queue, hub, vlanNames: new VlanNames(redis, config.prefix), logger };
   const gateway = createGateway(services);
   const server = createServer(gateway);
   let connections = 0;

@@ -11,6 +11,7 @@ import type { JobStore } from '../src/jobs/job-store.ts';
 import type { JobRecord } from '../src/jobs/job-types.ts';
 import { submitChange } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
+import type { VlanNames } from '../src/fleet/vlan-names.ts';
 
 /** Long-lived services a gateway process shares between requests. The gateway never SSHes. */
 export interface GatewayServices {
@@ -20,6 +21,7 @@ export interface GatewayServices {
   store: JobStore;
   queue: Queue<ChangeJobData>;
   hub: JobEventHub;
+  vlanNames: VlanNames;
   logger: Logger;
 }
 

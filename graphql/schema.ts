@@ -13,6 +13,7 @@ import './types/enums.ts';
 import './mutations/ovs.ts';
 import './mutations/libvirt.ts';
 import './mutations/vm.ts';
+import './mutations/vlan.ts';
 import './mutations/hypervisor.ts';
 import './mutations/jobs.ts';
 

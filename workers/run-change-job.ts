@@ -3,7 +3,7 @@ import { isAsWanted, stepKind } from '../src/changes/step-kinds.ts';
 import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
-import { isTerminal, type JobRecord, type StepRecord } from '../src/jobs/job-types.ts';
+import { isTerminal, type JobRecord, type RollbackRecord, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { toShellCommand } from '../src/ssh/quote.ts';
 import type { CommandRunner, ExecResult } from '../src/ssh/ssh-pool.ts';
@@ -65,17 +65,59 @@ export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRec
   await store.record(job, 'STARTED', job.attempts > 1 ? `restarted (attempt ${job.attempts}); steps are re-checked, not repeated` : 'started');
   const log = logger.child({ job: job.id, kind: job.kind });
 
+  // Steps run host by host in plan order; hosts run in parallel, each under its own lock, so a
+  // host that fails does not hold back or hide the others.
+  const groups = new Map<string, StepRecord[]>();
+  for (const step of job.steps) groups.set(step.host, [...(groups.get(step.host) ?? []), step]);
+  const outcomes = await Promise.all([...groups].map(([host, steps]) => runHostSteps(deps, job, host, steps)));
+
+  for (const s of job.steps) if (s.state === 'PENDING') s.state = 'SKIPPED';
+  await refreshTouched(deps, job);
+  job.finishedAt = new Date().toISOString();
+  const failed = outcomes.filter((o) => o.failure);
+  const changed = job.steps.filter((s) => s.changed).length;
+  if (failed.length) {
+    const first = failed[0]!.failure!;
+    job.state = 'FAILED';
+    job.error = { code: first.code, message: failed.map((o) => o.failure!.message).join(' | '), step: first.step };
+    job.progress = { ...job.progress, message: job.error.message };
+    await store.record(job, 'FAILED', job.error.message);
+    log.warn({ code: first.code, err: job.error.message, hosts: failed.map((o) => o.host) }, 'job failed');
+  } else if (outcomes.some((o) => o.cancelled)) {
+    job.state = 'CANCELLED';
+    const kept = job.steps.filter((s) => s.changed).map((s) => s.index + 1);
+    job.progress = { ...job.progress, message: `cancelled${kept.length ? `; steps ${kept.join(', ')} had been applied and stay` : ' before any change'}` };
+    await store.record(job, 'CANCELLED', job.progress.message);
+    log.info('job cancelled');
+  } else {
+    job.state = 'SUCCEEDED';
+    job.progress = { done: job.steps.length, total: job.steps.length, message: `done: ${changed} of ${job.steps.length} steps changed something` };
+    await store.record(job, 'SUCCEEDED', job.progress.message);
+    log.info({ changed, steps: job.steps.length }, 'job succeeded');
+  }
+  return job;
+}
+
+interface HostOutcome {
+  host: string;
+  cancelled: boolean;
+  failure?: { code: string; message: string; step: number | null };
+}
+
+/** One host's steps, in order, under its lock; on failure its applied steps are rolled back. */
+async function runHostSteps(deps: RunDeps, job: JobRecord, host: string, steps: StepRecord[]): Promise<HostOutcome> {
+  const { store } = deps;
   const applied: Applied[] = [];
   let current: StepRecord | undefined;
+  const onWait = (h: string) => {
+    job.progress = { ...job.progress, message: `waiting for ${h}: another job is changing it` };
+    void store.record(job, 'WAITING', job.progress.message).catch(() => {});
+  };
   try {
-    const onWait = (host: string) => {
-      job.progress = { ...job.progress, message: `waiting for ${host}: another job is changing it` };
-      void store.record(job, 'WAITING', job.progress.message).catch(() => {});
-    };
     await deps.locks.withHosts(
-      job.hypervisors,
+      [host],
       async () => {
-        for (const step of job.steps) {
+        for (const step of steps) {
           if (await store.cancelRequested(job.id)) throw new Cancelled();
           current = step;
           await runStep(deps, job, step, applied);
@@ -83,49 +125,26 @@ export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRec
       },
       onWait,
     );
-    await refreshTouched(deps, job);
-    job.state = 'SUCCEEDED';
-    const changed = job.steps.filter((s) => s.changed).length;
-    job.progress = { done: job.steps.length, total: job.steps.length, message: `done: ${changed} of ${job.steps.length} steps changed something` };
-    job.finishedAt = new Date().toISOString();
-    await store.record(job, 'SUCCEEDED', job.progress.message);
-    log.info({ changed, steps: job.steps.length }, 'job succeeded');
+    return { host, cancelled: false };
   } catch (err) {
-    for (const s of job.steps) if (s.state === 'PENDING') s.state = 'SKIPPED';
-    if (err instanceof Cancelled) {
-      await refreshTouched(deps, job);
-      job.state = 'CANCELLED';
-      const kept = applied.map((a) => a.record.index + 1);
-      job.progress = { ...job.progress, message: `cancelled before step ${(current?.index ?? -1) + 2}${kept.length ? `; steps ${kept.join(', ')} had been applied and stay` : ''}` };
-      job.finishedAt = new Date().toISOString();
-      await store.record(job, 'CANCELLED', job.progress.message);
-      log.info('job cancelled');
-      return job;
-    }
+    if (err instanceof Cancelled) return { host, cancelled: true };
     const { code, message } = describeError(err);
     const failedStep = current && current.state === 'RUNNING' ? current : undefined;
     if (failedStep) {
       failedStep.state = 'FAILED';
       failedStep.finishedAt = new Date().toISOString();
       failedStep.durationMs = Date.parse(failedStep.finishedAt) - Date.parse(failedStep.startedAt ?? failedStep.finishedAt);
-      await store.record(job, 'STEP_FINISHED', `step ${failedStep.index + 1} failed: ${message}`, structuredClone(failedStep));
+      await store.record(job, 'STEP_FINISHED', `step ${failedStep.index + 1} failed on ${host}: ${message}`, structuredClone(failedStep));
     }
-    await rollBack(deps, job, applied);
-    await refreshTouched(deps, job);
-    const where = failedStep ? `step ${failedStep.index + 1} (${failedStep.description}) on ${failedStep.host}` : 'before any step';
-    const undone = job.rollback.filter((r) => r.state === 'SUCCEEDED').map((r) => r.step + 1);
-    const notUndone = job.rollback.filter((r) => r.state !== 'SUCCEEDED').map((r) => r.step + 1);
-    const rollbackNote =
+    const rolled = await rollBack(deps, job, applied);
+    const where = failedStep ? `step ${failedStep.index + 1} (${failedStep.description}) on ${host}` : `${host}, before any step,`;
+    const undone = rolled.filter((r) => r.state === 'SUCCEEDED').map((r) => r.step + 1);
+    const notUndone = rolled.filter((r) => r.state !== 'SUCCEEDED').map((r) => r.step + 1);
+    const note =
       (undone.length ? `; rolled back step${undone.length > 1 ? 's' : ''} ${undone.join(', ')}` : '') +
       (notUndone.length ? `; could NOT roll back step${notUndone.length > 1 ? 's' : ''} ${notUndone.join(', ')}` : '');
-    job.state = 'FAILED';
-    job.error = { code, message: `${where} failed: ${message}${rollbackNote}`, step: failedStep?.index ?? null };
-    job.progress = { ...job.progress, message: job.error.message };
-    job.finishedAt = new Date().toISOString();
-    await store.record(job, 'FAILED', job.error.message);
-    log.warn({ code, err: message, step: failedStep?.index }, 'job failed');
+    return { host, cancelled: false, failure: { code, message: `${where} failed: ${message}${note}`, step: failedStep?.index ?? null } };
   }
-  return job;
 }
 
 async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord, applied: Applied[]): Promise<void> {
@@ -184,7 +203,7 @@ async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord, applied:
   step.finishedAt = new Date().toISOString();
   step.durationMs = Math.round(performance.now() - started);
   job.progress = {
-    done: step.index + 1,
+    done: job.steps.filter((s) => s.state === 'SUCCEEDED' || s.state === 'FAILED').length,
     total: job.steps.length,
     message: `step ${step.index + 1}/${job.steps.length} ${step.changed ? 'changed' : 'already as wanted'}: ${step.description}`,
   };
@@ -192,7 +211,8 @@ async function runStep(deps: RunDeps, job: JobRecord, step: StepRecord, applied:
 }
 
 /** Undoes applied steps, newest first; records each attempt in the job. Never throws. */
-async function rollBack(deps: RunDeps, job: JobRecord, applied: Applied[]): Promise<void> {
+async function rollBack(deps: RunDeps, job: JobRecord, applied: Applied[]): Promise<RollbackRecord[]> {
+  const done: RollbackRecord[] = [];
   for (const a of [...applied].reverse()) {
     const kind = stepKind(a.planned.probe.kind);
     const base = { step: a.record.index, host: a.host.name, description: a.record.description };
@@ -221,6 +241,8 @@ async function rollBack(deps: RunDeps, job: JobRecord, applied: Applied[]): Prom
       }
     }
     job.rollback.push(entry);
+    done.push(entry);
     await deps.store.record(job, 'STEP_ROLLED_BACK', `step ${a.record.index + 1} ${entry.state === 'SUCCEEDED' ? 'rolled back' : `not rolled back: ${entry.message}`}`, structuredClone(a.record));
   }
+  return done;
 }

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
 import { toGlobalId } from '../global-id.ts';
-import { CARRIED, deriveVlans, vlanView, type VlanOnHost, type VlanPortgroup, type VlanView } from '../../src/fleet/vlans.ts';
+import { CARRIED, deriveVlans, vlanView, type VlanDrift, type VlanOnHost, type VlanPortgroup, type VlanView } from '../../src/fleet/vlans.ts';
 import { VlanId } from '../../src/validation/names.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
 import { HypervisorRef } from './hypervisor.ts';
@@ -41,6 +41,26 @@ const VlanPortgroupRef = builder.objectRef<VlanPortgroup>('VlanPortgroup').imple
   }),
 });
 
+export const DriftKindEnum = builder.enumType('VlanDriftKind', {
+  values: {
+    UPLINK_MISSING: { description: 'The uplink does not trunk the VLAN.' },
+    PORTGROUP_MISSING: { description: 'The host network has no vlan-<tag> portgroup.' },
+    PORTGROUP_DIFFERS: { description: 'vlan-<tag> exists with another VLAN setting.' },
+    TRUNK_PORTGROUP_MISSING: { description: 'A trunk portgroup (vlan-all style) leaves the VLAN out.' },
+    VM_PORT_TAG_DIFFERS: { description: "A running VM's OVS port is not tagged as its portgroup says." },
+  } as const,
+});
+
+const VlanDriftRef = builder.objectRef<VlanDrift>('VlanDrift').implement({
+  description: 'Where a hypervisor taking part in the VLAN differs from what it should be. ensureVlan repairs the first four.',
+  fields: (t) => ({
+    hypervisorName: t.exposeString('hypervisor'),
+    kind: t.field({ type: DriftKindEnum, resolve: (d) => d.kind }),
+    subject: t.exposeString('subject'),
+    message: t.exposeString('message'),
+  }),
+});
+
 export const VlanRef = builder.objectRef<VlanView>('Vlan').implement({
   description: 'A VLAN across the fleet, derived from every host\'s cached state.',
   interfaces: [NodeRef],
@@ -48,6 +68,8 @@ export const VlanRef = builder.objectRef<VlanView>('Vlan').implement({
   fields: (t) => ({
     id: t.id({ resolve: (v) => toGlobalId('Vlan', String(v.tag)) }),
     tag: t.exposeInt('tag'),
+    name: t.string({ nullable: true, description: 'As given to ensureVlan.', resolve: async (v, _a, ctx) => (await ctx.vlanNames.all()).get(v.tag) ?? null }),
+    drift: t.field({ type: [VlanDriftRef], description: 'Differences from what the VLAN should be, per hypervisor.', resolve: (v) => v.drift }),
     hypervisors: t.field({
       type: [HypervisorRef],
       description: 'Hypervisors whose uplink carries the VLAN.',

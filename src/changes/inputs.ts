@@ -188,3 +188,29 @@ export type DetachVmInterfaceInput = z.infer<typeof DetachVmInterfaceInput>;
 
 export const SetVmInterfaceVlanInput = z.object({ ...ChangeBase, vm: LibvirtName, mac: MacAddress, portgroup: LibvirtName });
 export type SetVmInterfaceVlanInput = z.infer<typeof SetVmInterfaceVlanInput>;
+
+const VlanHosts = z.array(HypervisorName).min(1, 'name at least one hypervisor').max(1000);
+
+export const EnsureVlanInput = z.object({
+  tag: VlanId,
+  name: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9 _.:#/-]*$/, 'letters, digits, space and _ . : # / - only').nullish(),
+  hypervisors: VlanHosts,
+  bridge: InterfaceName.nullish(),
+  uplink: InterfaceName.nullish(),
+  network: LibvirtName.nullish(),
+  portgroup: LibvirtName.nullish(),
+  dryRun: z.boolean().default(false),
+  ticketRef: TicketRef.nullish(),
+});
+export type EnsureVlanInput = z.infer<typeof EnsureVlanInput>;
+
+export const RemoveVlanInput = z.object({
+  tag: VlanId,
+  hypervisors: VlanHosts,
+  force: z.boolean().default(false),
+  network: LibvirtName.nullish(),
+  portgroup: LibvirtName.nullish(),
+  dryRun: z.boolean().default(false),
+  ticketRef: TicketRef.nullish(),
+});
+export type RemoveVlanInput = z.infer<typeof RemoveVlanInput>;

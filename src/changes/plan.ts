@@ -7,6 +7,7 @@ export type ProbeKind =
   | 'ovs-bridge'
   | 'ovs-port'
   | 'ovs-port-vlans'
+  | 'ovs-uplink-vlan'
   | 'libvirt-network-def'
   | 'libvirt-network-run'
   | 'libvirt-portgroup'

@@ -32,6 +32,7 @@ import {
   type NicState,
   type VmDefState,
 } from './steps/libvirt-vm.ts';
+import { readUplink, undoUplink } from './steps/ovs-uplink.ts';
 import { portStateFromProbe, portValue, portVlansValue, undoPort, undoPortVlans, type PortState } from './steps/ovs-port.ts';
 
 /**
@@ -78,6 +79,8 @@ const portVlans: StepKind<PortState> = {
   undo: undoPortVlans,
 };
 
+const uplink: StepKind<PortState> = { read: (r, step) => readUplink(ok(r), step), undo: undoUplink };
+
 const networkDef: StepKind<NetworkDefState> = { read: readNetworkDef, undo: undoNetworkDef };
 const networkRun: StepKind<NetworkRunState> = { read: readNetworkRun, undo: undoNetworkRun, applyFor: applyNetworkRun };
 const portgroup: StepKind<PortgroupState> = {
@@ -96,6 +99,7 @@ const KINDS: Record<Exclude<ProbeKind, 'host-state'>, StepKind<never>> = {
   'ovs-bridge': bridge as StepKind<never>,
   'ovs-port': port as StepKind<never>,
   'ovs-port-vlans': portVlans as StepKind<never>,
+  'ovs-uplink-vlan': uplink as StepKind<never>,
   'libvirt-network-def': networkDef as StepKind<never>,
   'libvirt-network-run': networkRun as StepKind<never>,
   'libvirt-portgroup': portgroup as StepKind<never>,

@@ -20,11 +20,54 @@ export interface VlanPortgroup {
   trunk: boolean;
 }
 
+export type DriftKind = 'UPLINK_MISSING' | 'PORTGROUP_MISSING' | 'PORTGROUP_DIFFERS' | 'TRUNK_PORTGROUP_MISSING' | 'VM_PORT_TAG_DIFFERS';
+
+/** Where a host differs from what the VLAN should be there. */
+export interface VlanDrift {
+  hypervisor: string;
+  kind: DriftKind;
+  subject: string;
+  message: string;
+}
+
 export interface VlanView {
   tag: number;
   hosts: VlanOnHost[];
   portgroups: VlanPortgroup[];
   interfaces: ResolvedInterface[];
+  drift: VlanDrift[];
+}
+
+const sameSet = (a: number[], b: number[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+export const vlanPortgroupName = (tag: number) => `vlan-${String(tag).padStart(4, '0')}`;
+
+/**
+ * Drift on one host, for a host that takes part in the VLAN (its uplink, a portgroup or a VM
+ * NIC has it): the uplink does not carry it, the vlan-T portgroup is missing or says otherwise,
+ * a trunk portgroup leaves it out, or a running VM's port is not tagged as its portgroup says.
+ */
+function driftOnHost(m: FleetMember, tag: number, carriage: VlanOnHost, ifaces: ResolvedInterface[]): VlanDrift[] {
+  const host = m.host.name;
+  const network = m.state.libvirt?.networks.find((n) => n.name === (m.host.defaults.network ?? 'ovs-network'));
+  const pgName = vlanPortgroupName(tag);
+  const pg = network?.portgroups.find((p) => p.name === pgName);
+  const onIt = ifaces.filter((i) => i.configuredTags.includes(tag) || (i.liveTags ?? []).includes(tag));
+  const uplinkHasIt = carriage.carriage === 'TRUNKED' || carriage.carriage === 'ACCESS';
+  const participates = uplinkHasIt || Boolean(pg) || onIt.length > 0 || Boolean(network?.portgroups.some((p) => p.vlan?.tags.includes(tag)));
+  if (!participates) return [];
+  const out: VlanDrift[] = [];
+  const d = (kind: DriftKind, subject: string, message: string) => out.push({ hypervisor: host, kind, subject, message });
+  if (carriage.carriage === 'MISSING' || carriage.carriage === 'NO_UPLINK')
+    d('UPLINK_MISSING', carriage.uplink ?? '(no uplink)', `uplink ${carriage.uplink ?? '(none configured)'} on ${carriage.bridge} does not trunk VLAN ${tag}`);
+  if (network && !pg) d('PORTGROUP_MISSING', `${network.name}/${pgName}`, `network ${network.name} has no portgroup ${pgName}`);
+  if (pg && !(pg.vlan && !pg.vlan.trunk && sameSet(pg.vlan.tags, [tag])))
+    d('PORTGROUP_DIFFERS', `${network!.name}/${pgName}`, `portgroup ${pgName} has ${pg.vlan ? `${pg.vlan.trunk ? 'trunk ' : 'tag '}${pg.vlan.tags.join(',')}` : 'no VLAN'}, not tag ${tag}`);
+  for (const t of network?.portgroups.filter((p) => p.vlan?.trunk && !p.vlan.tags.includes(tag)) ?? [])
+    d('TRUNK_PORTGROUP_MISSING', `${network!.name}/${t.name}`, `trunk portgroup ${t.name} does not include VLAN ${tag}`);
+  for (const i of onIt)
+    if (i.liveTags !== null && !i.liveTrunkAll && !sameSet(i.liveTags, i.configuredTags))
+      d('VM_PORT_TAG_DIFFERS', `${i.vm}/${i.iface.mac}`, `${i.vm} NIC ${i.iface.mac}: port ${i.port?.name} carries [${i.liveTags.join(',')}], its portgroup says [${i.configuredTags.join(',')}]`);
+  return out;
 }
 
 interface FleetMember {
@@ -87,5 +130,7 @@ export function vlanView(fleet: readonly FleetMember[], tag: number, interfacesB
     const ifaces = interfacesByHost?.get(m.host.name) ?? resolveInterfaces(m.state);
     interfaces.push(...ifaces.filter((i) => interfaceOn(i, tag)));
   }
-  return { tag, hosts: fleet.map((m) => uplinkCarriage(m, tag)), portgroups, interfaces };
+  const hosts = fleet.map((m) => uplinkCarriage(m, tag));
+  const drift = fleet.flatMap((m, i) => driftOnHost(m, tag, hosts[i]!, interfacesByHost?.get(m.host.name) ?? resolveInterfaces(m.state)));
+  return { tag, hosts, portgroups, interfaces, drift };
 }

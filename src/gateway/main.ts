@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { loadConfig } from '../config/config.ts';
+import { VlanNames } from '../fleet/vlan-names.ts';
 import { HostStateCache } from '../hosts/host-state-cache.ts';
 import { RedisHostRegistry } from '../inventory/redis-host-registry.ts';
 import { seedRegistryFromFile } from '../inventory/seed-registry.ts';
@@ -22,9 +23,10 @@ const queue = createChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: nu
 const registry = new RedisHostRegistry(redis, config.prefix);
 if (config.inventory.seed) await seedRegistryFromFile(registry, config.inventoryPath, logger);
 const cache = new HostStateCache(redis, config.prefix);
+const vlanNames = new VlanNames(redis, config.prefix);
 
 await hub.start();
-const gateway = createGateway({ config, registry, cache, store, queue, hub, logger });
+const gateway = createGateway({ config, registry, cache, store, queue, hub, vlanNames, logger });
 const server = createServer(gateway);
 const closeWebSocket = attachWebSocket(server, gateway);
 await new Promise<void>((resolve, reject) => {

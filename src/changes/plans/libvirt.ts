@@ -9,6 +9,7 @@ import type { AddPortgroupInput, DefineNetworkInput, DeleteNetworkInput, Portgro
 import { networkAbsentStep, networkDefinedStep, networkRunningStep, portgroupStep } from '../steps/libvirt-network.ts';
 import { bridgeStateFromSnapshot } from '../steps/ovs-bridge.ts';
 import { portStateFromSnapshot, portVlansStep } from '../steps/ovs-port.ts';
+import type { PlanStep } from '../plan.ts';
 import type { UserError } from '../user-errors.ts';
 import type { Planned } from './ovs.ts';
 
@@ -31,10 +32,10 @@ export function portVlansOf(pg: Portgroup): PortVlans {
   return { tag: null, trunks: [...v.tags].sort((a, b) => a - b), vlanMode: null };
 }
 
-const cachedNetwork = (state: HostState | null, name: string) => (state?.libvirt ? (state.libvirt.networks.find((n) => n.name === name) ?? null) : undefined);
+export const cachedNetwork = (state: HostState | null, name: string) => (state?.libvirt ? (state.libvirt.networks.find((n) => n.name === name) ?? null) : undefined);
 
 /** VM NICs (defined or running) whose configuration names the network (and portgroup). */
-function nicsUsing(state: HostState | null, network: string, portgroup?: string) {
+export function nicsUsing(state: HostState | null, network: string, portgroup?: string) {
   if (!state) return [];
   return resolveInterfaces(state).filter((i) => i.iface.network === network && (portgroup === undefined || (i.iface.portgroup ?? i.portgroup?.name) === portgroup));
 }
@@ -75,12 +76,16 @@ export function planAddPortgroup(host: Host, state: HostState | null, input: Omi
   const cached = cachedNetwork(state, network);
   if (cached === null)
     return { errors: [{ field: ['input', 'network'], code: ErrorCode.NOT_FOUND, message: `network: ${host.name} has no libvirt network ${network}` }] };
-  const pg = toPortgroup(input.portgroup);
+  return { plan: { kind: 'addPortgroup', hypervisors: [host.name], steps: portgroupChangeSteps(host, state, network, toPortgroup(input.portgroup)) } };
+}
+
+/** A portgroup set live and persistent, then the OVS ports of running VMs on it retagged. */
+export function portgroupChangeSteps(host: Host, state: HostState | null, network: string, pg: Portgroup): PlanStep[] {
   const vlans = portVlansOf(pg);
   const retags = nicsUsing(state, network, pg.name)
     .filter((n) => n.port !== null && n.iface.target)
     .map((n) => portVlansStep(host.name, n.iface.target!, vlans, portStateFromSnapshot(state?.ovs ?? null, n.iface.target!)));
-  return { plan: { kind: 'addPortgroup', hypervisors: [host.name], steps: [portgroupStep(host.name, network, pg, cached, newMarker()), ...retags] } };
+  return [portgroupStep(host.name, network, pg, cachedNetwork(state, network), newMarker()), ...retags];
 }
 
 export function planRemovePortgroup(host: Host, state: HostState | null, input: Omit<RemovePortgroupInput, 'hypervisor' | 'dryRun' | 'ticketRef'>): Planned {

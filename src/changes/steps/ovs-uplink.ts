@@ -1,0 +1,67 @@
+import { portProbeArgv } from '../../ovs/commands.ts';
+import { judged, type PlanStep, type StepAction } from '../plan.ts';
+import { ABSENT } from './ovs-bridge.ts';
+import { portStateFromProbe, type PortState } from './ovs-port.ts';
+
+/**
+ * Whether a host's uplink carries one VLAN. Trunks are changed with `add`/`remove`, which touch
+ * one value, never with `set`, which would replace the VLANs others rely on (LAB-NOTES).
+ */
+const OVS = ['ovs-vsctl', '--timeout=10'];
+
+export function splitUplinkSubject(subject: string): { uplink: string; tag: number } {
+  const i = subject.lastIndexOf('/');
+  return { uplink: subject.slice(0, i), tag: Number(subject.slice(i + 1)) };
+}
+
+/** carries: in its trunks, or an untagged port with no trunks (every VLAN), or its access VLAN. */
+export function carries(state: NonNullable<PortState>, tag: number): boolean {
+  const v = state.vlans;
+  return v.trunks.includes(tag) || (v.tag === null && v.trunks.length === 0) || (v.tag === tag && v.trunks.length === 0);
+}
+
+export function uplinkValue(state: PortState, tag: number): string {
+  if (state === null) return ABSENT;
+  return carries(state, tag) ? `carries ${tag}` : `does not carry ${tag}`;
+}
+
+export function readUplink(stdout: string, step: PlanStep): { value: string; state: PortState } {
+  const { uplink, tag } = splitUplinkSubject(step.subject);
+  const state = portStateFromProbe(stdout, uplink);
+  return { value: uplinkValue(state, tag), state };
+}
+
+export function uplinkCarriesStep(host: string, bridge: string, uplink: string, tag: number, cached: PortState | undefined): PlanStep {
+  return judged(
+    {
+      host,
+      subject: `${uplink}/${tag}`,
+      description: `ensure uplink ${uplink} on ${bridge} trunks VLAN ${tag} (added to its trunks, others kept)`,
+      probe: { kind: 'ovs-uplink-vlan', argv: portProbeArgv(uplink) },
+      wanted: `carries ${tag}`,
+      apply: { argv: [...OVS, '--may-exist', 'add-port', bridge, uplink, '--', 'add', 'Port', uplink, 'trunks', String(tag)] },
+    },
+    cached === undefined ? null : uplinkValue(cached, tag),
+  );
+}
+
+export function uplinkDropsStep(host: string, uplink: string, tag: number, cached: PortState | undefined): PlanStep {
+  return judged(
+    {
+      host,
+      subject: `${uplink}/${tag}`,
+      description: `ensure uplink ${uplink} no longer trunks VLAN ${tag} (others kept)`,
+      probe: { kind: 'ovs-uplink-vlan', argv: portProbeArgv(uplink) },
+      wanted: `does not carry ${tag}`,
+      apply: { argv: [...OVS, 'remove', 'Port', uplink, 'trunks', String(tag)] },
+    },
+    cached === undefined ? null : uplinkValue(cached, tag),
+  );
+}
+
+export function undoUplink(before: PortState, step: PlanStep): StepAction | null {
+  const { uplink, tag } = splitUplinkSubject(step.subject);
+  if (before === null) return { argv: [...OVS, '--if-exists', 'del-port', uplink] };
+  if (step.wanted.startsWith('carries')) return before.vlans.trunks.length ? { argv: [...OVS, 'remove', 'Port', uplink, 'trunks', String(tag)] } : null;
+  return { argv: [...OVS, 'add', 'Port', uplink, 'trunks', String(tag)] };
+}

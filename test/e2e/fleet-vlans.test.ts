@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { changeClient } from '../support/changes.ts';
+import { gql } from '../support/graphql-client.ts';
+import { lab, labExec } from '../support/lab.ts';
+import { startTrunkline, type Trunkline } from '../support/trunkline.ts';
+
+/**
+ * The reference setup from nothing through the public API: VLANs across both hypervisors with
+ * ensureVlan, VMs on them, then checks inside the hosts; idempotency, refusals and drift repair.
+ */
+const labEnv = inject('labEnv');
+const redisUrl = inject('redisUrl');
+const inventoryPath = inject('inventoryPath');
+const HOSTS = ['hv1', 'hv2'];
+const VMS = [
+  { host: 'hv1', name: 'vm-1', portgroup: 'vlan-1001', mac: '52:54:00:50:00:01', tag: '1001' },
+  { host: 'hv2', name: 'vm-2', portgroup: 'vlan-1001', mac: '52:54:00:50:00:02', tag: '1001' },
+  { host: 'hv2', name: 'vm-3', portgroup: 'vlan-1002', mac: '52:54:00:50:00:03', tag: '1002' },
+];
+
+let tl: Trunkline;
+const { change, apply, applyTwice } = changeClient(() => tl.url);
+const on = async (host: string, ...argv: string[]) => (await labExec(labEnv, host, argv)).stdout.trim();
+
+async function clean(): Promise<void> {
+  for (const vm of VMS) {
+    await labExec(labEnv, vm.host, ['virsh', 'destroy', vm.name]);
+    await labExec(labEnv, vm.host, ['virsh', 'undefine', vm.name]);
+  }
+  for (const h of HOSTS) {
+    await labExec(labEnv, h, ['virsh', 'net-destroy', 'ovs-network']);
+    await labExec(labEnv, h, ['virsh', 'net-undefine', 'ovs-network']);
+    await labExec(labEnv, h, ['ovs-vsctl', '--if-exists', 'del-br', 'ovsbr0']);
+  }
+}
+
+beforeAll(async () => {
+  await clean();
+  tl = await startTrunkline({ redisUrl, inventoryPath });
+  await gql(tl.url, '{ hypervisors(refresh: true) { name } }');
+});
+
+afterAll(async () => {
+  await tl?.stop();
+  await lab(labEnv, 'up').catch(() => {});
+  await clean();
+});
+
+describe('fleet VLANs', () => {
+  it('builds the reference setup from nothing: VLANs on both hosts, VMs on them, checked on the hosts', async () => {
+    const first = await applyTwice('ensureVlan', { tag: 1001, name: 'VM-to-VM', hypervisors: HOSTS });
+    // Both hosts' steps in one job, each host in order.
+    expect(new Set(first.steps.map((s: any) => s.description.length > 0))).toEqual(new Set([true]));
+    await applyTwice('ensureVlan', { tag: 1002, name: 'DMZ', hypervisors: HOSTS });
+    for (const h of HOSTS)
+      await applyTwice('addPortgroup', { hypervisor: h, network: 'ovs-network', portgroup: { name: 'vlan-all', vlanTags: [1001, 1002], trunk: true } });
+
+    for (const h of HOSTS) {
+      expect(await on(h, 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002]');
+      expect(await on(h, 'ovs-vsctl', 'port-to-br', 'enp5s0f0')).toBe('ovsbr0');
+      const xml = await on(h, 'virsh', 'net-dumpxml', 'ovs-network');
+      expect(xml).toMatch(/<portgroup name='vlan-0001' default='yes'/);
+      expect(xml).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1001'\/>/);
+      expect(xml).toMatch(/<portgroup name='vlan-1002'>\s*<vlan>\s*<tag id='1002'\/>/);
+      expect(xml).toMatch(/<portgroup name='vlan-all'>\s*<vlan trunk='yes'>\s*<tag id='1001'\/>\s*<tag id='1002'\/>/);
+    }
+
+    for (const vm of VMS) {
+      await apply('defineVm', { hypervisor: vm.host, name: vm.name, memoryMiB: 32, nics: [{ portgroup: vm.portgroup, mac: vm.mac }] });
+      expect((await apply('startVm', { hypervisor: vm.host, name: vm.name })).state).toBe('SUCCEEDED');
+      const row = (await on(vm.host, 'virsh', 'domiflist', vm.name)).split('\n').find((l) => l.includes(vm.mac))!;
+      expect(await on(vm.host, 'ovs-vsctl', 'get', 'Port', row.trim().split(/\s+/)[0]!, 'tag')).toBe(vm.tag);
+    }
+
+    const v = (await gql(tl.url, '{ vlan(tag: 1001) { name hypervisors { name } interfaces { hypervisor vmName } drift { kind } } }')).data.vlan;
+    expect(v).toEqual({
+      name: 'VM-to-VM',
+      hypervisors: [{ name: 'hv1' }, { name: 'hv2' }],
+      interfaces: [
+        { hypervisor: 'hv1', vmName: 'vm-1' },
+        { hypervisor: 'hv2', vmName: 'vm-2' },
+      ],
+      drift: [],
+    });
+  });
+
+  it('removeVlan is refused while VMs are on the VLAN, and lists them', async () => {
+    const res = await change('removeVlan', { tag: 1001, hypervisors: HOSTS });
+    expect(res.job).toBeNull();
+    expect(res.userErrors[0]).toMatchObject({ field: ['input', 'tag'], code: 'IN_USE' });
+    expect(res.userErrors[0].message).toMatch(/vm-1 on hv1.*vm-2 on hv2/);
+  });
+
+  it('drift made by hand shows in vlan(tag:), and ensureVlan repairs it', async () => {
+    await labExec(labEnv, 'hv1', ['ovs-vsctl', 'remove', 'Port', 'enp5s0f0', 'trunks', '1001']);
+    await gql(tl.url, '{ hypervisors(refresh: true) { name } }');
+    const drifted = (await gql(tl.url, '{ vlan(tag: 1001) { missingOn { name } drift { hypervisorName kind subject } } }')).data.vlan;
+    expect(drifted.missingOn).toEqual([{ name: 'hv1' }]);
+    expect(drifted.drift).toEqual([{ hypervisorName: 'hv1', kind: 'UPLINK_MISSING', subject: 'enp5s0f0' }]);
+
+    const repair = await apply('ensureVlan', { tag: 1001, hypervisors: HOSTS });
+    expect(repair.state).toBe('SUCCEEDED');
+    expect(repair.steps.filter((s: any) => s.changed).map((s: any) => s.description)).toEqual([expect.stringMatching(/uplink enp5s0f0 .* trunks VLAN 1001/)]);
+    expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002]');
+    expect((await gql(tl.url, '{ vlan(tag: 1001) { drift { kind } } }')).data.vlan.drift).toEqual([]);
+  });
+
+  it('a new VLAN joins trunk portgroups; removeVlan takes it off again and keeps the others', async () => {
+    await applyTwice('ensureVlan', { tag: 1003, hypervisors: HOSTS });
+    for (const h of HOSTS) {
+      expect(await on(h, 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002, 1003]');
+      expect(await on(h, 'virsh', 'net-dumpxml', 'ovs-network')).toMatch(/<portgroup name='vlan-all'>\s*<vlan trunk='yes'>\s*<tag id='1001'\/>\s*<tag id='1002'\/>\s*<tag id='1003'\/>/);
+    }
+    await applyTwice('removeVlan', { tag: 1003, hypervisors: HOSTS });
+    for (const h of HOSTS) {
+      expect(await on(h, 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002]');
+      const xml = await on(h, 'virsh', 'net-dumpxml', 'ovs-network');
+      expect(xml).not.toMatch(/vlan-1003|tag id='1003'/);
+      expect(await on(h, 'virsh', 'net-dumpxml', '--inactive', 'ovs-network')).not.toMatch(/vlan-1003|tag id='1003'/);
+    }
+  });
+
+  it('a host that fails does not hide the others: hv1 done, hv2 reported', async () => {
+    await lab(labEnv, 'kill-sshd', 'hv2');
+    try {
+      const job = await apply('ensureVlan', { tag: 1004, hypervisors: HOSTS });
+      expect(job.state).toBe('FAILED');
+      expect(job.error.message).toMatch(/on hv2 failed/);
+      expect(job.error.message).not.toMatch(/on hv1 failed/);
+      const states = (h: string) => job.steps.filter((s: any) => s.host === h).map((s: any) => s.state);
+      expect(states('hv1').every((st: string) => st === 'SUCCEEDED')).toBe(true);
+      expect(states('hv2')).toContain('FAILED');
+      expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002, 1004]');
+    } finally {
+      await lab(labEnv, 'up');
+    }
+    await gql(tl.url, '{ hypervisors(refresh: true) { name } }');
+    expect((await apply('ensureVlan', { tag: 1004, hypervisors: HOSTS })).state).toBe('SUCCEEDED');
+    expect((await apply('removeVlan', { tag: 1004, hypervisors: HOSTS })).state).toBe('SUCCEEDED');
+  });
+});

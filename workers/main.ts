@@ -13,6 +13,7 @@ import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { refreshHosts } from './refresh-hosts.ts';
 import { runChangeJob } from './run-change-job.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
+import { runVerifyJob } from './run-verify-job.ts';
 
 /** Worker process: takes jobs from BullMQ and runs them on hosts over SSH. */
 const config = loadConfig();
@@ -35,6 +36,10 @@ const worker = new Worker<ChangeJobData>(
     }
     const jobId = job.data.jobId;
     if (!jobId) throw new UnrecoverableError(`BullMQ job ${job.id} (${job.name}) has no Trunkline job id`);
+    if (job.name === 'verifyVlan') {
+      const record = await runVerifyJob({ store, runner, registry, locks, logger }, jobId);
+      return { state: record.state };
+    }
     if (job.name === 'refreshHypervisor') {
       const record = await runRefreshJob({ ...refreshDeps, store, registry }, jobId);
       return { state: record.state };

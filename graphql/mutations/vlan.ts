@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { EnsureVlanInput, RemoveVlanInput } from '../../src/changes/inputs.ts';
+import { EnsureVlanInput, RemoveVlanInput, VerifyVlanInput } from '../../src/changes/inputs.ts';
+import { planVerifyVlan } from '../../src/changes/plans/verify.ts';
 import { planEnsureVlan, planRemoveVlan, type Member } from '../../src/changes/plans/vlan.ts';
 import type { Plan } from '../../src/changes/plan.ts';
 import { userErrorsFromZod, type UserError } from '../../src/changes/user-errors.ts';
@@ -100,5 +101,42 @@ builder.mutationField('removeVlan', (t) =>
       }),
     },
     resolve: (_root, { input }, ctx) => fleetChange(ctx, 'removeVlan', RemoveVlanInput, input, planRemoveVlan),
+  }),
+);
+
+const VerifyVlanPayload = changePayloadType('VerifyVlanPayload');
+builder.mutationField('verifyVlan', (t) =>
+  t.field({
+    type: VerifyVlanPayload,
+    description:
+      "Proves a VLAN works: on each hypervisor a temporary probe (a network namespace on an access port of the VLAN, address in 198.19.0.0/16) pings the others across hosts, and probes on each isolationFrom VLAN, in the same subnet, must reach none of them. Probes are always removed, also on failure or cancel. The job's `verification` holds the connectivity matrix.",
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('VerifyVlanInput', {
+          fields: (f) => ({
+            tag: f.int({ required: true }),
+            hypervisors: f.stringList({ required: true }),
+            isolationFrom: f.intList({ description: 'VLANs that must NOT reach this one (e.g. [1002] for 1001).' }),
+            bridge: f.string({ description: "Default: each host's default bridge." }),
+            ticketRef: f.string(),
+          }),
+        }),
+      }),
+    },
+    resolve: async (_root, { input }, ctx) => {
+      const parsed = VerifyVlanInput.safeParse(input);
+      if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
+      const found = await members(ctx, parsed.data.hypervisors);
+      if (found.errors.length) return refused(found.errors);
+      const planned = planVerifyVlan(
+        found.members.map((m) => m.host),
+        parsed.data,
+      );
+      if (planned.errors || !planned.plan) return refused(planned.errors ?? []);
+      const { ticketRef, ...rest } = parsed.data;
+      const job = await submitChange(ctx, 'verifyVlan', { ...rest, spec: planned.spec }, planned.plan, { requestedBy: ctx.requestedBy, ticketRef: ticketRef ?? null });
+      return { job, plan: planned.plan, userErrors: [] };
+    },
   }),
 );

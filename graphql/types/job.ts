@@ -10,6 +10,8 @@ import {
   type JobEvent,
   type JobProgress,
   type JobRecord,
+  type PingOutcome,
+  type Verification,
   type RollbackRecord,
   type StepRecord,
 } from '../../src/jobs/job-types.ts';
@@ -69,6 +71,32 @@ export const RollbackRef = builder.objectRef<RollbackRecord>('JobRollback').impl
   }),
 });
 
+const PingOutcomeRef = builder.objectRef<PingOutcome>('PingOutcome').implement({
+  description: 'One cell of a verifyVlan connectivity matrix.',
+  fields: (t) => ({
+    fromHost: t.exposeString('fromHost'),
+    fromVlan: t.exposeInt('fromVlan'),
+    fromAddress: t.exposeString('fromAddress'),
+    toHost: t.exposeString('toHost'),
+    toAddress: t.exposeString('toAddress'),
+    expect: t.exposeString('expect', { description: 'REACH (same VLAN) or ISOLATED (another VLAN, same subnet).' }),
+    sent: t.exposeInt('sent'),
+    received: t.exposeInt('received'),
+    lossPercent: t.exposeFloat('lossPercent'),
+    rttAvgMs: t.exposeFloat('rttAvgMs', { nullable: true }),
+    ok: t.exposeBoolean('ok'),
+  }),
+});
+
+const VerificationRef = builder.objectRef<Verification>('VlanVerification').implement({
+  fields: (t) => ({
+    tag: t.exposeInt('tag'),
+    isolationFrom: t.exposeIntList('isolationFrom'),
+    ok: t.exposeBoolean('ok', { description: 'Every member reached every other, no isolation probe reached a member.' }),
+    results: t.field({ type: [PingOutcomeRef], resolve: (v) => v.results }),
+  }),
+});
+
 export const JobRef = builder.objectRef<JobRecord>('Job').implement({
   description: 'A change running (or run) on hypervisors. Poll it with job(id:) or follow it with jobProgress.',
   interfaces: [NodeRef],
@@ -90,6 +118,7 @@ export const JobRef = builder.objectRef<JobRecord>('Job').implement({
     attempts: t.exposeInt('attempts'),
     rollback: t.field({ type: [RollbackRef], description: 'What was undone after a failure, most recent step first.', resolve: (j) => j.rollback ?? [] }),
     cancelRequested: t.boolean({ resolve: (j, _a, ctx) => ctx.store.cancelRequested(j.id) }),
+    verification: t.field({ type: VerificationRef, nullable: true, description: 'verifyVlan jobs: the connectivity matrix.', resolve: (j) => j.verification ?? null }),
   }),
 });
 

@@ -214,3 +214,12 @@ export const RemoveVlanInput = z.object({
   ticketRef: TicketRef.nullish(),
 });
 export type RemoveVlanInput = z.infer<typeof RemoveVlanInput>;
+
+export const VerifyVlanInput = z.object({
+  tag: VlanId,
+  hypervisors: VlanHosts,
+  isolationFrom: z.array(VlanId).max(8, 'at most 8 VLANs').default([]),
+  bridge: InterfaceName.nullish(),
+  ticketRef: TicketRef.nullish(),
+});
+export type VerifyVlanInput = z.infer<typeof VerifyVlanInput>;

@@ -15,7 +15,8 @@ export type ProbeKind =
   | 'libvirt-vm-state'
   | 'libvirt-vm-nic'
   | 'libvirt-vm-nic-portgroup'
-  | 'host-state';
+  | 'host-state'
+  | 'verify';
 
 /** A command for a host: argv, and optionally text fed to its stdin (e.g. XML for virsh). */
 export interface StepAction {
@@ -43,6 +44,8 @@ export interface PlanStep {
   fallback?: StepAction;
   /** Said when the step does not converge: what the caller can do about it. */
   hint?: string;
+  /** What to show as the step's command when it is not one `apply` (e.g. verifyVlan's). */
+  display?: string;
 }
 
 export interface Plan {

@@ -95,7 +95,7 @@ const vmState: StepKind<string | null> = { read: readVmState, undo: undoVmState 
 const vmNic: StepKind<NicState> = { read: readNic, undo: undoNic, applyFor: applyNic, matches: (s, step) => nicMatches(s, step.wanted) };
 const vmNicPortgroup: StepKind<NicState> = { read: readNicConfig, undo: undoNicPortgroup, applyFor: applyNicPortgroup };
 
-const KINDS: Record<Exclude<ProbeKind, 'host-state'>, StepKind<never>> = {
+const KINDS: Record<Exclude<ProbeKind, 'host-state' | 'verify'>, StepKind<never>> = {
   'ovs-bridge': bridge as StepKind<never>,
   'ovs-port': port as StepKind<never>,
   'ovs-port-vlans': portVlans as StepKind<never>,
@@ -115,6 +115,6 @@ export function isAsWanted(kind: StepKind<unknown>, read: { value: string; state
 }
 
 export function stepKind(kind: ProbeKind): StepKind<unknown> {
-  if (kind === 'host-state') throw new TrunklineError(ErrorCode.JOB_INVALID, 'host-state steps are run by the refresh job');
+  if (kind === 'host-state' || kind === 'verify') throw new TrunklineError(ErrorCode.JOB_INVALID, `${kind} steps are run by their own job kind`);
   return KINDS[kind] as StepKind<unknown>;
 }

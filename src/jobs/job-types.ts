@@ -71,6 +71,30 @@ export interface JobRecord {
   attempts: number;
   /** Undo of applied steps after a failure, most recent first. */
   rollback: RollbackRecord[];
+  /** verifyVlan's connectivity matrix. */
+  verification?: Verification;
+}
+
+export interface PingOutcome {
+  fromHost: string;
+  fromVlan: number;
+  fromAddress: string;
+  toHost: string;
+  toAddress: string;
+  /** REACH: members of the VLAN must reach each other; ISOLATED: other VLANs must not. */
+  expect: 'REACH' | 'ISOLATED';
+  sent: number;
+  received: number;
+  lossPercent: number;
+  rttAvgMs: number | null;
+  ok: boolean;
+}
+
+export interface Verification {
+  tag: number;
+  isolationFrom: number[];
+  results: PingOutcome[];
+  ok: boolean;
 }
 
 /** One entry of a job's event log. `id` is the Redis stream id: ordered, unique per job. */

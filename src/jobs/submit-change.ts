@@ -17,7 +17,7 @@ export function newJobRecord(kind: string, input: Record<string, unknown>, plan:
     index,
     host: s.host,
     description: s.description,
-    command: s.apply ? toShellCommand(s.apply.argv) : null,
+    command: s.display ?? (s.apply ? toShellCommand(s.apply.argv) : null),
     probeCommand: toShellCommand(s.probe.argv),
     wanted: s.wanted,
     observed: null,

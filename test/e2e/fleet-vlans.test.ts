@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { changeClient } from '../support/changes.ts';
+import { parsePing } from '../../src/verify/ping.ts';
+import { createProbeArgvs, planProbes, probeSubnet, removeProbeArgvs } from '../../src/verify/probes.ts';
+import { changeClient, JOB_FIELDS } from '../support/changes.ts';
 import { gql } from '../support/graphql-client.ts';
 import { lab, labExec } from '../support/lab.ts';
-import { startTrunkline, type Trunkline } from '../support/trunkline.ts';
+import { startTrunkline, waitForJob, type Trunkline } from '../support/trunkline.ts';
 
 /**
  * The reference setup from nothing through the public API: VLANs across both hypervisors with
@@ -103,6 +105,65 @@ describe('fleet VLANs', () => {
     expect(repair.steps.filter((s: any) => s.changed).map((s: any) => s.description)).toEqual([expect.stringMatching(/uplink enp5s0f0 .* trunks VLAN 1001/)]);
     expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002]');
     expect((await gql(tl.url, '{ vlan(tag: 1001) { drift { kind } } }')).data.vlan.drift).toEqual([]);
+  });
+
+  const VERIFY = `mutation($input: VerifyVlanInput!) { verifyVlan(input: $input) { job { id } userErrors { field code message } } }`;
+  const VERIFICATION = 'verification { ok results { fromHost fromVlan toHost expect received lossPercent rttAvgMs ok } }';
+
+  async function noProbesLeft(): Promise<void> {
+    for (const h of HOSTS) {
+      expect(await on(h, 'ip', 'netns', 'list')).not.toMatch(/tlp/);
+      expect(await on(h, 'ovs-vsctl', 'list-ports', 'ovsbr0')).not.toMatch(/tlp/);
+      expect(await on(h, 'ip', '-o', 'link')).not.toMatch(/tlp/);
+    }
+  }
+
+  it('verifyVlan 1001 with isolationFrom [1002]: probes on both hosts reach each other, 1002 probes reach nothing; no probe left', async () => {
+    const res = await gql(tl.url, VERIFY, { input: { tag: 1001, hypervisors: HOSTS, isolationFrom: [1002] } });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    expect(res.data.verifyVlan.userErrors).toEqual([]);
+    const job = await waitForJob(tl.url, res.data.verifyVlan.job.id, `${JOB_FIELDS} ${VERIFICATION}`);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('SUCCEEDED');
+    const cells = job.verification.results.map((r: any) => `${r.fromHost}/${r.fromVlan}->${r.toHost} ${r.expect} ${r.received > 0 ? 'reached' : 'lost'}`).sort();
+    expect(cells).toEqual([
+      'hv1/1001->hv2 REACH reached',
+      'hv1/1002->hv1 ISOLATED lost',
+      'hv1/1002->hv2 ISOLATED lost',
+      'hv2/1001->hv1 REACH reached',
+      'hv2/1002->hv1 ISOLATED lost',
+      'hv2/1002->hv2 ISOLATED lost',
+    ]);
+    expect(job.verification.results.filter((r: any) => r.expect === 'REACH').every((r: any) => r.rttAvgMs > 0)).toBe(true);
+    await noProbesLeft();
+  });
+
+  it('verifyVlan fails, naming the pairs, where the uplinks do not carry the VLAN; probes are removed all the same', async () => {
+    const res = await gql(tl.url, VERIFY, { input: { tag: 1005, hypervisors: HOSTS } });
+    const job = await waitForJob(tl.url, res.data.verifyVlan.job.id, `${JOB_FIELDS} ${VERIFICATION}`);
+    expect(job.state).toBe('FAILED');
+    expect(job.error.code).toBe('VLAN_VERIFY_FAILED');
+    expect(job.error.message).toMatch(/hv1 .*-> hv2 .*no reply \(100% loss\)/);
+    expect(job.verification.ok).toBe(false);
+    await noProbesLeft();
+  });
+
+  it('the test PC on an untagged VLAN 1002 switch port reaches a 1002 probe on hv1 and nothing on 1001', async () => {
+    const probes = planProbes(['hv1'], 1002, [1001]).map((p) => ({ ...p }));
+    try {
+      for (const p of probes) for (const argv of createProbeArgvs(p, 'ovsbr0')) expect((await labExec(labEnv, 'hv1', argv)).code).toBe(0);
+      const member = probes.find((p) => p.member)!;
+      const other = probes.find((p) => !p.member)!;
+      const pc = (...argv: string[]) => labExec(labEnv, 'pc1', argv);
+      await pc('ip', 'addr', 'add', `${probeSubnet(1002)}200/24`, 'dev', 'eth0');
+      await pc('ip', 'link', 'set', 'eth0', 'up');
+      expect(parsePing((await pc('ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', member.address)).stdout)!.received).toBeGreaterThan(0);
+      expect(parsePing((await pc('ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', other.address)).stdout)!.received).toBe(0);
+    } finally {
+      await labExec(labEnv, 'pc1', ['ip', 'addr', 'flush', 'dev', 'eth0']);
+      for (const p of probes) for (const argv of removeProbeArgvs(p)) await labExec(labEnv, 'hv1', argv);
+    }
+    await noProbesLeft();
   });
 
   it('a new VLAN joins trunk portgroups; removeVlan takes it off again and keeps the others', async () => {

@@ -1,0 +1,135 @@
+import type { VerifySpec } from '../src/changes/plans/verify.ts';
+import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
+import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
+import type { HostLocks } from '../src/jobs/host-locks.ts';
+import type { JobStore } from '../src/jobs/job-store.ts';
+import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
+import type { Logger } from '../src/log/logger.ts';
+import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
+import { parsePing } from '../src/verify/ping.ts';
+import { createProbeArgvs, pingArgv, pingPairs, removeProbeArgvs, type Probe } from '../src/verify/probes.ts';
+
+export interface VerifyDeps {
+  store: JobStore;
+  runner: CommandRunner;
+  registry: HostRegistry;
+  locks: HostLocks;
+  logger: Logger;
+}
+
+type SpecProbe = Probe & { bridge: string };
+
+/**
+ * verifyVlan: creates probes (namespaces on the VLAN's bridge) on every host, pings between
+ * them and from the isolation VLANs' probes, and ALWAYS removes the probes, also after a
+ * failure or a cancel. The connectivity matrix goes into the job record.
+ */
+export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<JobRecord> {
+  const { store } = deps;
+  const loaded = await store.get(jobId);
+  if (!loaded) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${jobId} has no record`);
+  if (isTerminal(loaded.state)) return loaded;
+  const spec = loaded.input.spec as VerifySpec;
+  const job: JobRecord = { ...loaded, state: 'RUNNING', startedAt: new Date().toISOString(), attempts: loaded.attempts + 1 };
+  await store.record(job, 'STARTED', `verifying VLAN ${spec.tag} on ${job.hypervisors.join(', ')}`);
+  const hosts = new Map<string, Host>();
+  for (const name of job.hypervisors) {
+    const h = await deps.registry.get(name);
+    if (h) hosts.set(name, h);
+  }
+  const byHost = (name: string) => spec.probes.filter((p) => p.host === name);
+  const hostCount = job.hypervisors.length;
+  const setupSteps = job.steps.slice(0, hostCount);
+  const pingStep = job.steps[hostCount]!;
+  const cleanupSteps = job.steps.slice(hostCount + 1);
+
+  // Setup and cleanup change the hosts (probes come and go); the ping step only observes.
+  const run = async (step: StepRecord, fn: () => Promise<string>, changes = true): Promise<boolean> => {
+    Object.assign(step, { state: 'RUNNING', startedAt: new Date().toISOString() });
+    await store.record(job, 'STEP_STARTED', step.description, structuredClone(step));
+    const started = performance.now();
+    let ok = true;
+    try {
+      step.observed = await fn();
+      step.state = 'SUCCEEDED';
+    } catch (err) {
+      ok = false;
+      step.state = 'FAILED';
+      step.stderr = describeError(err).message;
+    }
+    step.changed = ok && changes;
+    step.finishedAt = new Date().toISOString();
+    step.durationMs = Math.round(performance.now() - started);
+    job.progress = { done: job.steps.filter((s) => s.finishedAt).length, total: job.steps.length, message: `${step.description}: ${step.state === 'SUCCEEDED' ? step.observed : step.stderr}` };
+    await store.record(job, 'STEP_FINISHED', job.progress.message, structuredClone(step));
+    return ok;
+  };
+
+  const exec = async (host: string, argv: string[], allowFail = false) => {
+    const h = hosts.get(host);
+    if (!h) throw new TrunklineError(ErrorCode.UNKNOWN_HYPERVISOR, `hypervisor ${host} is no longer registered`);
+    const r = await deps.runner.exec(h, argv, { timeoutMs: 15_000 });
+    if (r.exitCode !== 0 && !allowFail) throw new TrunklineError(ErrorCode.COMMAND_FAILED, `${argv.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim().slice(0, 300)}`);
+    return r;
+  };
+  const removeProbes = async (host: string) => {
+    for (const p of byHost(host)) for (const argv of removeProbeArgvs(p)) await exec(host, argv, true);
+  };
+
+  let results: PingOutcome[] = [];
+  let cancelled = false;
+  await deps.locks.withHosts(job.hypervisors, async () => {
+    try {
+      const made = await Promise.all(
+        setupSteps.map((step) =>
+          run(step, async () => {
+            await removeProbes(step.host); // left over from an interrupted run
+            for (const p of byHost(step.host) as SpecProbe[]) for (const argv of createProbeArgvs(p, p.bridge)) await exec(step.host, argv);
+            return `${byHost(step.host).length} probe(s) up`;
+          }),
+        ),
+      );
+      cancelled = await store.cancelRequested(job.id);
+      if (made.every(Boolean) && !cancelled) {
+        await run(pingStep, async () => {
+          results = await Promise.all(
+            pingPairs(spec.probes).map(async ({ from, to, expect }) => {
+              const r = await exec(from.host, pingArgv(from, to), true);
+              const ping = parsePing(r.stdout) ?? { sent: 0, received: 0, lossPercent: 100, rttAvgMs: null };
+              const ok = expect === 'REACH' ? ping.received > 0 : ping.received === 0;
+              return { fromHost: from.host, fromVlan: from.vlan, fromAddress: from.address, toHost: to.host, toAddress: to.address, expect, ...ping, ok };
+            }),
+          );
+          const bad = results.filter((r) => !r.ok).length;
+          return `${results.length - bad} of ${results.length} pings as expected`;
+        }, false);
+      }
+    } finally {
+      // Probes never outlive the job.
+      await Promise.all(cleanupSteps.map((step) => run(step, async () => (await removeProbes(step.host), 'probes removed'))));
+    }
+  });
+
+  for (const s of job.steps) if (s.state === 'PENDING') s.state = 'SKIPPED';
+  const failedSteps = job.steps.filter((s) => s.state === 'FAILED');
+  const failedPings = results.filter((r) => !r.ok);
+  job.verification = { tag: spec.tag, isolationFrom: spec.isolationFrom, results, ok: failedSteps.length === 0 && failedPings.length === 0 && results.length > 0 };
+  job.finishedAt = new Date().toISOString();
+  if (cancelled) {
+    job.state = 'CANCELLED';
+    await store.record(job, 'CANCELLED', 'cancelled; probes removed');
+  } else if (job.verification.ok) {
+    job.state = 'SUCCEEDED';
+    job.progress = { ...job.progress, message: `VLAN ${spec.tag} works: ${results.length} pings as expected` };
+    await store.record(job, 'SUCCEEDED', job.progress.message);
+  } else {
+    job.state = 'FAILED';
+    const why = failedSteps.length
+      ? failedSteps.map((s) => `${s.description} on ${s.host}: ${s.stderr}`).join('; ')
+      : failedPings.map((r) => `${r.fromHost} ${r.fromAddress} (VLAN ${r.fromVlan}) -> ${r.toHost} ${r.toAddress}: ${r.expect === 'REACH' ? `no reply (${r.lossPercent}% loss)` : `replied although isolated`}`).join('; ');
+    job.error = { code: failedSteps.length ? ErrorCode.COMMAND_FAILED : 'VLAN_VERIFY_FAILED', message: why, step: failedSteps[0]?.index ?? pingStep.index };
+    job.progress = { ...job.progress, message: why };
+    await store.record(job, 'FAILED', why);
+  }
+  return job;
+}

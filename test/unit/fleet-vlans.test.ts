@@ -83,3 +83,31 @@ describe('host state freshness', () => {
     expect(isStale(failed, 90, at + 2000)).toBe(true);
   });
 });
+
+describe('VLAN drift (captured host, changed by hand)', () => {
+  const kinds = (state: ReturnType<typeof fixtureHostState>, tag: number) =>
+    vlanView([{ host: host('hv1'), state }], tag).drift.map((d) => `${d.kind} ${d.subject}`);
+
+  it('an uplink that does not trunk a VLAN the host uses', () => {
+    expect(kinds(fixtureHostState(), 1001)).toEqual(['UPLINK_MISSING enp5s0f0']);
+    expect(kinds(withUplink(null, [1001, 1002]), 1001)).toEqual([]);
+  });
+
+  it("a running VM whose port is not tagged as its portgroup says", () => {
+    const state = withUplink(null, [1001, 1002]);
+    state.ovs!.bridges[0]!.ports.find((p) => p.name === 'vnet0')!.tag = 1002;
+    expect(kinds(state, 1001)).toEqual(['VM_PORT_TAG_DIFFERS vm-access/52:54:00:7c:00:01']);
+  });
+
+  it('a trunked VLAN without its portgroup, left out of the trunk portgroups', () => {
+    expect(kinds(withUplink(null, [1001, 1002, 1003]), 1003)).toEqual([
+      'PORTGROUP_MISSING ovs-network/vlan-1003',
+      'TRUNK_PORTGROUP_MISSING ovs-network/vlan-all',
+      'TRUNK_PORTGROUP_MISSING ovs-network/vlan-native',
+    ]);
+  });
+
+  it('a host that does not take part in a VLAN has no drift for it', () => {
+    expect(kinds(withUplink(null, [1001, 1002]), 1500)).toEqual([]);
+  });
+});

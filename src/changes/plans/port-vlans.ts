@@ -1,4 +1,3 @@
-import { ErrorCode } from '../../errors/codes.ts';
 import type { PortVlans } from '../../ovs/commands.ts';
 import type { UserError } from '../user-errors.ts';
 

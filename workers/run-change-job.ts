@@ -45,9 +45,10 @@ async function refreshTouched(deps: RunDeps, job: JobRecord): Promise<void> {
 /**
  * Executes a change job's plan. Each step observes the live value first and acts only when it
  * differs from the wanted one, then observes again to prove it converged, so a re-run (or a
- * redelivery after a worker crash) changes nothing twice. When a step fails, the steps this
- * run applied are undone in reverse order where a compensating command exists. A cancel
- * request stops the job before its next step.
+ * redelivery after a worker crash) changes nothing twice. Hosts run in parallel, each host's
+ * steps in plan order under that host's lock. When a step fails, the steps this run applied on
+ * that host are undone in reverse order where a compensating command exists; other hosts go
+ * on. A cancel request stops each host before its next step.
  * Returns the final record; a failed job is a normal outcome, not an exception.
  */
 export async function runChangeJob(deps: RunDeps, jobId: string): Promise<JobRecord> {

@@ -40,7 +40,7 @@ import { createLogger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
-import { startRedisServer } from './support/redis-server.ts';
+import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, RESULTS_DIR, ROOT, writeResults } from './support/results.ts';
 import { fmt, round, summarize, table, type Summary } from './support/stats.ts';
 
@@ -249,15 +249,7 @@ async function main(): Promise<void> {
   const registry = new RedisHostRegistry(redis, config.prefix);
   const cache = new HostStateCache(redis, config.prefix);
   onCleanup('redis connections', () => Promise.allSettled([queue.close(), redis.quit(), subscriber.quit()]));
-  onCleanup('redis keys', async () => {
-    await queue.obliterate({ force: true }).catch(() => {});
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  });
+  onPrefixCleanup(redis, queue, prefix);
 
   // ---- seed ---------------------------------------------------------------------------------------
   step('seeding the cache from captured host output');

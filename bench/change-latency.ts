@@ -47,9 +47,10 @@ import { toShellCommand } from '../src/ssh/quote.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
-import { lab, type LabEnv } from '../test/support/lab.ts';
+import type { LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
-import { startRedisServer } from './support/redis-server.ts';
+import { freshLab } from './support/fresh-lab.ts';
+import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, writeResults } from './support/results.ts';
 import { fmt, percentile, round, summarize, table, type Summary } from './support/stats.ts';
 import { spawnTrunkline, waitUntilReady } from './support/trunkline-process.ts';
@@ -301,12 +302,7 @@ async function main(): Promise<void> {
 
   // ---- lab, Redis, processes ---------------------------------------------------------------------
   step('lab down (leftovers), lab up');
-  await lab(LAB, 'down');
-  onCleanup('lab down', async () => {
-    step('lab down');
-    await lab(LAB, 'down');
-  });
-  await lab(LAB, 'up');
+  await freshLab(LAB, step);
   const hosts = new Map((await new InventoryFileSource(INVENTORY_PATH).load()).hypervisors.map((h) => [h.name, h as Host]));
   const hv1 = hosts.get(LATENCY_HOST);
   if (!hv1 || !hosts.has('hv2')) throw new Error(`${INVENTORY_PATH}: expected hv1 and hv2`);
@@ -318,18 +314,7 @@ async function main(): Promise<void> {
   const queue = createChangeQueue({ url: redisServer.url, maxRetriesPerRequest: null }, prefix);
   onCleanup('redis connections', () => Promise.allSettled([queue.close(), redis.quit()]));
   // Registered before the processes start, so it runs after they stopped (cleanups run newest first).
-  onCleanup('redis keys', async () => {
-    await queue.obliterate({ force: true }).catch(() => {});
-    let cursor = '0';
-    let deleted = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) deleted += await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    const [, left] = await redis.scan('0', 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    step(`redis keys: deleted ${deleted} keys of ${prefix}; ${left.length} left`);
-  });
+  onPrefixCleanup(redis, queue, prefix, (deleted, left) => step(`redis keys: deleted ${deleted} keys of ${prefix}; ${left} left`));
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;

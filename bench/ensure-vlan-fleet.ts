@@ -54,9 +54,10 @@ import { InventoryFileSource } from '../src/inventory/inventory-file.ts';
 import { createChangeQueue } from '../src/jobs/change-queue.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
-import { lab, labExec, type LabEnv } from '../test/support/lab.ts';
+import { labExec, type LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
-import { startRedisServer } from './support/redis-server.ts';
+import { freshLab } from './support/fresh-lab.ts';
+import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, ROOT, writeResults } from './support/results.ts';
 import { fmt, percentile, round, table } from './support/stats.ts';
 import { spawnTrunkline, waitUntilReady } from './support/trunkline-process.ts';
@@ -428,12 +429,7 @@ async function main(): Promise<void> {
   log();
 
   step('lab down (leftovers), lab up (8 hosts)');
-  await lab(LAB, 'down');
-  onCleanup('lab down', async () => {
-    step('lab down');
-    await lab(LAB, 'down');
-  });
-  await lab(LAB, 'up');
+  await freshLab(LAB, step);
   const inventory = new Map((await new InventoryFileSource(INVENTORY_PATH).load()).hypervisors.map((h) => [h.name, h as Host]));
   const hosts = HOSTS.map((n) => {
     const h = inventory.get(n);
@@ -447,15 +443,7 @@ async function main(): Promise<void> {
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   const queue = createChangeQueue({ url: redisServer.url, maxRetriesPerRequest: null }, prefix);
   onCleanup('redis connections', () => Promise.allSettled([queue.close(), redis.quit()]));
-  onCleanup('redis keys', async () => {
-    await queue.obliterate({ force: true }).catch(() => {});
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  });
+  onPrefixCleanup(redis, queue, prefix);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
   const env = {

@@ -23,8 +23,9 @@ import type { Host } from '../src/inventory/host-registry.ts';
 import { InventoryFileSource } from '../src/inventory/inventory-file.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
-import { BENCH_LAB, addPorts, createBridge, INVENTORY_PATH, labDown, labUp, LibvirtFiles, removePorts } from './support/bench-lab.ts';
+import { BENCH_LAB, addPorts, createBridge, INVENTORY_PATH, LibvirtFiles, removePorts } from './support/bench-lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
+import { freshLab } from './support/fresh-lab.ts';
 import { CountingRunner, roundTrips, type ExecRecord } from './support/counting-runner.ts';
 import { naiveReadParallel, naiveReadSequential, type NaiveReadResult } from './support/naive-host-read.ts';
 import { describeGit, machine, writeResults } from './support/results.ts';
@@ -171,12 +172,7 @@ async function main(): Promise<void> {
 
   // A leftover lab of an interrupted run would carry its VMs and ports: start from scratch.
   step('lab down (leftovers), lab up');
-  await labDown();
-  onCleanup('lab down', async () => {
-    step('lab down');
-    await labDown();
-  });
-  await labUp();
+  await freshLab(BENCH_LAB, step);
   const files = new LibvirtFiles();
   onCleanup('temp dir', () => files.remove());
 

@@ -7,15 +7,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VIRSH } from '../../src/libvirt/virsh-batch.ts';
-import { lab, labExec, type LabEnv } from '../../test/support/lab.ts';
+import { labExec, type LabEnv } from '../../test/support/lab.ts';
 import { domainXml, REFERENCE_NETWORK_XML, type VmSpec } from '../../test/support/reference-setup.ts';
 
 export const BENCH_LAB: LabEnv = { LAB_NAME: 'tlb', LAB_NET: '7', LAB_HOSTS: '1' };
 export const BENCH_HOST = 'hv1';
 export const INVENTORY_PATH = `/run/trunkline/lab-${BENCH_LAB.LAB_NAME}/inventory.json`;
 
-export const labUp = () => lab(BENCH_LAB, 'up');
-export const labDown = () => lab(BENCH_LAB, 'down');
 
 async function must(argv: string[]): Promise<string> {
   const r = await labExec(BENCH_LAB, BENCH_HOST, argv);

@@ -33,7 +33,7 @@ import { createGateway } from '../src/gateway/create-gateway.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
-import { createChangeQueue } from '../src/jobs/change-queue.ts';
+import { ChangeQueue } from '../src/jobs/change-queue.ts';
 import { JobEventHub } from '../src/jobs/job-event-hub.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -245,11 +245,11 @@ async function main(): Promise<void> {
   const subscriber = connectRedis(config.redisUrl, 'trunkline-bench-gateway-events');
   const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
   const hub = new JobEventHub(subscriber, store, logger);
-  const queue = createChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
+  const queue = new ChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
   const registry = new RedisHostRegistry(redis, config.prefix);
   const cache = new HostStateCache(redis, config.prefix);
   onCleanup('redis connections', () => Promise.allSettled([queue.close(), redis.quit(), subscriber.quit()]));
-  onPrefixCleanup(redis, queue, prefix);
+  onPrefixCleanup(redis, queue.queue, prefix);
 
   // ---- seed ---------------------------------------------------------------------------------------
   step('seeding the cache from captured host output');

@@ -1,11 +1,10 @@
-import type { Queue } from 'bullmq';
 import type { Config } from '../src/config/config.ts';
 import { planRefresh } from '../src/changes/refresh-hypervisor.ts';
 import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import { unknownHostState, type HostState } from '../src/hosts/host-state.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
 import type { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
-import type { ChangeJobData } from '../src/jobs/change-queue.ts';
+import type { ChangeQueue } from '../src/jobs/change-queue.ts';
 import type { JobEventHub } from '../src/jobs/job-event-hub.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import type { JobRecord } from '../src/jobs/job-types.ts';
@@ -19,7 +18,7 @@ export interface GatewayServices {
   registry: RedisHostRegistry;
   cache: HostStateCache;
   store: JobStore;
-  queue: Queue<ChangeJobData>;
+  queue: ChangeQueue;
   hub: JobEventHub;
   vlanNames: VlanNames;
   logger: Logger;

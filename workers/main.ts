@@ -4,14 +4,15 @@ import { loadConfig } from '../src/config/config.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
-import { CHANGE_QUEUE, createChangeQueue, REFRESH_FLEET, scheduleFleetRefresh, type ChangeJobData } from '../src/jobs/change-queue.ts';
+import { CHANGE_QUEUE, createChangeQueue, HOST_STEPS, hostOfChildKey, REFRESH_FLEET, scheduleFleetRefresh, type ChangeJobData } from '../src/jobs/change-queue.ts';
 import { RedisHostLocks } from '../src/jobs/host-locks.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
-import { refreshHosts } from './refresh-hosts.ts';
-import { runChangeJob } from './run-change-job.ts';
+import { finishChangeJob } from './finish-change-job.ts';
+import { refreshHost, refreshHosts } from './refresh-hosts.ts';
+import { runHostPart } from './run-host-part.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
 import { runVerifyJob } from './run-verify-job.ts';
 
@@ -44,11 +45,20 @@ const worker = new Worker<ChangeJobData>(
       const record = await runRefreshJob({ ...refreshDeps, store, registry }, jobId);
       return { state: record.state };
     }
-    const refresh = async (names: readonly string[]) => {
-      await refreshHosts(refreshDeps, (await registry.list()).filter((h) => names.includes(h.name)));
-    };
-    const record = await runChangeJob({ store, runner, registry, locks, logger, refresh }, jobId);
-    // The record already says why; UnrecoverableError keeps BullMQ from retrying a host failure.
+    if (job.name === HOST_STEPS) {
+      if (!job.data.host) throw new UnrecoverableError(`BullMQ job ${job.id} has no host`);
+      // A host failure is recorded and returned, not thrown: the parent settles the job.
+      const state = await runHostPart({ store, runner, registry, locks, logger, refresh: (h) => refreshHost(refreshDeps, h).then(() => {}) }, jobId, job.data.host);
+      return { host: job.data.host, state };
+    }
+    // The parent of a change job's flow: every host part is done.
+    const failures = new Map<string, string>();
+    for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures())) {
+      const host = hostOfChildKey(key, jobId);
+      if (host) failures.set(host, reason);
+    }
+    const record = await finishChangeJob({ store, logger }, jobId, failures);
+    // The record already says why; UnrecoverableError marks it failed in BullMQ too, without a retry.
     if (record.state === 'FAILED') throw new UnrecoverableError(record.error?.message ?? 'job failed');
     return { state: record.state };
   },

@@ -1,6 +1,7 @@
 import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { HostRegistry } from '../src/inventory/host-registry.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
+import { endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord } from '../src/jobs/job-types.ts';
 import { refreshHost, summarizeState, type RefreshDeps } from './refresh-hosts.ts';
 
@@ -16,6 +17,7 @@ export async function runRefreshJob(deps: RefreshDeps & { store: JobStore; regis
   if (isTerminal(loaded.state)) return loaded;
   const job: JobRecord = { ...loaded, state: 'RUNNING', startedAt: new Date().toISOString(), attempts: loaded.attempts + 1 };
   job.progress = { ...job.progress, message: `reading ${job.hypervisors.join(', ')}` };
+  startHostRuns(job);
   await store.record(job, 'STARTED', job.progress.message);
 
   let done = 0;
@@ -48,6 +50,12 @@ export async function runRefreshJob(deps: RefreshDeps & { store: JobStore; regis
   );
 
   job.finishedAt = new Date().toISOString();
+  if (failures.length) {
+    failures.sort((a, b) => a.index - b.index);
+    job.error = { code: failures[0]!.code, message: '', step: failures[0]!.index };
+  }
+  job.state = failures.length ? 'FAILED' : 'SUCCEEDED';
+  endHostRuns(job);
   if (failures.length) {
     failures.sort((a, b) => a.index - b.index);
     const first = failures[0]!;

@@ -3,6 +3,7 @@ import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { HostLocks } from '../src/jobs/host-locks.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
+import { endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
@@ -31,6 +32,7 @@ export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<Job
   if (isTerminal(loaded.state)) return loaded;
   const spec = loaded.input.spec as VerifySpec;
   const job: JobRecord = { ...loaded, state: 'RUNNING', startedAt: new Date().toISOString(), attempts: loaded.attempts + 1 };
+  startHostRuns(job);
   await store.record(job, 'STARTED', `verifying VLAN ${spec.tag} on ${job.hypervisors.join(', ')}`);
   const hosts = new Map<string, Host>();
   for (const name of job.hypervisors) {
@@ -115,15 +117,14 @@ export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<Job
   const failedPings = results.filter((r) => !r.ok);
   job.verification = { tag: spec.tag, isolationFrom: spec.isolationFrom, results, ok: failedSteps.length === 0 && failedPings.length === 0 && results.length > 0 };
   job.finishedAt = new Date().toISOString();
+  job.state = cancelled ? 'CANCELLED' : job.verification.ok ? 'SUCCEEDED' : 'FAILED';
+  endHostRuns(job);
   if (cancelled) {
-    job.state = 'CANCELLED';
     await store.record(job, 'CANCELLED', 'cancelled; probes removed');
   } else if (job.verification.ok) {
-    job.state = 'SUCCEEDED';
     job.progress = { ...job.progress, message: `VLAN ${spec.tag} works: ${results.length} pings as expected` };
     await store.record(job, 'SUCCEEDED', job.progress.message);
   } else {
-    job.state = 'FAILED';
     const why = failedSteps.length
       ? failedSteps.map((s) => `${s.description} on ${s.host}: ${s.stderr}`).join('; ')
       : failedPings.map((r) => `${r.fromHost} ${r.fromAddress} (VLAN ${r.fromVlan}) -> ${r.toHost} ${r.toAddress}: ${r.expect === 'REACH' ? `no reply (${r.lossPercent}% loss)` : `replied although isolated`}`).join('; ');

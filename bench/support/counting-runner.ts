@@ -1,5 +1,6 @@
 import type { Host } from '../../src/inventory/host-registry.ts';
-import type { CommandRunner, ExecOptions, ExecResult } from '../../src/ssh/ssh-pool.ts';
+import type { BatchCommand } from '../../src/ssh/command-batch.ts';
+import type { BatchExecOptions, CommandRunner, ExecOptions, ExecResult } from '../../src/ssh/ssh-pool.ts';
 
 /** One exec as the decorator saw it (times from performance.now()). */
 export interface ExecRecord {
@@ -55,6 +56,22 @@ export class CountingRunner implements CommandRunner {
       this.records.push({ command, issuedAt, endedAt: performance.now(), runMs: result.durationMs, ok: true, stdoutBytes: Buffer.byteLength(result.stdout) });
       this.lastOutput.set(command, { argv, stdout: result.stdout });
       return result;
+    } catch (err) {
+      const endedAt = performance.now();
+      this.records.push({ command, issuedAt, endedAt, runMs: endedAt - issuedAt, ok: false, stdoutBytes: 0 });
+      throw err;
+    }
+  }
+
+  /** A batch is one exec (one round trip), labelled by its commands. */
+  async execBatch(host: Host, commands: readonly BatchCommand[], options?: BatchExecOptions): Promise<ExecResult[]> {
+    const issuedAt = performance.now();
+    const command = `batch [${commands.map((c) => describeArgv(c.argv)).join('; ')}]`;
+    try {
+      const results = await this.inner.execBatch(host, commands, options);
+      const stdoutBytes = results.reduce((n, r) => n + Buffer.byteLength(r.stdout), 0);
+      this.records.push({ command, issuedAt, endedAt: performance.now(), runMs: results[0]?.durationMs ?? 0, ok: true, stdoutBytes });
+      return results;
     } catch (err) {
       const endedAt = performance.now();
       this.records.push({ command, issuedAt, endedAt, runMs: endedAt - issuedAt, ok: false, stdoutBytes: 0 });

@@ -26,13 +26,15 @@ builder.mutationField('cancelJob', (t) =>
       if (isTerminal(job.state))
         return { job, userErrors: [{ field: ['input', 'id'], code: 'JOB_FINISHED', message: `id: the job already ended (${job.state})` }] };
       // Removing works only while no worker holds the job; otherwise the worker is asked to stop.
-      const removed = job.state === 'QUEUED' && (await ctx.queue.remove(id)) === 1;
+      const removed = job.state === 'QUEUED' && (await ctx.queue.removeQueued(id));
       if (removed) {
+        const now = new Date().toISOString();
         const cancelled: JobRecord = {
           ...job,
           state: 'CANCELLED',
-          finishedAt: new Date().toISOString(),
+          finishedAt: now,
           steps: job.steps.map((s) => ({ ...s, state: 'SKIPPED' })),
+          hosts: job.hosts.map((h) => ({ ...h, state: 'CANCELLED', finishedAt: now, updatedAt: now, message: 'cancelled before it started' })),
           progress: { ...job.progress, message: 'cancelled before it started' },
         };
         await ctx.store.record(cancelled, 'CANCELLED', `cancelled by ${ctx.requestedBy ?? 'a client'} before it started`);

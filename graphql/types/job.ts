@@ -3,9 +3,11 @@ import { builder } from '../builder.ts';
 import { fromGlobalId, toGlobalId } from '../global-id.ts';
 import type { Context } from '../context.ts';
 import {
+  HOST_RUN_STATES,
   JOB_EVENT_TYPES,
   JOB_STATES,
   STEP_STATES,
+  type HostRun,
   type JobError,
   type JobEvent,
   type JobProgress,
@@ -21,6 +23,7 @@ import { connectionType, pageSize, type Page } from '../connection.ts';
 export const JobStateEnum = builder.enumType('JobState', { values: JOB_STATES });
 export const StepStateEnum = builder.enumType('JobStepState', { values: STEP_STATES });
 export const JobEventTypeEnum = builder.enumType('JobEventType', { values: JOB_EVENT_TYPES });
+export const JobHostStateEnum = builder.enumType('JobHostState', { values: HOST_RUN_STATES });
 
 export const JobProgressRef = builder.objectRef<JobProgress>('JobProgress').implement({
   fields: (t) => ({
@@ -71,6 +74,23 @@ export const RollbackRef = builder.objectRef<RollbackRecord>('JobRollback').impl
   }),
 });
 
+type JobHost = HostRun & { steps: StepRecord[] };
+
+export const JobHostRef = builder.objectRef<JobHost>('JobHost').implement({
+  description: "One hypervisor's part of a job. Change jobs run each host as its own queued part (possibly on different workers); a host that fails does not stop the others.",
+  fields: (t) => ({
+    hypervisor: t.exposeString('host'),
+    state: t.field({ type: JobHostStateEnum, resolve: (h) => h.state }),
+    attempts: t.exposeInt('attempts', { description: 'More than 1 when another worker took over after one died.' }),
+    message: t.exposeString('message', { description: 'The latest thing this host reported.' }),
+    error: t.field({ type: JobErrorRef, nullable: true, resolve: (h) => h.error }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    steps: t.field({ type: [JobStepRef], description: "This host's steps, in plan order.", resolve: (h) => h.steps }),
+    changedSteps: t.int({ resolve: (h) => h.steps.filter((s) => s.changed).length }),
+  }),
+});
+
 const PingOutcomeRef = builder.objectRef<PingOutcome>('PingOutcome').implement({
   description: 'One cell of a verifyVlan connectivity matrix.',
   fields: (t) => ({
@@ -106,6 +126,7 @@ export const JobRef = builder.objectRef<JobRecord>('Job').implement({
     kind: t.exposeString('kind', { description: 'The mutation that created it, e.g. createBridge.' }),
     state: t.field({ type: JobStateEnum, resolve: (j) => j.state }),
     hypervisors: t.exposeStringList('hypervisors'),
+    hosts: t.field({ type: [JobHostRef], description: 'Per-host progress and outcome, in `hypervisors` order.', resolve: (j) => (j.hosts ?? []).map((h) => ({ ...h, steps: j.steps.filter((s) => s.host === h.host) })) }),
     progress: t.field({ type: JobProgressRef, resolve: (j) => j.progress }),
     steps: t.field({ type: [JobStepRef], resolve: (j) => j.steps }),
     changedSteps: t.int({ resolve: (j) => j.steps.filter((s) => s.changed).length }),
@@ -127,6 +148,7 @@ export const JobEventRef = builder.objectRef<JobEvent>('JobEvent').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Position in the job event log; increases with every event.' }),
     type: t.field({ type: JobEventTypeEnum, resolve: (e) => e.type }),
+    hypervisor: t.string({ nullable: true, description: 'The host this event is about (host and step events); null for job-level events.', resolve: (e) => e.host ?? e.step?.host ?? null }),
     at: t.expose('at', { type: 'DateTime' }),
     state: t.field({ type: JobStateEnum, description: 'The job state right after this event.', resolve: (e) => e.state }),
     message: t.exposeString('message'),

@@ -22,6 +22,8 @@ export const ErrorCode = {
   UNEXPECTED_OUTPUT: 'UNEXPECTED_OUTPUT',
   STEP_NOT_CONVERGED: 'STEP_NOT_CONVERGED',
   JOB_INVALID: 'JOB_INVALID',
+  /** A worker died while running a host's part, twice (BullMQ gave up on it). */
+  WORKER_FAILED: 'WORKER_FAILED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

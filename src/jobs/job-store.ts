@@ -1,26 +1,69 @@
 import type { Redis } from 'ioredis';
-import type { JobEvent, JobEventType, JobRecord } from './job-types.ts';
+import { pendingHostRun, type HostRun, type JobEvent, type JobEventType, type JobRecord, type RollbackRecord, type StepRecord } from './job-types.ts';
 
 /*
- * Appends one job event and stores the job record, atomically, then tells every gateway.
- *   KEYS[1] job record (string, JSON)      KEYS[2] job event stream
- *   KEYS[3] job index (zset, score = creation time in ms)
- *   ARGV[1] record JSON   ARGV[2] event JSON (without id)   ARGV[3] pub/sub channel
- *   ARGV[4] ttl seconds   ARGV[5] stream max length         ARGV[6] job id
- *   ARGV[7] index score, or '' to leave the index alone (also drops index entries older than the ttl)
- * Returns the event's stream id.
+ * A job record is a Redis hash, so that the workers running different hosts of one job (BullMQ
+ * children, maybe in different processes) each write only their own part:
+ *   head          the job without steps, rollback, hosts, state and startedAt (JSON)
+ *   state         the job's state           startedAt   when the first host started
+ *   host:<name>   that host's HostPart (JSON: its run, steps and rollback)
+ *   done:<name>   how many of that host's steps finished (progress without parsing JSON)
+ * Every write appends an event to the job's stream and publishes it, in the same script.
  */
-const APPEND_EVENT_LUA = `
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[2])
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-if ARGV[7] ~= '' then
-  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[6])
-  -- Index entries of jobs whose records expired go too.
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[7]) - tonumber(ARGV[4]) * 1000))
+
+/*
+ * Whole record (one writer: submit, cancel of a queued job, jobs that run in one piece, a flow's
+ * parent once its children are done).
+ *   KEYS[1] record hash   KEYS[2] event stream   KEYS[3] job index (zset, score = created ms)
+ *   ARGV[1] event JSON    ARGV[2] channel        ARGV[3] ttl seconds   ARGV[4] stream max length
+ *   ARGV[5] job id        ARGV[6] index score or '' (also drops index entries older than the ttl)
+ *   ARGV[7..] field, value pairs
+ */
+const WRITE_RECORD_LUA = `
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+if ARGV[6] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[3]) * 1000))
 end
-redis.call('PUBLISH', ARGV[3], ARGV[6] .. ' ' .. id .. ' ' .. ARGV[2])
+redis.call('PUBLISH', ARGV[2], ARGV[5] .. ' ' .. id .. ' ' .. ARGV[1])
 return id
+`;
+
+/*
+ * One host's part. The first part to start moves the job from QUEUED to RUNNING (and emits the
+ * job's STARTED event); the event's progress counts finished steps across all hosts.
+ *   KEYS[1] record hash   KEYS[2] event stream
+ *   ARGV[1] host field    ARGV[2] part JSON       ARGV[3] done field   ARGV[4] done count
+ *   ARGV[5] event JSON up to the done count       ARGV[6] event JSON after it
+ *   ARGV[7] channel       ARGV[8] ttl seconds     ARGV[9] stream max length   ARGV[10] job id
+ *   ARGV[11] STARTED event JSON   ARGV[12] now (startedAt)   ARGV[13..] every host's done field
+ * Returns { event id, done, STARTED event id or false }, or false when the record is gone.
+ */
+const WRITE_HOST_LUA = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return false end
+local started = false
+if state == 'QUEUED' then
+  redis.call('HSET', KEYS[1], 'state', 'RUNNING')
+  redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[12])
+  started = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'e', ARGV[11])
+  redis.call('PUBLISH', ARGV[7], ARGV[10] .. ' ' .. started .. ' ' .. ARGV[11])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local done = 0
+for _, n in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, 13))) do
+  if n then done = done + tonumber(n) end
+end
+local event = ARGV[5] .. done .. ARGV[6]
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'e', event)
+redis.call('EXPIRE', KEYS[1], ARGV[8])
+redis.call('EXPIRE', KEYS[2], ARGV[8])
+redis.call('PUBLISH', ARGV[7], ARGV[10] .. ' ' .. id .. ' ' .. event)
+return { id, done, started }
 `;
 
 const MAX_EVENTS_PER_JOB = 10_000;
@@ -30,7 +73,61 @@ export interface JobStoreOptions {
   ttlSeconds: number;
 }
 
-type EventBody = Omit<JobEvent, 'id' | 'jobId' | 'state' | 'progress' | 'error'> & Partial<Pick<JobEvent, 'error'>>;
+/** One host's share of a job record, as stored. */
+export interface HostPart {
+  run: HostRun;
+  steps: StepRecord[];
+  rollback: RollbackRecord[];
+}
+
+type Head = Omit<JobRecord, 'steps' | 'rollback' | 'hosts' | 'state' | 'startedAt'>;
+type EventBody = Pick<JobEvent, 'type' | 'at' | 'step' | 'message'> & Partial<Pick<JobEvent, 'error' | 'host'>>;
+
+const isDone = (s: StepRecord) => s.state === 'SUCCEEDED' || s.state === 'FAILED';
+
+/** Splits a whole record into its parts, one per host named by `hypervisors` or a step. */
+export function partsOf(record: JobRecord): Map<string, HostPart> {
+  const parts = new Map<string, HostPart>();
+  const part = (host: string) => {
+    let p = parts.get(host);
+    if (!p) {
+      p = { run: record.hosts?.find((h) => h.host === host) ?? pendingHostRun(host), steps: [], rollback: [] };
+      parts.set(host, p);
+    }
+    return p;
+  };
+  for (const h of record.hypervisors) part(h);
+  for (const s of record.steps) part(s.host).steps.push(s);
+  for (const r of record.rollback) part(r.host).rollback.push(r);
+  return parts;
+}
+
+/** Puts a record back together from its hash fields. */
+export function assembleRecord(fields: Record<string, string>): JobRecord | null {
+  if (!fields.head || !fields.state) return null;
+  const head = JSON.parse(fields.head) as Head;
+  const parts = Object.entries(fields)
+    .filter(([k]) => k.startsWith('host:'))
+    .map(([, v]) => JSON.parse(v) as HostPart);
+  const order = new Map(head.hypervisors.map((h, i) => [h, i]));
+  parts.sort((a, b) => (order.get(a.run.host) ?? Infinity) - (order.get(b.run.host) ?? Infinity));
+  const steps = parts.flatMap((p) => p.steps).sort((a, b) => a.index - b.index);
+  const hosts = parts.filter((p) => order.has(p.run.host)).map((p) => p.run);
+  const state = fields.state as JobRecord['state'];
+  // While hosts run, the freshest thing any of them said is the job's message.
+  const said = hosts.filter((h) => h.updatedAt !== null);
+  const latest = state === 'RUNNING' && said.length ? said.reduce((a, b) => (a.updatedAt! >= b.updatedAt! ? a : b)) : null;
+  return {
+    ...head,
+    state,
+    startedAt: fields.startedAt ?? null,
+    steps,
+    rollback: parts.flatMap((p) => p.rollback),
+    hosts,
+    attempts: Math.max(head.attempts, ...hosts.map((h) => h.attempts)),
+    progress: { done: steps.filter(isDone).length, total: steps.length, message: latest ? `${latest.host}: ${latest.message}` : head.progress.message },
+  };
+}
 
 /**
  * Job records and their event logs in Redis: the single source of truth for job state, shared
@@ -44,11 +141,12 @@ export class JobStore {
     private readonly options: JobStoreOptions,
   ) {
     this.channel = `${options.prefix}:job-events`;
-    redis.defineCommand('trunklineAppendJobEvent', { numberOfKeys: 3, lua: APPEND_EVENT_LUA });
+    redis.defineCommand('trunklineWriteJob', { numberOfKeys: 3, lua: WRITE_RECORD_LUA });
+    redis.defineCommand('trunklineWriteJobHost', { numberOfKeys: 2, lua: WRITE_HOST_LUA });
   }
 
   private recordKey(id: string): string {
-    return `${this.options.prefix}:job:${id}`;
+    return `${this.options.prefix}:job:${id}:record`;
   }
   private eventsKey(id: string): string {
     return `${this.options.prefix}:job:${id}:events`;
@@ -59,30 +157,89 @@ export class JobStore {
 
   /** Stores a new job with its QUEUED event. */
   create(record: JobRecord, message: string): Promise<JobEvent> {
-    return this.append(record, { type: 'QUEUED', at: record.createdAt, step: null, message }, Date.parse(record.createdAt));
+    return this.write(record, { type: 'QUEUED', at: record.createdAt, step: null, message }, Date.parse(record.createdAt));
   }
 
-  /** Stores the record as it is now and appends an event describing what just happened. */
+  /** Stores the whole record as it is now and appends an event describing what just happened. */
   record(record: JobRecord, type: JobEventType, message: string, step: JobEvent['step'] = null): Promise<JobEvent> {
-    return this.append(record, { type, at: new Date().toISOString(), step, message });
+    return this.write(record, { type, at: new Date().toISOString(), step, message, host: step?.host ?? null });
   }
 
-  private async append(record: JobRecord, body: EventBody, indexScore?: number): Promise<JobEvent> {
-    const event = { ...body, jobId: record.id, state: record.state, progress: record.progress, error: record.error };
+  private async write(record: JobRecord, body: EventBody, indexScore?: number): Promise<JobEvent> {
+    const event: Omit<JobEvent, 'id'> = {
+      jobId: record.id,
+      type: body.type,
+      at: body.at,
+      state: record.state,
+      host: body.host ?? null,
+      step: body.step,
+      progress: record.progress,
+      message: body.message,
+      error: body.error ?? record.error,
+    };
     const payload = JSON.stringify(event);
-    const id = (await (this.redis as unknown as AppendCommand).trunklineAppendJobEvent(
+    const { steps: _s, rollback: _r, hosts: _h, state, startedAt, ...head } = record;
+    const fields: string[] = ['head', JSON.stringify(head), 'state', state];
+    if (startedAt) fields.push('startedAt', startedAt);
+    for (const [host, part] of partsOf(record)) fields.push(`host:${host}`, JSON.stringify(part), `done:${host}`, String(part.steps.filter(isDone).length));
+    const id = (await (this.redis as unknown as Scripts).trunklineWriteJob(
       this.recordKey(record.id),
       this.eventsKey(record.id),
       this.indexKey(),
-      JSON.stringify(record),
       payload,
       this.channel,
       String(this.options.ttlSeconds),
       String(MAX_EVENTS_PER_JOB),
       record.id,
       indexScore === undefined ? '' : String(indexScore),
+      ...fields,
     )) as string;
     return { id, ...event };
+  }
+
+  /**
+   * Stores one host's part of a running job and appends an event about it. `job` gives the
+   * job's id, its hosts and its step count (from the record the worker loaded).
+   * Returns null when the record is gone (expired).
+   */
+  async recordHost(job: Pick<JobRecord, 'id' | 'hypervisors' | 'steps'>, part: HostPart, type: JobEventType, message: string, step: StepRecord | null = null): Promise<JobEvent | null> {
+    const at = new Date().toISOString();
+    const total = job.steps.length;
+    const host = part.run.host;
+    const rest = { jobId: job.id, type, at, state: 'RUNNING' as const, host, step, message, error: part.run.error };
+    // The done count is filled in by the script, from every host's counter.
+    const before = '{"progress":{"done":';
+    const after = `,"total":${total},"message":${JSON.stringify(message)}},${JSON.stringify(rest).slice(1)}`;
+    const startedEvent: Omit<JobEvent, 'id'> = {
+      jobId: job.id,
+      type: 'STARTED',
+      at,
+      state: 'RUNNING',
+      host: null,
+      step: null,
+      progress: { done: 0, total, message: 'started' },
+      message: 'started',
+      error: null,
+    };
+    const res = (await (this.redis as unknown as Scripts).trunklineWriteJobHost(
+      this.recordKey(job.id),
+      this.eventsKey(job.id),
+      `host:${host}`,
+      JSON.stringify(part),
+      `done:${host}`,
+      String(part.steps.filter(isDone).length),
+      before,
+      after,
+      this.channel,
+      String(this.options.ttlSeconds),
+      String(MAX_EVENTS_PER_JOB),
+      job.id,
+      JSON.stringify(startedEvent),
+      at,
+      ...job.hypervisors.map((h) => `done:${h}`),
+    )) as [string, number, string | null] | null;
+    if (!res) return null;
+    return { id: res[0], ...rest, progress: { done: Number(res[1]), total, message } };
   }
 
   private cancelKey(id: string): string {
@@ -90,8 +247,8 @@ export class JobStore {
   }
 
   /**
-   * Asks the worker running a job to stop before its next step. A flag of its own, not a field
-   * of the record: the worker rewrites the record with every event.
+   * Asks the workers running a job to stop before their next step. A flag of its own, not a
+   * field of the record: workers rewrite their parts of the record with every event.
    */
   async requestCancel(id: string): Promise<void> {
     await this.redis.set(this.cancelKey(id), '1', 'EX', this.options.ttlSeconds);
@@ -102,8 +259,7 @@ export class JobStore {
   }
 
   async get(id: string): Promise<JobRecord | null> {
-    const text = await this.redis.get(this.recordKey(id));
-    return text === null ? null : (JSON.parse(text) as JobRecord);
+    return assembleRecord(await this.redis.hgetall(this.recordKey(id)));
   }
 
   /** The job's events after `afterId` (exclusive), oldest first. */
@@ -131,11 +287,12 @@ export class JobStore {
     for (;;) {
       const ids = await this.redis.zrevrange(this.indexKey(), start, start + BATCH - 1);
       if (ids.length === 0) return { jobs, more: false };
-      const texts = await this.redis.mget(...ids.map((id) => this.recordKey(id)));
-      for (const text of texts) {
-        if (!text) continue;
-        const job = JSON.parse(text) as JobRecord;
-        if (!keep(job)) continue;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hgetall(this.recordKey(id));
+      const results = (await pipeline.exec()) ?? [];
+      for (const [err, fields] of results) {
+        const job = err ? null : assembleRecord(fields as Record<string, string>);
+        if (!job || !keep(job)) continue;
         if (jobs.length === limit) return { jobs, more: true };
         jobs.push(job);
       }
@@ -143,7 +300,7 @@ export class JobStore {
     }
   }
 
-  /** Parses a pub/sub message published by the append script. */
+  /** Parses a pub/sub message published by the scripts above. */
   static parseMessage(message: string): JobEvent | null {
     const first = message.indexOf(' ');
     const second = message.indexOf(' ', first + 1);
@@ -156,6 +313,7 @@ export class JobStore {
   }
 }
 
-interface AppendCommand {
-  trunklineAppendJobEvent(...args: string[]): Promise<unknown>;
+interface Scripts {
+  trunklineWriteJob(...args: string[]): Promise<unknown>;
+  trunklineWriteJobHost(...args: string[]): Promise<unknown>;
 }

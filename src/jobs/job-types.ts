@@ -8,7 +8,19 @@ export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAI
 export const STEP_STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
 export type StepState = (typeof STEP_STATES)[number];
 
-export const JOB_EVENT_TYPES = ['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'STEP_ROLLED_BACK', 'WAITING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export const JOB_EVENT_TYPES = [
+  'QUEUED',
+  'STARTED',
+  'HOST_STARTED',
+  'STEP_STARTED',
+  'STEP_FINISHED',
+  'STEP_ROLLED_BACK',
+  'WAITING',
+  'HOST_FINISHED',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
 export interface StepRecord {
@@ -53,6 +65,30 @@ export interface JobProgress {
   message: string;
 }
 
+export const HOST_RUN_STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type HostRunState = (typeof HOST_RUN_STATES)[number];
+
+/**
+ * One hypervisor's share of a job: change jobs run each host as its own BullMQ child job,
+ * possibly on different workers, and each reports here.
+ */
+export interface HostRun {
+  host: string;
+  state: HostRunState;
+  /** How many times a worker started this host's part (more than 1 after a takeover). */
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The latest thing this host's part said, and when. */
+  message: string;
+  updatedAt: string | null;
+  error: JobError | null;
+}
+
+export function pendingHostRun(host: string): HostRun {
+  return { host, state: 'PENDING', attempts: 0, startedAt: null, finishedAt: null, message: 'queued', updatedAt: null, error: null };
+}
+
 export interface JobRecord {
   id: string;
   kind: string;
@@ -71,6 +107,8 @@ export interface JobRecord {
   attempts: number;
   /** Undo of applied steps after a failure, most recent first. */
   rollback: RollbackRecord[];
+  /** Per-host progress, in `hypervisors` order. */
+  hosts: HostRun[];
   /** verifyVlan's connectivity matrix. */
   verification?: Verification;
 }
@@ -104,6 +142,8 @@ export interface JobEvent {
   type: JobEventType;
   at: string;
   state: JobState;
+  /** The hypervisor the event is about (host and step events); null for job-level events. */
+  host: string | null;
   step: StepRecord | null;
   progress: JobProgress;
   message: string;

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Queue } from 'bullmq';
 import type { Plan } from '../changes/plan.ts';
 import { toShellCommand } from '../ssh/quote.ts';
-import { enqueueChange, type ChangeJobData } from './change-queue.ts';
+import type { ChangeQueue } from './change-queue.ts';
 import type { JobStore } from './job-store.ts';
-import type { JobRecord, StepRecord } from './job-types.ts';
+import { pendingHostRun, type JobRecord, type StepRecord } from './job-types.ts';
 
 export interface SubmitMeta {
   requestedBy: string | null;
@@ -47,6 +46,7 @@ export function newJobRecord(kind: string, input: Record<string, unknown>, plan:
     ticketRef: meta.ticketRef,
     attempts: 0,
     rollback: [],
+    hosts: plan.hypervisors.map(pendingHostRun),
   };
 }
 
@@ -55,7 +55,7 @@ export function newJobRecord(kind: string, input: Record<string, unknown>, plan:
  * first so that a worker never sees a job it cannot load.
  */
 export async function submitChange(
-  deps: { store: JobStore; queue: Queue<ChangeJobData> },
+  deps: { store: JobStore; queue: ChangeQueue },
   kind: string,
   input: Record<string, unknown>,
   plan: Plan,
@@ -64,7 +64,7 @@ export async function submitChange(
   const record = newJobRecord(kind, input, plan, meta);
   await deps.store.create(record, `queued ${kind} on ${plan.hypervisors.join(', ')}`);
   try {
-    await enqueueChange(deps.queue, kind, record.id);
+    await deps.queue.add(kind, record.id, plan.hypervisors);
   } catch (err) {
     const failed: JobRecord = {
       ...record,

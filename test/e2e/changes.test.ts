@@ -6,6 +6,7 @@ import { Job } from 'bullmq';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
+import { hostJobId } from '../../src/jobs/change-queue.ts';
 import { gql, subscribeSse } from '../support/graphql-client.ts';
 import { changeClient, JOB_FIELDS } from '../support/changes.ts';
 import { freePort } from '../support/free-port.ts';
@@ -235,8 +236,8 @@ describe('jobs across workers', () => {
     for await (const msg of subscribeSse(tl.url, 'subscription($id: ID!) { jobProgress(id: $id) { type step { index } } }', { id: payload.job.id })) {
       const e = msg.data.jobProgress;
       if (e.type === 'STEP_FINISHED' && e.step.index === 0 && !killed) {
-        // Freeze the worker running the job (BullMQ records its name, host:pid), then kill it.
-        const bull = await Job.fromId(tl.queue, jobKeyOf(payload.job.id));
+        // Freeze the worker running hv2's part of the job (BullMQ records its name, host:pid), then kill it.
+        const bull = await Job.fromId(tl.queue, hostJobId(jobKeyOf(payload.job.id), 'hv2'));
         killed = workers.find((w) => bull?.processedBy?.endsWith(`:${w.child.pid}`));
         expect(killed, `processedBy=${bull?.processedBy}`).toBeDefined();
         killed!.child.kill('SIGSTOP');

@@ -5,6 +5,8 @@ import { HostStateCache } from '../../src/hosts/host-state-cache.ts';
 import { unknownHostState } from '../../src/hosts/host-state.ts';
 import { RedisHostRegistry } from '../../src/inventory/redis-host-registry.ts';
 import { RedisHostLocks } from '../../src/jobs/host-locks.ts';
+import { JobStore, type HostPart } from '../../src/jobs/job-store.ts';
+import { newJobRecord } from '../../src/jobs/submit-change.ts';
 import { fixtureHostState } from '../support/fixture-host-state.ts';
 
 /** The Redis-backed stores against a real Redis: memoised reads never serve stale data. */
@@ -79,5 +81,67 @@ describe('RedisHostLocks', () => {
     const waits: string[] = [];
     await new RedisHostLocks(redis, prefix, 2000).withHosts(['hv9'], async () => {}, (h) => waits.push(h));
     expect(waits).toEqual(['hv9']);
+  });
+});
+
+describe('JobStore', () => {
+  const plan = (hosts: string[]) => ({
+    kind: 'ensureVlan',
+    hypervisors: hosts,
+    steps: hosts.flatMap((host) =>
+      [0, 1].map((i) => ({ host, description: `step ${i} on ${host}`, subject: 's', probe: { kind: 'ovs-bridge' as const, argv: ['true'] }, wanted: 'x', apply: { argv: ['true'] }, observed: null, changes: null })),
+    ),
+  });
+
+  it('host parts written concurrently by different writers never overwrite each other; the job starts once', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const other = new JobStore(redis, { prefix, ttlSeconds: 60 }); // another worker process
+    const hosts = ['hv1', 'hv2', 'hv3'];
+    const job = newJobRecord('ensureVlan', { tag: 1003 }, plan(hosts), { requestedBy: null, ticketRef: null });
+    await store.create(job, 'queued');
+    expect((await store.get(job.id))!.state).toBe('QUEUED');
+
+    // Each host's part finishes its two steps, the three parts interleaved across two stores.
+    const runPart = async (s: JobStore, host: string) => {
+      const part: HostPart = { run: { ...job.hosts.find((h) => h.host === host)!, state: 'RUNNING', attempts: 1 }, steps: structuredClone(job.steps.filter((x) => x.host === host)), rollback: [] };
+      await s.recordHost(job, part, 'HOST_STARTED', `${host}: started`);
+      for (const step of part.steps) {
+        step.state = 'SUCCEEDED';
+        step.changed = step.index % 2 === 0;
+        await s.recordHost(job, part, 'STEP_FINISHED', `${host}: step done`, step);
+      }
+      part.run.state = 'SUCCEEDED';
+      return s.recordHost(job, part, 'HOST_FINISHED', `${host}: done`);
+    };
+    await Promise.all(hosts.map((h, i) => runPart(i % 2 ? other : store, h)));
+
+    const record = (await store.get(job.id))!;
+    expect(record.state).toBe('RUNNING');
+    expect(record.startedAt).not.toBeNull();
+    expect(record.steps.map((s) => [s.index, s.host, s.state])).toEqual(job.steps.map((s) => [s.index, s.host, 'SUCCEEDED']));
+    expect(record.hosts.map((h) => [h.host, h.state])).toEqual(hosts.map((h) => [h, 'SUCCEEDED']));
+    expect(record.progress).toMatchObject({ done: 6, total: 6 });
+
+    const events = await store.events(job.id);
+    expect(events.filter((e) => e.type === 'STARTED')).toHaveLength(1);
+    expect(events[1]!.type).toBe('STARTED');
+    expect(events.filter((e) => e.type === 'HOST_FINISHED').map((e) => e.host).sort()).toEqual(hosts);
+    // Progress counts finished steps over every host, so the last event has them all.
+    expect(events.at(-1)!.progress).toMatchObject({ done: 6, total: 6 });
+    const dones = events.filter((e) => e.type === 'STEP_FINISHED').map((e) => e.progress.done);
+    expect([...dones].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+
+    // The parent settles the whole record; a listing reads it back the same.
+    await store.record({ ...record, state: 'SUCCEEDED', finishedAt: new Date().toISOString() }, 'SUCCEEDED', 'done');
+    const listed = await store.list({ limit: 10, keep: (j) => j.id === job.id });
+    expect(listed.jobs[0]).toMatchObject({ state: 'SUCCEEDED', hosts: record.hosts, steps: record.steps });
+  });
+
+  it('a part written after the record expired is dropped, not resurrected', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const job = newJobRecord('ensureVlan', {}, plan(['hv1']), { requestedBy: null, ticketRef: null });
+    const part = { run: job.hosts[0]!, steps: job.steps, rollback: [] };
+    expect(await store.recordHost(job, part, 'HOST_STARTED', 'x')).toBeNull();
+    expect(await store.get(job.id)).toBeNull();
   });
 });

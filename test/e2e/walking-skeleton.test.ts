@@ -73,8 +73,10 @@ describe('walking skeleton on the lab', () => {
       expect(msg.errors).toBeUndefined();
       events.push(msg.data.jobProgress);
     }
-    expect(events.map((e) => e.type)).toEqual(['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'SUCCEEDED']);
-    expect(events[3].step).toMatchObject({ index: 0, changed: true, state: 'SUCCEEDED' });
+    // A change job is a flow: the job starts, its one host part starts, runs its step, ends.
+    expect(events.map((e) => e.type)).toEqual(['QUEUED', 'STARTED', 'HOST_STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'HOST_FINISHED', 'SUCCEEDED']);
+    expect(events[4].step).toMatchObject({ index: 0, changed: true, state: 'SUCCEEDED' });
+    expect(events[4].progress).toMatchObject({ done: 1, total: 1 });
     expect(events.at(-1)).toMatchObject({ state: 'SUCCEEDED', progress: { done: 1, total: 1 } });
     // Event ids increase: clients can resume from the last one they saw.
     const ids = events.map((e) => e.id);
@@ -106,7 +108,7 @@ describe('walking skeleton on the lab', () => {
     for await (const msg of subscribeSse(url, 'subscription($id: ID!) { jobProgress(id: $id) { type } }', { id })) {
       types.push(msg.data.jobProgress.type);
     }
-    expect(types).toEqual(['QUEUED', 'STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'SUCCEEDED']);
+    expect(types).toEqual(['QUEUED', 'STARTED', 'HOST_STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'HOST_FINISHED', 'SUCCEEDED']);
   });
 
   it('dryRun returns the plan and queues nothing', async () => {

@@ -30,6 +30,7 @@ export function changeClient(url: () => string) {
     expect(first.error, JSON.stringify(first.error)).toBeNull();
     expect(first.state).toBe('SUCCEEDED');
     const again = await apply(name, input);
+    expect(again.error, JSON.stringify(again.error)).toBeNull();
     expect(again.state).toBe('SUCCEEDED');
     expect(again.steps.map((s: any) => s.changed)).toEqual(again.steps.map(() => false));
     return first;

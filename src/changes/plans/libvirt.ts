@@ -79,13 +79,16 @@ export function planAddPortgroup(host: Host, state: HostState | null, input: Omi
   return { plan: { kind: 'addPortgroup', hypervisors: [host.name], steps: portgroupChangeSteps(host, state, network, toPortgroup(input.portgroup)) } };
 }
 
-/** A portgroup set live and persistent, then the OVS ports of running VMs on it retagged. */
-export function portgroupChangeSteps(host: Host, state: HostState | null, network: string, pg: Portgroup): PlanStep[] {
+/**
+ * A portgroup set live and persistent, then the OVS ports of running VMs on it retagged.
+ * Steps on one network may share a probe `marker`: identical probes then run once per round.
+ */
+export function portgroupChangeSteps(host: Host, state: HostState | null, network: string, pg: Portgroup, marker = newMarker()): PlanStep[] {
   const vlans = portVlansOf(pg);
   const retags = nicsUsing(state, network, pg.name)
     .filter((n) => n.port !== null && n.iface.target)
     .map((n) => portVlansStep(host.name, n.iface.target!, vlans, portStateFromSnapshot(state?.ovs ?? null, n.iface.target!)));
-  return [portgroupStep(host.name, network, pg, cachedNetwork(state, network), newMarker()), ...retags];
+  return [portgroupStep(host.name, network, pg, cachedNetwork(state, network), marker), ...retags];
 }
 
 export function planRemovePortgroup(host: Host, state: HostState | null, input: Omit<RemovePortgroupInput, 'hypervisor' | 'dryRun' | 'ticketRef'>): Planned {

@@ -62,9 +62,11 @@ function ensureOnHost(m: Member, input: EnsureVlanInput, config: Config): { step
     const spec = { name: network, bridge, portgroups: [{ name: 'vlan-0001', isDefault: true, vlan: null }, pg] };
     steps.push(networkDefinedStep(host, spec, net), networkRunningStep(host, network, net));
   } else {
-    steps.push(portgroupStep(host, network, pg, net, newMarker()));
+    // One marker for the network's portgroup steps: the worker then probes the network once.
+    const marker = newMarker();
+    steps.push(portgroupStep(host, network, pg, net, marker));
     for (const trunkPg of net?.portgroups.filter((p) => p.vlan?.trunk && p.name !== pgName) ?? [])
-      steps.push(...portgroupChangeSteps(m.host, m.state, network, withTag(trunkPg, input.tag, true)));
+      steps.push(...portgroupChangeSteps(m.host, m.state, network, withTag(trunkPg, input.tag, true), marker));
   }
   return { steps, errors: [] };
 }
@@ -95,13 +97,14 @@ export function planRemoveVlan(members: Member[], input: RemoveVlanInput): { pla
     const host = m.host.name;
     const net = cachedNetwork(m.state, network);
     const pgName = input.portgroup ?? vlanPortgroupName(input.tag);
-    if (net?.portgroups.some((p) => p.name === pgName)) steps.push(portgroupStep(host, network, { name: pgName, isDefault: false, vlan: null }, net, newMarker(), true));
+    const marker = newMarker();
+    if (net?.portgroups.some((p) => p.name === pgName)) steps.push(portgroupStep(host, network, { name: pgName, isDefault: false, vlan: null }, net, marker, true));
     for (const trunkPg of net?.portgroups.filter((p) => p.vlan?.trunk && p.vlan.tags.includes(input.tag)) ?? []) {
       if (trunkPg.vlan!.tags.length === 1) {
         errors.push(err('tag', 'WOULD_EMPTY_TRUNK', `portgroup ${trunkPg.name} of ${network} on ${host} trunks only VLAN ${input.tag}; remove it instead`));
         continue;
       }
-      steps.push(...portgroupChangeSteps(m.host, m.state, network, withTag(trunkPg, input.tag, false)));
+      steps.push(...portgroupChangeSteps(m.host, m.state, network, withTag(trunkPg, input.tag, false), marker));
     }
     const cachedUplink = uplink ? portStateFromSnapshot(m.state?.ovs ?? null, uplink) : undefined;
     if (uplink && cachedUplink?.vlans.trunks.includes(input.tag)) {

@@ -466,10 +466,11 @@ async function main(): Promise<void> {
 
   const phases: Array<[string, (r: TrunklineRun) => number]> = [
     ['gateway: request sent -> job recorded (validate, plan from cache, QUEUED)', (r) => r.at.QUEUED! - r.sentAt],
-    ['queue: recorded -> a worker STARTED it (enqueue, BullMQ pickup, load record)', (r) => r.at.STARTED! - r.at.QUEUED!],
-    ['worker: STARTED -> STEP_STARTED (host lock, registry)', (r) => r.at.STEP_STARTED! - r.at.STARTED!],
-    ['step: probe + apply + verify over SSH (STEP_STARTED -> STEP_FINISHED)', (r) => r.at.STEP_FINISHED! - r.at.STEP_STARTED!],
-    ['refresh: re-read the host into the cache (STEP_FINISHED -> SUCCEEDED)', (r) => r.at.SUCCEEDED! - r.at.STEP_FINISHED!],
+    ['queue: recorded -> its host part STARTED (flow add, BullMQ pickup, load record)', (r) => r.at.STARTED! - r.at.QUEUED!],
+    ['host part: STARTED -> STEP_STARTED (registry, host lock, probe round)', (r) => r.at.STEP_STARTED! - r.at.STARTED!],
+    ['step: change round + verify round (STEP_STARTED -> STEP_FINISHED)', (r) => r.at.STEP_FINISHED! - r.at.STEP_STARTED!],
+    ['host part end: host re-read into the cache, alongside the verify (STEP_FINISHED -> HOST_FINISHED)', (r) => r.at.HOST_FINISHED! - r.at.STEP_FINISHED!],
+    ['flow parent: last host part done -> SUCCEEDED (BullMQ moves the parent, a worker settles it)', (r) => r.at.SUCCEEDED! - r.at.HOST_FINISHED!],
     ['delivery: SUCCEEDED recorded -> client has the SSE event', (r) => r.receivedAt - r.at.SUCCEEDED!],
   ];
   const phaseP50 = phases.map(([label, f]) => ({ label, values: tl.map(f) }));
@@ -492,7 +493,7 @@ async function main(): Promise<void> {
     ],
   ));
   const stepEst = 2 * p(alone.probe!, 50) + p(alone.change!, 50);
-  log(`The step runs 3 SSH execs in sequence (probe, change, probe again): ~${fmt(stepEst)} ms by the figures above; the refresh is readHostState (2 round trips, 3 + 1 execs).`);
+  log(`The host part runs 3 round trips in sequence (probe, change, probe again): ~${fmt(stepEst)} ms by the figures above; the refresh (readHostState: 2 round trips, 3 + 1 execs) runs alongside the last one.`);
   log(`Trunkline does more than the bare command: it checks before and after (2 extra execs) and re-reads the whole host before it reports SUCCEEDED.`);
   log();
 

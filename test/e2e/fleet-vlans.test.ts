@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parsePing } from '../../src/verify/ping.ts';
 import { createProbeArgvs, planProbes, probeSubnet, removeProbeArgvs } from '../../src/verify/probes.ts';
+import { Job } from 'bullmq';
+import { hostJobId } from '../../src/jobs/change-queue.ts';
 import { changeClient, JOB_FIELDS } from '../support/changes.ts';
-import { gql } from '../support/graphql-client.ts';
+import { gql, subscribeSse } from '../support/graphql-client.ts';
 import { lab, labExec } from '../support/lab.ts';
 import { startTrunkline, waitForJob, type Trunkline } from '../support/trunkline.ts';
 
@@ -181,6 +183,35 @@ describe('fleet VLANs', () => {
     }
   });
 
+  it('ensureVlan is one BullMQ flow: the job is the parent, each hypervisor a child; progress reports per host', async () => {
+    const payload = await change('ensureVlan', { tag: 1005, hypervisors: HOSTS });
+    const id = Buffer.from(payload.job.id, 'base64url').toString('utf8').replace(/^Job:/, '');
+    const events: any[] = [];
+    for await (const msg of subscribeSse(tl.url, 'subscription($id: ID!) { jobProgress(id: $id) { type hypervisor message progress { done total } } }', { id: payload.job.id }))
+      events.push(msg.data.jobProgress);
+    const job = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { state hosts { hypervisor state attempts changedSteps message steps { index } } } }', { id: payload.job.id })).data.job;
+    expect(job.state).toBe('SUCCEEDED');
+    expect(job.hosts.map((h: any) => [h.hypervisor, h.state, h.attempts])).toEqual(HOSTS.map((h) => [h, 'SUCCEEDED', 1]));
+    for (const h of job.hosts) expect(h.changedSteps).toBeGreaterThan(0);
+
+    // BullMQ: the parent ran after both children, which ran the hosts' parts.
+    const parent = await Job.fromId(tl.queue, id);
+    expect(await parent!.getState()).toBe('completed');
+    const children = await parent!.getChildrenValues();
+    expect(Object.values(children).sort((a: any, b: any) => a.host.localeCompare(b.host))).toEqual(HOSTS.map((host) => ({ host, state: 'SUCCEEDED' })));
+    for (const h of HOSTS) expect((await Job.fromId(tl.queue, hostJobId(id, h)))!.parentKey).toMatch(new RegExp(`:${id}$`));
+
+    // Each host starts and finishes once, named; the job ends after both.
+    for (const h of HOSTS) {
+      expect(events.filter((e) => e.type === 'HOST_STARTED' && e.hypervisor === h)).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'HOST_FINISHED' && e.hypervisor === h)).toHaveLength(1);
+    }
+    expect(events.at(-1)).toMatchObject({ type: 'SUCCEEDED', hypervisor: null });
+    expect(events.at(-1).progress.done).toBe(events.at(-1).progress.total);
+    expect(events.findLastIndex((e) => e.type === 'HOST_FINISHED')).toBe(events.length - 2);
+    await applyTwice('removeVlan', { tag: 1005, hypervisors: HOSTS });
+  });
+
   it('a host that fails does not hide the others: hv1 done, hv2 reported', async () => {
     await lab(labEnv, 'kill-sshd', 'hv2');
     try {
@@ -191,6 +222,10 @@ describe('fleet VLANs', () => {
       const states = (h: string) => job.steps.filter((s: any) => s.host === h).map((s: any) => s.state);
       expect(states('hv1').every((st: string) => st === 'SUCCEEDED')).toBe(true);
       expect(states('hv2')).toContain('FAILED');
+      expect(job.hosts.map((h: any) => [h.hypervisor, h.state, h.error?.code ?? null])).toEqual([
+        ['hv1', 'SUCCEEDED', null],
+        ['hv2', 'FAILED', 'SSH_CONNECT_FAILED'],
+      ]);
       expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002, 1004]');
     } finally {
       await lab(labEnv, 'up');

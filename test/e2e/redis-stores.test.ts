@@ -7,6 +7,8 @@ import { RedisHostRegistry } from '../../src/inventory/redis-host-registry.ts';
 import { RedisHostLocks } from '../../src/jobs/host-locks.ts';
 import { JobStore, type HostPart } from '../../src/jobs/job-store.ts';
 import { newJobRecord } from '../../src/jobs/submit-change.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { finishChangeJob } from '../../workers/finish-change-job.ts';
 import { fixtureHostState } from '../support/fixture-host-state.ts';
 
 /** The Redis-backed stores against a real Redis: memoised reads never serve stale data. */
@@ -143,5 +145,48 @@ describe('JobStore', () => {
     const part = { run: job.hosts[0]!, steps: job.steps, rollback: [] };
     expect(await store.recordHost(job, part, 'HOST_STARTED', 'x')).toBeNull();
     expect(await store.get(job.id)).toBeNull();
+  });
+});
+
+describe('finishChangeJob (the flow parent)', () => {
+  const steps = (hosts: string[]) => ({
+    kind: 'ensureVlan',
+    hypervisors: hosts,
+    steps: hosts.map((host) => ({ host, description: `step on ${host}`, subject: 's', probe: { kind: 'ovs-bridge' as const, argv: ['true'] }, wanted: 'x', apply: { argv: ['true'] }, observed: null, changes: null })),
+  });
+
+  it('a host part whose worker died for good is reported failed with BullMQ’s reason; the finished host stands', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const job = newJobRecord('ensureVlan', {}, steps(['hv1', 'hv2']), { requestedBy: null, ticketRef: null });
+    await store.create(job, 'queued');
+    const done: HostPart = { run: { ...job.hosts[0]!, state: 'SUCCEEDED', attempts: 1 }, steps: [{ ...job.steps[0]!, state: 'SUCCEEDED', changed: true }], rollback: [] };
+    const dead: HostPart = { run: { ...job.hosts[1]!, state: 'RUNNING', attempts: 2 }, steps: [{ ...job.steps[1]!, state: 'RUNNING' }], rollback: [] };
+    await store.recordHost(job, done, 'HOST_FINISHED', 'hv1: done');
+    await store.recordHost(job, dead, 'STEP_STARTED', 'hv2: step 2');
+
+    const logger = createLogger('test', 'silent');
+    const settled = await finishChangeJob({ store, logger }, job.id, new Map([['hv2', 'job stalled more than allowable limit']]));
+    expect(settled.state).toBe('FAILED');
+    expect(settled.error).toMatchObject({ code: 'WORKER_FAILED' });
+    expect(settled.error!.message).toMatch(/hv2: its worker stopped .*stalled more than allowable limit/);
+    expect(settled.hosts.map((h) => [h.host, h.state])).toEqual([
+      ['hv1', 'SUCCEEDED'],
+      ['hv2', 'FAILED'],
+    ]);
+    expect(settled.steps.map((s) => s.state)).toEqual(['SUCCEEDED', 'SKIPPED']);
+    expect(settled.attempts).toBe(2);
+    // Settling again changes nothing (a redelivered parent).
+    expect((await finishChangeJob({ store, logger }, job.id, new Map())).state).toBe('FAILED');
+    expect((await store.events(job.id)).filter((e) => e.type === 'FAILED')).toHaveLength(1);
+  });
+
+  it('hosts never started after a cancel are cancelled, and so is the job', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const job = newJobRecord('ensureVlan', {}, steps(['hv1']), { requestedBy: null, ticketRef: null });
+    await store.create(job, 'queued');
+    await store.requestCancel(job.id);
+    const settled = await finishChangeJob({ store, logger: createLogger('test', 'silent') }, job.id, new Map());
+    expect(settled.state).toBe('CANCELLED');
+    expect(settled.hosts[0]!.state).toBe('CANCELLED');
   });
 });

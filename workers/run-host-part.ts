@@ -13,8 +13,11 @@ export interface HostPartDeps {
   registry: HostRegistry;
   locks: HostLocks;
   logger: Logger;
-  /** Re-reads the host into the cache; a job is reported finished only after its hosts were. */
-  refresh(host: Host): Promise<void>;
+  /**
+   * Re-reads the host into the cache; a job is reported finished only after its hosts were.
+   * `knownObjects`: the job neither defined nor removed domains or networks (a lighter read).
+   */
+  refresh(host: Host, options: { knownObjects: boolean }): Promise<void>;
 }
 
 /**
@@ -52,9 +55,11 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
     part.run.error = { code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor ${hostName} is no longer registered`, step: null };
     return finish('FAILED', part.run.error.message);
   }
-  const refresh = async () => {
+  // Steps that define or remove domains or networks change the object lists; others only what is in them.
+  const listsUnchanged = !part.steps.some((s) => ['libvirt-network-def', 'libvirt-vm-def'].includes(job.plan.steps[s.index]!.probe.kind));
+  const refresh = async (knownObjects = false) => {
     try {
-      await deps.refresh(host);
+      await deps.refresh(host, { knownObjects });
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'refresh after job failed');
     }
@@ -70,7 +75,7 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
         report,
         rollback: part.rollback,
         cancelRequested: () => store.cancelRequested(job.id),
-        whileVerifying: refresh,
+        whileVerifying: () => refresh(listsUnchanged),
       }),
     onWait,
   );

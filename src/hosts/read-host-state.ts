@@ -25,10 +25,18 @@ function ok(what: string, result: ExecResult): string {
  * Never throws: a failed read becomes the previous state marked UNREACHABLE (or REACHABLE with
  * an error, when the host answered but a command failed).
  */
-export async function readHostState(runner: CommandRunner, host: Host, previous: HostState | null, timeoutMs: number): Promise<HostState> {
+export async function readHostState(
+  runner: CommandRunner,
+  host: Host,
+  previous: HostState | null,
+  timeoutMs: number,
+  options: { knownObjects?: boolean } = {},
+): Promise<HostState> {
   const started = performance.now();
   const marker = newMarker();
+  const known = options.knownObjects ? knownObjectsOf(previous) : null;
   try {
+    if (known) return await readKnownObjects(runner, host, previous!, known, marker, timeoutMs, started);
     const [ovsOut, versionOut, round1Out] = await Promise.all([
       runner.exec(host, snapshotArgv(), { timeoutMs }),
       runner.exec(host, OVS_VERSION_ARGV, { timeoutMs }),
@@ -61,9 +69,56 @@ export async function readHostState(runner: CommandRunner, host: Host, previous:
       read: { roundTrips, commands, durationMs: Math.round(performance.now() - started) },
     };
   } catch (err) {
-    const { code, message } = describeError(err);
-    // These codes mean the host answered; the others mean we could not reach it.
-    const answered = code === ErrorCode.COMMAND_FAILED || code === ErrorCode.UNEXPECTED_OUTPUT || code === ErrorCode.COMMAND_TIMEOUT;
-    return withFailedRead(previous, host.name, { code, message }, answered);
+    return failedRead(previous, host, err);
   }
+}
+
+/** The previous read's object lists, if it is a complete read to build on. */
+function knownObjectsOf(previous: HostState | null): { domainUuids: string[]; networkUuids: string[] } | null {
+  if (!previous || previous.status !== 'REACHABLE' || previous.error || !previous.libvirt || !previous.ovs) return null;
+  return { domainUuids: previous.libvirt.domains.map((d) => d.uuid), networkUuids: previous.libvirt.networks.map((n) => n.uuid) };
+}
+
+/**
+ * The read after a job that neither defined nor removed domains or networks: the OVS tables and
+ * every known domain's and network's XML, in parallel (one round trip, 2 commands instead of 4).
+ * The object lists and daemon versions come from the previous complete read; objects created
+ * behind Trunkline's back since then appear with the next scheduled refresh, as they would have.
+ */
+async function readKnownObjects(
+  runner: CommandRunner,
+  host: Host,
+  previous: HostState,
+  known: { domainUuids: string[]; networkUuids: string[] },
+  marker: string,
+  timeoutMs: number,
+  started: number,
+): Promise<HostState> {
+  const round2Argv = inventoryRound2Argv(marker, known.domainUuids, known.networkUuids);
+  const [ovsOut, round2Out] = await Promise.all([
+    runner.exec(host, snapshotArgv(), { timeoutMs }),
+    round2Argv ? runner.exec(host, round2Argv, { timeoutMs }) : Promise.resolve(null),
+  ]);
+  const ovs = parseOvsSnapshot(ok('ovs-vsctl list', ovsOut));
+  // An object removed since the previous read leaves empty sections: it is dropped.
+  const libvirt = round2Out ? parseRound2(ok('virsh (definitions)', round2Out), marker, known.domainUuids, known.networkUuids) : { domains: [], networks: [] };
+  const now = new Date().toISOString();
+  return {
+    host: host.name,
+    status: 'REACHABLE',
+    observedAt: now,
+    checkedAt: now,
+    error: null,
+    versions: previous.versions,
+    ovs,
+    libvirt,
+    read: { roundTrips: 1, commands: round2Argv ? 2 : 1, durationMs: Math.round(performance.now() - started) },
+  };
+}
+
+function failedRead(previous: HostState | null, host: Host, err: unknown): HostState {
+  const { code, message } = describeError(err);
+  // These codes mean the host answered; the others mean we could not reach it.
+  const answered = code === ErrorCode.COMMAND_FAILED || code === ErrorCode.UNEXPECTED_OUTPUT || code === ErrorCode.COMMAND_TIMEOUT;
+  return withFailedRead(previous, host.name, { code, message }, answered);
 }

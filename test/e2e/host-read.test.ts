@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { readHostState } from '../../src/hosts/read-host-state.ts';
+import { InventoryFileSource } from '../../src/inventory/inventory-file.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { SshPool } from '../../src/ssh/ssh-pool.ts';
+import { CountingRunner } from '../../bench/support/counting-runner.ts';
+import { labExec } from '../support/lab.ts';
+
+/**
+ * Batches and the light host read against a real lab host over real SSH: what the worker's
+ * host parts rely on.
+ */
+const labEnv = inject('labEnv');
+const inventory = await new InventoryFileSource(inject('inventoryPath')).load();
+const hv1 = inventory.hypervisors.find((h) => h.name === 'hv1')!;
+const pool = new SshPool({ connectTimeoutMs: 3000, commandTimeoutMs: 10_000, maxChannels: 4, keepaliveMs: 0, sudo: true, logger: createLogger('test', 'silent') });
+const net = `tlread${randomBytes(3).toString('hex')}`;
+const VIRSH = ['virsh', '-c', 'qemu:///system'];
+const virsh = (...argv: string[]) => labExec(labEnv, 'hv1', ['virsh', ...argv]);
+
+afterAll(async () => {
+  await virsh('net-undefine', net);
+  await pool.close();
+});
+
+describe('command batches over SSH', () => {
+  it('runs several sudo commands in one exec with each result apart; a refused command is reported, not hidden', async () => {
+    const results = await pool.execBatch(hv1, [{ argv: ['ovs-vsctl', '--version'] }, { argv: ['ovs-vsctl', 'br-exists', 'no-such-br'] }, { argv: ['id', '-u'] }]);
+    expect(results.map((r) => r.exitCode)).toEqual([0, 2, 1]);
+    expect(results[0]!.stdout).toMatch(/Open vSwitch/);
+    expect(results[2]!.stderr).toMatch(/sudo/); // only the allowed tools run through sudo
+  });
+
+  it('stops at the first failure when asked, and feeds stdin to the command that has it', async () => {
+    const xml = `<network><name>${net}</name><forward mode='bridge'/><bridge name='ovsbr-none'/><virtualport type='openvswitch'/></network>`;
+    const results = await pool.execBatch(hv1, [{ argv: [...VIRSH, 'net-define', '/dev/stdin'], stdin: xml }, { argv: [...VIRSH, 'net-info', 'no-such-net'] }, { argv: [...VIRSH, 'net-undefine', net] }], { stopOnFailure: true });
+    expect(results.map((r) => r.exitCode)).toEqual([0, 1]);
+    expect((await virsh('net-info', net)).stdout).toMatch(/Persistent:\s+yes/); // the undefine never ran
+  });
+});
+
+describe('readHostState with known objects (after a job that created or removed none)', () => {
+  it('reads in one round trip with 2 commands, sees changes inside known objects, drops vanished ones', async () => {
+    const full = await readHostState(pool, hv1, null, 10_000);
+    expect(full.read).toMatchObject({ roundTrips: 2, commands: 4 });
+    expect(full.libvirt!.networks.map((n) => n.name)).toContain(net);
+
+    await virsh('net-update', net, 'add', 'portgroup', "<portgroup name='vlan-1009'><vlan><tag id='1009'/></vlan></portgroup>", '--config');
+    const counting = new CountingRunner(pool);
+    const light = await readHostState(counting, hv1, full, 10_000, { knownObjects: true });
+    expect(light.read).toMatchObject({ roundTrips: 1, commands: 2 });
+    expect(counting.take()).toHaveLength(2);
+    expect(light.versions).toEqual(full.versions);
+    expect(light.libvirt!.networks.find((n) => n.name === net)!.portgroups.map((p) => p.name)).toContain('vlan-1009');
+    expect(light.libvirt!.domains).toEqual(full.libvirt!.domains);
+
+    await virsh('net-undefine', net);
+    const after = await readHostState(pool, hv1, light, 10_000, { knownObjects: true });
+    expect(after.error).toBeNull();
+    expect(after.libvirt!.networks.map((n) => n.name)).not.toContain(net);
+    // Without a complete previous read there is nothing to build on: a full read (lists, versions).
+    expect((await readHostState(pool, hv1, null, 10_000, { knownObjects: true })).read!.commands).toBeGreaterThanOrEqual(3);
+  });
+});

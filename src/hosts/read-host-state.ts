@@ -56,18 +56,8 @@ export async function readHostState(
       commands++;
       roundTrips++;
     }
-    const now = new Date().toISOString();
-    return {
-      host: host.name,
-      status: 'REACHABLE',
-      observedAt: now,
-      checkedAt: now,
-      error: null,
-      versions: { ovs: versionOut.exitCode === 0 ? parseOvsVersion(versionOut.stdout) : null, ...round1.versions },
-      ovs,
-      libvirt,
-      read: { roundTrips, commands, durationMs: Math.round(performance.now() - started) },
-    };
+    const versions = { ovs: versionOut.exitCode === 0 ? parseOvsVersion(versionOut.stdout) : null, ...round1.versions };
+    return reachable(host, versions, ovs, libvirt, { roundTrips, commands, durationMs: Math.round(performance.now() - started) });
   } catch (err) {
     return failedRead(previous, host, err);
   }
@@ -102,18 +92,12 @@ async function readKnownObjects(
   const ovs = parseOvsSnapshot(ok('ovs-vsctl list', ovsOut));
   // An object removed since the previous read leaves empty sections: it is dropped.
   const libvirt = round2Out ? parseRound2(ok('virsh (definitions)', round2Out), marker, known.domainUuids, known.networkUuids) : { domains: [], networks: [] };
+  return reachable(host, previous.versions, ovs, libvirt, { roundTrips: 1, commands: round2Argv ? 2 : 1, durationMs: Math.round(performance.now() - started) });
+}
+
+function reachable(host: Host, versions: HostState['versions'], ovs: HostState['ovs'], libvirt: HostState['libvirt'], read: HostState['read']): HostState {
   const now = new Date().toISOString();
-  return {
-    host: host.name,
-    status: 'REACHABLE',
-    observedAt: now,
-    checkedAt: now,
-    error: null,
-    versions: previous.versions,
-    ovs,
-    libvirt,
-    read: { roundTrips: 1, commands: round2Argv ? 2 : 1, durationMs: Math.round(performance.now() - started) },
-  };
+  return { host: host.name, status: 'REACHABLE', observedAt: now, checkedAt: now, error: null, versions, ovs, libvirt, read };
 }
 
 function failedRead(previous: HostState | null, host: Host, err: unknown): HostState {

@@ -52,6 +52,8 @@ const excerpt = (s: string) => (s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT
 type Read = { value: string; state: unknown };
 
 interface Work {
+  /** 1-based position among this host's steps (progress messages count per host). */
+  pos: number;
   record: StepRecord;
   planned: PlanStep;
   kind: ReturnType<typeof stepKind>;
@@ -77,9 +79,9 @@ class StepFailed extends Error {
 }
 
 export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutcome> {
-  const works: Work[] = ctx.steps.map(({ record, planned }) => {
+  const works: Work[] = ctx.steps.map(({ record, planned }, i) => {
     if (!planned.apply) throw new TrunklineError(ErrorCode.JOB_INVALID, `step ${record.index + 1} has no change command`);
-    return { record, planned, kind: stepKind(planned.probe.kind), applied: false, verified: false };
+    return { pos: i + 1, record, planned, kind: stepKind(planned.probe.kind), applied: false, verified: false };
   });
   const total = works.length;
   let queued: Work[] = [];
@@ -115,7 +117,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
 
   const start = async (w: Work) => {
     Object.assign(w.record, { state: 'RUNNING', startedAt: new Date().toISOString(), finishedAt: null, changed: null, durationMs: null });
-    await ctx.report('STEP_STARTED', `step ${w.record.index + 1}/${total}: ${w.record.description}`, structuredClone(w.record));
+    await ctx.report('STEP_STARTED', `step ${w.pos}/${total}: ${w.record.description}`, structuredClone(w.record));
   };
 
   const finish = async (w: Work, changed: boolean) => {
@@ -124,7 +126,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
     w.record.state = 'SUCCEEDED';
     w.record.finishedAt = new Date().toISOString();
     w.record.durationMs = Date.parse(w.record.finishedAt) - Date.parse(w.record.startedAt ?? w.record.finishedAt);
-    await ctx.report('STEP_FINISHED', `step ${w.record.index + 1}/${total} ${changed ? 'changed' : 'already as wanted'}: ${w.record.description}`, structuredClone(w.record));
+    await ctx.report('STEP_FINISHED', `step ${w.pos}/${total} ${changed ? 'changed' : 'already as wanted'}: ${w.record.description}`, structuredClone(w.record));
   };
 
   const notConverged = (w: Work) => {

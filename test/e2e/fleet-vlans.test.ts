@@ -206,6 +206,12 @@ describe('fleet VLANs', () => {
       expect(events.filter((e) => e.type === 'HOST_STARTED' && e.hypervisor === h)).toHaveLength(1);
       expect(events.filter((e) => e.type === 'HOST_FINISHED' && e.hypervisor === h)).toHaveLength(1);
     }
+    // Step messages count within their host: "step 3/4 changed: ...".
+    for (const e of events.filter((x) => x.type === 'STEP_FINISHED')) {
+      const [, k, n] = /^step (\d+)\/(\d+) /.exec(e.message) ?? [];
+      expect(Number(k), e.message).toBeLessThanOrEqual(Number(n));
+      expect(Number(n)).toBe(job.hosts.find((h: any) => h.hypervisor === e.hypervisor).steps.length);
+    }
     expect(events.at(-1)).toMatchObject({ type: 'SUCCEEDED', hypervisor: null });
     expect(events.at(-1).progress.done).toBe(events.at(-1).progress.total);
     expect(events.findLastIndex((e) => e.type === 'HOST_FINISHED')).toBe(events.length - 2);

@@ -42,7 +42,8 @@ import type { Host } from '../src/inventory/host-registry.ts';
 import { InventoryFileSource } from '../src/inventory/inventory-file.ts';
 import { createChangeQueue } from '../src/jobs/change-queue.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { portProbeArgv, setPortVlansArgv } from '../src/ovs/commands.ts';
+import { setPortVlansArgv } from '../src/ovs/commands.ts';
+import { snapshotArgv } from '../src/ovs/snapshot.ts';
 import { toShellCommand } from '../src/ssh/quote.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { freePort } from '../test/support/free-port.ts';
@@ -373,7 +374,7 @@ async function main(): Promise<void> {
   const alone: Record<string, number[]> = { probe: [], change: [], readHostState: [] };
   for (let i = 0; i < 22; i++) {
     let t = performance.now();
-    await pool.exec(hv1, portProbeArgv(PORT.pool));
+    await pool.exec(hv1, snapshotArgv());
     if (i >= 2) alone.probe!.push(performance.now() - t);
     t = performance.now();
     await pool.exec(hv1, changeArgv(PORT.pool, TAGS[i % 2]!));
@@ -487,7 +488,7 @@ async function main(): Promise<void> {
       ['mutation response at the client (after QUEUED + BullMQ add)', fmt(p(tl.map((r) => r.respondedAt - r.sentAt), 50)), fmt(p(tl.map((r) => r.respondedAt - r.sentAt), 90))],
       ['mutation response -> first jobProgress event (subscription set-up, replay)', fmt(p(tl.map((r) => r.firstEventAt - r.respondedAt), 50)), fmt(p(tl.map((r) => r.firstEventAt - r.respondedAt), 90))],
       ['step durationMs in the job record', fmt(p(tl.map((r) => r.stepDurationMs ?? NaN), 50)), fmt(p(tl.map((r) => r.stepDurationMs ?? NaN), 90))],
-      ['alone, pooled: port probe (ovs-vsctl list Port/Interface/Bridge, JSON)', fmt(p(alone.probe!, 50)), fmt(p(alone.probe!, 90))],
+      ['alone, pooled: the probe (the OVS snapshot: ovs-vsctl list Bridge/Port/Interface, JSON)', fmt(p(alone.probe!, 50)), fmt(p(alone.probe!, 90))],
       ['alone, pooled: the change (ovs-vsctl set Port)', fmt(p(alone.change!, 50)), fmt(p(alone.change!, 90))],
       ['alone, pooled: readHostState(hv1) (the refresh read)', fmt(p(alone.readHostState!, 50)), fmt(p(alone.readHostState!, 90))],
     ],

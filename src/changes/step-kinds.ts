@@ -56,8 +56,8 @@ function ok(result: ExecResult): string {
 }
 
 const bridge: StepKind<BridgeState> = {
-  read: (r) => {
-    const state = bridgeStateFromProbe(ok(r));
+  read: (r, step) => {
+    const state = bridgeStateFromProbe(ok(r), step.subject);
     return { value: bridgeValue(state), state };
   },
   undo: undoBridge,

@@ -6,11 +6,6 @@
 // Bound every wait on ovsdb/vswitchd: a hung daemon must fail the step, not hang the worker.
 const OVS = ['ovs-vsctl', '--timeout=10'] as const;
 
-/** Prints the bridge's datapath_type, or nothing at all when the bridge does not exist. */
-export function bridgeDatapathArgv(bridge: string): string[] {
-  return [...OVS, '--if-exists', 'get', 'Bridge', bridge, 'datapath_type'];
-}
-
 /**
  * Creates the bridge if missing and sets its datapath, in one OVSDB transaction.
  * `--may-exist add-br` alone would leave an existing bridge's columns untouched.
@@ -34,34 +29,6 @@ export interface PortVlans {
 /** `col=value` words for ovs-vsctl `set Port`: empty sets written as [] so one command sets all. */
 export function portVlanColumns(v: PortVlans): string[] {
   return [`tag=${v.tag ?? '[]'}`, `trunks=${v.trunks.length ? v.trunks.join(',') : '[]'}`, `vlan_mode=${v.vlanMode ?? '[]'}`];
-}
-
-/**
- * Reads one port (its VLAN columns), its interface type and which bridge holds it, in one
- * transaction; prints empty tables when the port does not exist.
- */
-export function portProbeArgv(port: string): string[] {
-  return [
-    ...OVS,
-    '--format=json',
-    '--data=json',
-    '--',
-    '--if-exists',
-    '--columns=_uuid,name,tag,trunks,vlan_mode',
-    'list',
-    'Port',
-    port,
-    '--',
-    '--if-exists',
-    '--columns=name,type',
-    'list',
-    'Interface',
-    port,
-    '--',
-    '--columns=name,ports',
-    'list',
-    'Bridge',
-  ];
 }
 
 /**

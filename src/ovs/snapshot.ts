@@ -117,3 +117,13 @@ export function parseOvsSnapshot(stdout: string): OvsSnapshot {
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
+
+// Every OVS step of a host is observed with the snapshot command, so one round's output is
+// parsed once for all of them (the parsed snapshot is shared: callers only read it).
+let lastParsed: { stdout: string; snapshot: OvsSnapshot } | undefined;
+
+/** parseOvsSnapshot, remembering the last output it parsed. */
+export function parseOvsSnapshotOnce(stdout: string): OvsSnapshot {
+  if (lastParsed?.stdout !== stdout) lastParsed = { stdout, snapshot: parseOvsSnapshot(stdout) };
+  return lastParsed.snapshot;
+}

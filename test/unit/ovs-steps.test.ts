@@ -8,37 +8,51 @@ import { portStateFromProbe, portValue, undoPort, undoPortVlans } from '../../sr
 import { toShellCommand } from '../../src/ssh/quote.ts';
 import { fixtureHostState, testHost } from '../support/fixture-host-state.ts';
 
-// Captured from ovs-vsctl 3.1.0 on a lab host (portProbeArgv() of internal, native and uplink ports).
+// Captured from ovs-vsctl 3.1.0 on a lab host: snapshotArgv(), the probe of every OVS step, with an
+// internal access port, a native-untagged port, a trunk uplink and a bridge on the system datapath,
+// made with: add-br ovsbr0 (netdev); add-port p-int tag=1001 vlan_mode=access (internal);
+// add-port p-nat tag=5 trunks=1001,1002 vlan_mode=native-untagged (internal); add-port enp5s0f0
+// trunks=1001,1002; add-br brsys (no datapath_type).
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/ovs/${name}`, import.meta.url), 'utf8');
+const PROBE = fixture('snapshot-probe-ports.jsonl');
 const host = testHost();
 const cmd = (argv: string[] | undefined) => toShellCommand(argv!);
 
 describe('port probe (captured)', () => {
   it.each([
-    ['port-probe-internal-access.jsonl', 'p-int', 'bridge=ovsbr0 type=internal tag=1001 trunks=[] vlan_mode=access'],
-    ['port-probe-native-untagged.jsonl', 'p-nat', 'bridge=ovsbr0 type=internal tag=5 trunks=[1001,1002] vlan_mode=native-untagged'],
-    ['port-probe-uplink-trunk.jsonl', 'enp5s0f0', 'bridge=ovsbr0 type=system tag=[] trunks=[1001,1002] vlan_mode=[]'],
-    ['port-probe-absent.jsonl', 'nope', 'absent'],
-  ])('%s → %s', (file, port, value) => {
-    expect(portValue(portStateFromProbe(fixture(file), port))).toBe(value);
+    ['p-int', 'bridge=ovsbr0 type=internal tag=1001 trunks=[] vlan_mode=access'],
+    ['p-nat', 'bridge=ovsbr0 type=internal tag=5 trunks=[1001,1002] vlan_mode=native-untagged'],
+    ['enp5s0f0', 'bridge=ovsbr0 type=system tag=[] trunks=[1001,1002] vlan_mode=[]'],
+    ['nope', 'absent'],
+  ])('%s → %s', (port, value) => {
+    expect(portValue(portStateFromProbe(PROBE, port))).toBe(value);
   });
 
   it('reads probes through the step registry; failures carry stderr', () => {
     const step = planRemovePort(host, null, { name: 'p-int' }).plan!.steps[0]!;
-    expect(stepKind('ovs-port').read({ exitCode: 0, stdout: fixture('port-probe-internal-access.jsonl'), stderr: '', durationMs: 1 }, step).value).toMatch(/^bridge=ovsbr0/);
+    expect(stepKind('ovs-port').read({ exitCode: 0, stdout: PROBE, stderr: '', durationMs: 1 }, step).value).toMatch(/^bridge=ovsbr0/);
     expect(() => stepKind('ovs-port').read({ exitCode: 1, stdout: '', stderr: 'ovs-vsctl: database connection failed\n', durationMs: 1 }, step)).toThrow(
       /database connection failed/,
     );
   });
 });
 
-describe('bridge datapath probe (outputs captured from ovs-vsctl 3.1.0)', () => {
+describe('bridge probe (captured)', () => {
   it.each([
-    ['', null],
-    ['netdev\n', { datapathType: 'netdev' }],
-    ['""\n', { datapathType: 'system' }],
-  ])('%j → %j', (stdout, state) => {
-    expect(bridgeStateFromProbe(stdout)).toEqual(state);
+    ['nobr', null],
+    ['ovsbr0', { datapathType: 'netdev' }],
+    ['brsys', { datapathType: 'system' }], // datapath_type "" is the default, system
+  ])('%s → %j', (bridge, state) => {
+    expect(bridgeStateFromProbe(PROBE, bridge)).toEqual(state);
+  });
+
+  it('every OVS step of a plan probes with the same command, so a round runs it once', () => {
+    const steps = [
+      planCreateBridge(host, null, { name: 'ovsbr0', datapathType: 'netdev' }).plan!.steps[0]!,
+      planRemovePort(host, null, { name: 'p-int' }).plan!.steps[0]!,
+      planSetPortVlans(host, fixtureHostState(), { name: 'vnet1', tag: 7, trunks: null, vlanMode: null, trunkAllVlans: false }).plan!.steps[0]!,
+    ];
+    expect(new Set(steps.map((s) => cmd(s.probe.argv))).size).toBe(1);
   });
 });
 
@@ -106,7 +120,7 @@ describe('undo (compensating commands)', () => {
   const add = planAddPort(host, null, { name: 'p1', bridge: null, type: 'internal', tag: 1001, trunks: null, vlanMode: null, trunkAllVlans: false }).plan!.steps[0]!;
   const removal = planRemovePort(host, null, { name: 'p-nat' }).plan!.steps[0]!;
   const vlans = planSetPortVlans(host, fixtureHostState(), { name: 'vnet1', tag: 7, trunks: null, vlanMode: null, trunkAllVlans: false }).plan!.steps[0]!;
-  const before = portStateFromProbe(fixture('port-probe-native-untagged.jsonl'), 'p-nat');
+  const before = portStateFromProbe(PROBE, 'p-nat');
 
   it('a port that was absent is deleted again', () => {
     expect(cmd(undoPort(null, add)!.argv)).toBe('ovs-vsctl --timeout=10 --if-exists del-port p1');

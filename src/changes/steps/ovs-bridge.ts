@@ -1,5 +1,5 @@
-import { bridgeDatapathArgv, deleteBridgeArgv, ensureBridgeArgv } from '../../ovs/commands.ts';
-import type { OvsSnapshot } from '../../ovs/snapshot.ts';
+import { deleteBridgeArgv, ensureBridgeArgv } from '../../ovs/commands.ts';
+import { parseOvsSnapshotOnce, snapshotArgv, type OvsSnapshot } from '../../ovs/snapshot.ts';
 import { judged, type PlanStep, type StepAction } from '../plan.ts';
 
 export const ABSENT = 'absent';
@@ -12,14 +12,11 @@ export function bridgeValue(state: BridgeState): string {
 }
 
 /**
- * `ovs-vsctl --if-exists get Bridge B datapath_type` prints nothing for a missing bridge,
- * `""` for the default datapath (system) and the bare word otherwise.
+ * OVS steps are observed with the host's OVS snapshot (`snapshotArgv()`): one ovs-vsctl
+ * process per round trip answers every OVS step of the host.
  */
-export function bridgeStateFromProbe(stdout: string): BridgeState {
-  const text = stdout.trim();
-  if (text === '') return null;
-  const unquoted = text.startsWith('"') ? (JSON.parse(text) as string) : text;
-  return { datapathType: unquoted === '' ? 'system' : unquoted };
+export function bridgeStateFromProbe(stdout: string, bridge: string): BridgeState {
+  return bridgeStateFromSnapshot(parseOvsSnapshotOnce(stdout), bridge)!;
 }
 
 export function bridgeStateFromSnapshot(ovs: OvsSnapshot | null, bridge: string): BridgeState | undefined {
@@ -35,7 +32,7 @@ export function bridgePresentStep(host: string, bridge: string, datapathType: st
       host,
       subject: bridge,
       description: `ensure bridge ${bridge} exists (datapath ${datapathType})`,
-      probe: { kind: 'ovs-bridge', argv: bridgeDatapathArgv(bridge) },
+      probe: { kind: 'ovs-bridge', argv: snapshotArgv() },
       wanted: bridgeValue({ datapathType }),
       apply: { argv: ensureBridgeArgv(bridge, datapathType) },
     },
@@ -50,7 +47,7 @@ export function bridgeAbsentStep(host: string, bridge: string, cached: BridgeSta
       host,
       subject: bridge,
       description: `ensure bridge ${bridge} is deleted (with its ports)`,
-      probe: { kind: 'ovs-bridge', argv: bridgeDatapathArgv(bridge) },
+      probe: { kind: 'ovs-bridge', argv: snapshotArgv() },
       wanted: ABSENT,
       apply: { argv: deleteBridgeArgv(bridge) },
     },

@@ -1,7 +1,5 @@
-import { ErrorCode, TrunklineError } from '../../errors/codes.ts';
-import { deletePortArgv, ensurePortArgv, portProbeArgv, setPortVlansArgv, type PortVlans } from '../../ovs/commands.ts';
-import { cellSet, cellString, parseOvsTables } from '../../ovs/ovsdb-json.ts';
-import type { OvsSnapshot } from '../../ovs/snapshot.ts';
+import { deletePortArgv, ensurePortArgv, setPortVlansArgv, type PortVlans } from '../../ovs/commands.ts';
+import { parseOvsSnapshotOnce, snapshotArgv, type OvsSnapshot } from '../../ovs/snapshot.ts';
 import { judged, type PlanStep, type StepAction } from '../plan.ts';
 import { ABSENT } from './ovs-bridge.ts';
 
@@ -31,26 +29,9 @@ function vlanMode(v: unknown): PortVlans['vlanMode'] {
   return s === 'access' || s === 'trunk' || s === 'native-tagged' || s === 'native-untagged' ? s : null;
 }
 
-/** Parses the output of portProbeArgv(). */
+/** A port as the host's OVS snapshot (the probe of every OVS step) shows it. */
 export function portStateFromProbe(stdout: string, port: string): PortState {
-  const tables = parseOvsTables(stdout);
-  if (tables.length !== 3) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `port probe: expected 3 tables, got ${tables.length}`);
-  const [ports, ifaces, bridges] = tables as [(typeof tables)[0], (typeof tables)[0], (typeof tables)[0]];
-  const row = ports.rows.find((r) => cellString(r.name) === port);
-  if (!row) return null;
-  const uuid = cellString(row._uuid);
-  const bridge = bridges.rows.find((b) => cellSet(b.ports).map(String).includes(uuid));
-  const iface = ifaces.rows.find((r) => cellString(r.name) === port);
-  const tag = cellSet(row.tag)[0];
-  return {
-    bridge: bridge ? cellString(bridge.name) : '?',
-    type: iface ? cellString(iface.type) || 'system' : 'system',
-    vlans: {
-      tag: typeof tag === 'number' ? tag : null,
-      trunks: cellSet(row.trunks).map(Number).sort((a, b) => a - b),
-      vlanMode: vlanMode(cellSet(row.vlan_mode)[0] ?? null),
-    },
-  };
+  return portStateFromSnapshot(parseOvsSnapshotOnce(stdout), port)!;
 }
 
 export function portStateFromSnapshot(ovs: OvsSnapshot | null, port: string): PortState | undefined {
@@ -71,7 +52,7 @@ export function portPresentStep(host: string, bridge: string, port: string, type
       host,
       subject: port,
       description: `ensure port ${port} on ${bridge} (${type}, ${vlansValue(vlans)})`,
-      probe: { kind: 'ovs-port', argv: portProbeArgv(port) },
+      probe: { kind: 'ovs-port', argv: snapshotArgv() },
       wanted: portValue({ bridge, type, vlans }),
       apply: { argv: ensurePortArgv(bridge, port, type, vlans) },
     },
@@ -85,7 +66,7 @@ export function portAbsentStep(host: string, port: string, cached: PortState | u
       host,
       subject: port,
       description: `ensure port ${port} is removed`,
-      probe: { kind: 'ovs-port', argv: portProbeArgv(port) },
+      probe: { kind: 'ovs-port', argv: snapshotArgv() },
       wanted: ABSENT,
       apply: { argv: deletePortArgv(port) },
     },
@@ -99,7 +80,7 @@ export function portVlansStep(host: string, port: string, vlans: PortVlans, cach
       host,
       subject: port,
       description: `set VLANs of port ${port} to ${vlansValue(vlans)}`,
-      probe: { kind: 'ovs-port-vlans', argv: portProbeArgv(port) },
+      probe: { kind: 'ovs-port-vlans', argv: snapshotArgv() },
       wanted: vlansValue(vlans),
       apply: { argv: setPortVlansArgv(port, vlans) },
     },

@@ -1,4 +1,4 @@
-import { portProbeArgv } from '../../ovs/commands.ts';
+import { snapshotArgv } from '../../ovs/snapshot.ts';
 import { judged, type PlanStep, type StepAction } from '../plan.ts';
 import { ABSENT } from './ovs-bridge.ts';
 import { portStateFromProbe, type PortState } from './ovs-port.ts';
@@ -37,7 +37,7 @@ export function uplinkCarriesStep(host: string, bridge: string, uplink: string, 
       host,
       subject: `${uplink}/${tag}`,
       description: `ensure uplink ${uplink} on ${bridge} trunks VLAN ${tag} (added to its trunks, others kept)`,
-      probe: { kind: 'ovs-uplink-vlan', argv: portProbeArgv(uplink) },
+      probe: { kind: 'ovs-uplink-vlan', argv: snapshotArgv() },
       wanted: `carries ${tag}`,
       apply: { argv: [...OVS, '--may-exist', 'add-port', bridge, uplink, '--', 'add', 'Port', uplink, 'trunks', String(tag)] },
     },
@@ -51,7 +51,7 @@ export function uplinkDropsStep(host: string, uplink: string, tag: number, cache
       host,
       subject: `${uplink}/${tag}`,
       description: `ensure uplink ${uplink} no longer trunks VLAN ${tag} (others kept)`,
-      probe: { kind: 'ovs-uplink-vlan', argv: portProbeArgv(uplink) },
+      probe: { kind: 'ovs-uplink-vlan', argv: snapshotArgv() },
       wanted: `does not carry ${tag}`,
       apply: { argv: [...OVS, 'remove', 'Port', uplink, 'trunks', String(tag)] },
     },

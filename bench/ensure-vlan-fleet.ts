@@ -634,10 +634,10 @@ async function main(): Promise<void> {
   ));
   log(
     'Steps per host: bridge present, uplink carries the tag, portgroup vlan-T, trunk portgroup vlan-all. The job is a BullMQ flow: one child per host (any worker), the parent settles the job. ' +
-      'A host part takes its lock and runs its steps in 3 round trips: one batch of probes, one batch of the changes that do not depend on each other, one batch of verifying probes while the host is re-read into the cache. ' +
+      'A host part takes its lock and runs its steps in 3 round trips: one batch of probes, one batch of the changes that do not depend on each other, one batch of verifying probes that also re-reads the host into the cache. ' +
       'A step starts when its change is chosen (after the probe round) and finishes when verified, so "step p50" spans the change and verify rounds.',
   );
-  const cpuNote = 'On 2 cores the N=8 runs are CPU-bound: per host Trunkline runs 10 sudo\'d processes (3 probes, 3 changes, 2 verifying probes, the 2-command re-read) where the loop runs 3 plus an SSH handshake.';
+  const cpuNote = 'On 2 cores the N=8 runs are CPU-bound: per host Trunkline runs 8 sudo\'d processes (probe round: the OVS snapshot + one virsh; 3 changes; last round: the OVS snapshot, one virsh probe, the virsh re-read of known objects) where the loop runs 3 plus an SSH handshake.';
   log(cpuNote);
   const rr = byN(tl, 8).map((x) => ({ ...phases({ ...x, job: x.rerunJob, events: [], sentAt: NaN } as TrunklineRun) }));
   log(`rerun at N=8 (nothing to change: one probe round per host, no refresh when the cache agrees): ${fmt(r8.rerun)} ms end to end; steps ${fmt(median(rr.map((p) => p.steps)))} ms`);

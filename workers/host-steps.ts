@@ -17,7 +17,8 @@ import type { CommandRunner, ExecResult } from '../src/ssh/ssh-pool.ts';
  *      altered (step-dependencies.ts) first has the queued commands sent, then is observed again
  *      together with the verification of the changes it builds on;
  *   3. send what is queued (one batch, stopping at the first failure) and verify every change
- *      (one batch of probes), while `whileVerifying` (the cache refresh) runs alongside.
+ *      (one batch of probes) with `readAlong`'s commands (the host re-read) in the same batch, or
+ *      while `whileVerifying` (a full re-read) runs alongside.
  * A step that must wait for the host (a guest shutting down) runs on its own, polled.
  * When anything fails, the steps applied on this host are undone, newest first.
  */
@@ -30,7 +31,9 @@ export interface HostStepsContext {
   report(type: JobEventType, message: string, step?: StepRecord | null): Promise<void>;
   rollback: RollbackRecord[];
   cancelRequested(): Promise<boolean>;
-  /** Runs concurrently with the final verification once something was applied. */
+  /** Read-only commands to run in the final verification batch; their results go to `done`. */
+  readAlong?: { commands: BatchCommand[]; done(results: ExecResult[]): Promise<void> } | null;
+  /** Otherwise: runs concurrently with the final verification once something was applied. */
   whileVerifying?: () => Promise<void>;
 }
 
@@ -39,7 +42,7 @@ export interface HostStepsOutcome {
   failure?: { code: string; message: string; step: number | null };
   /** Some step changed the host (or a command ran before a failure). */
   applied: boolean;
-  /** `whileVerifying` ran. */
+  /** `readAlong` or `whileVerifying` brought the cache up to date. */
   refreshed: boolean;
   /** Every first observation equalled what the plan saw in the cache. */
   cacheAgreed: boolean;
@@ -92,11 +95,14 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
     if (await ctx.cancelRequested()) throw new Cancelled();
   };
 
-  /** One batch of probes (identical probes run once); each work gets a fresh read. */
-  const observe = async (ws: Work[]) => {
+  /**
+   * One batch of probes (identical commands run once); each work gets a fresh read. `along`:
+   * more read-only commands for the same batch, whose results are handed over first.
+   */
+  const observe = async (ws: Work[], along?: HostStepsContext['readAlong']) => {
     if (!ws.length) return;
-    const keyOf = (w: Work) => `${w.planned.probe.argv.join('\0')}`;
-    const unique = [...new Map(ws.map((w) => [keyOf(w), w.planned.probe.argv])).entries()];
+    const keyOf = (argv: readonly string[]) => argv.join('\0');
+    const unique = [...new Map([...ws.map((w) => w.planned.probe.argv), ...(along?.commands.map((c) => c.argv) ?? [])].map((argv) => [keyOf(argv), argv])).entries()];
     let results: ExecResult[];
     try {
       results = await ctx.runner.execBatch(ctx.host, unique.map(([, argv]) => ({ argv })));
@@ -105,9 +111,17 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
       throw new StepFailed(ws[0]!, code, message);
     }
     const byKey = new Map(unique.map(([k], i) => [k, results[i]!]));
+    if (along) {
+      try {
+        await along.done(along.commands.map((c) => byKey.get(keyOf(c.argv))!));
+        refreshed = true;
+      } catch {
+        // The caller re-reads the host on its own when the read along did not make it.
+      }
+    }
     for (const w of ws) {
       try {
-        w.read = w.kind.read(byKey.get(keyOf(w))!, w.planned);
+        w.read = w.kind.read(byKey.get(keyOf(w.planned.probe.argv))!, w.planned);
       } catch (err) {
         const { code, message } = describeError(err);
         throw new StepFailed(w, code, message);
@@ -238,7 +252,10 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
     }
     await flush();
     const unverified = works.filter((w) => w.applied && !w.verified);
-    if (unverified.length) {
+    if (unverified.length && ctx.readAlong) {
+      await observe(unverified, ctx.readAlong);
+      await settle(unverified);
+    } else if (unverified.length) {
       const verify = (async () => {
         await observe(unverified);
         await settle(unverified);

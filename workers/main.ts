@@ -11,7 +11,7 @@ import { createLogger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { finishChangeJob } from './finish-change-job.ts';
-import { refreshHost, refreshHosts } from './refresh-hosts.ts';
+import { readAlongFor, refreshHost, refreshHosts } from './refresh-hosts.ts';
 import { runHostPart } from './run-host-part.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
 import { runVerifyJob } from './run-verify-job.ts';
@@ -48,7 +48,7 @@ const worker = new Worker<ChangeJobData>(
     if (job.name === HOST_STEPS) {
       if (!job.data.host) throw new UnrecoverableError(`BullMQ job ${job.id} has no host`);
       // A host failure is recorded and returned, not thrown: the parent settles the job.
-      const state = await runHostPart({ store, runner, registry, locks, logger, refresh: (h, o) => refreshHost(refreshDeps, h, o).then(() => {}) }, jobId, job.data.host);
+      const state = await runHostPart({ store, runner, registry, locks, logger, refresh: (h, o) => refreshHost(refreshDeps, h, o).then(() => {}), readAlong: (h) => readAlongFor(refreshDeps, h) }, jobId, job.data.host);
       return { host: job.data.host, state };
     }
     // The parent of a change job's flow: every host part is done.

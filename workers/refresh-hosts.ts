@@ -1,6 +1,8 @@
 import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
-import { readHostState } from '../src/hosts/read-host-state.ts';
+import { knownObjectsRead, readHostState } from '../src/hosts/read-host-state.ts';
+import type { BatchCommand } from '../src/ssh/command-batch.ts';
+import type { ExecResult } from '../src/ssh/ssh-pool.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
@@ -23,6 +25,19 @@ export async function refreshHost(deps: RefreshDeps, host: Host, options: { know
   if (state.error) deps.logger.warn({ host: host.name, code: state.error.code, err: state.error.message }, 'host read failed');
   else deps.logger.debug({ host: host.name, ...state.read }, 'host refreshed');
   return state;
+}
+
+/**
+ * The light re-read (known objects: after a job that created or removed none) as commands for
+ * a host part's last batch, and what stores its result; null when only a full read will do.
+ */
+export async function readAlongFor(
+  deps: RefreshDeps,
+  host: Host,
+): Promise<{ commands: BatchCommand[]; done(results: ExecResult[]): Promise<void> } | null> {
+  const read = knownObjectsRead(host, await deps.cache.get(host.name));
+  if (!read) return null;
+  return { commands: read.commands, done: async (results) => void (await deps.cache.put(read.build(results, 1))) };
 }
 
 /** Refreshes hosts in parallel: one slow or dead host delays only itself. */

@@ -5,7 +5,7 @@ import type { HostPart, JobStore } from '../src/jobs/job-store.ts';
 import { isTerminal, pendingHostRun, type HostRunState, type JobEventType, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
-import { runHostSteps } from './host-steps.ts';
+import { runHostSteps, type HostStepsContext } from './host-steps.ts';
 
 export interface HostPartDeps {
   store: JobStore;
@@ -18,6 +18,8 @@ export interface HostPartDeps {
    * `knownObjects`: the job neither defined nor removed domains or networks (a lighter read).
    */
   refresh(host: Host, options: { knownObjects: boolean }): Promise<void>;
+  /** The light re-read as commands for the host part's last batch (see refresh-hosts.ts). */
+  readAlong(host: Host): Promise<HostStepsContext['readAlong']>;
 }
 
 /**
@@ -67,8 +69,11 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
   const onWait = () => void report('WAITING', `waiting for ${hostName}: another job is changing it`).catch(() => {});
   const outcome = await deps.locks.withHosts(
     [hostName],
-    () =>
+    async () =>
       runHostSteps({
+        // The light re-read rides along with the verification batch (one snapshot serves both).
+        // Planned under the lock: the object lists it builds on are the latest cached ones.
+        readAlong: listsUnchanged ? await deps.readAlong(host).catch(() => null) : null,
         runner: deps.runner,
         host,
         steps: part.steps.map((record) => ({ record, planned: job.plan.steps[record.index]! })),

@@ -34,9 +34,9 @@ export async function readHostState(
 ): Promise<HostState> {
   const started = performance.now();
   const marker = newMarker();
-  const known = options.knownObjects ? knownObjectsOf(previous) : null;
+  const light = options.knownObjects ? knownObjectsRead(host, previous) : null;
   try {
-    if (known) return await readKnownObjects(runner, host, previous!, known, marker, timeoutMs, started);
+    if (light) return light.build(await Promise.all(light.commands.map((c) => runner.exec(host, c.argv, { timeoutMs }))), 1);
     const [ovsOut, versionOut, round1Out] = await Promise.all([
       runner.exec(host, snapshotArgv(), { timeoutMs }),
       runner.exec(host, OVS_VERSION_ARGV, { timeoutMs }),
@@ -63,36 +63,35 @@ export async function readHostState(
   }
 }
 
-/** The previous read's object lists, if it is a complete read to build on. */
-function knownObjectsOf(previous: HostState | null): { domainUuids: string[]; networkUuids: string[] } | null {
-  if (!previous || previous.status !== 'REACHABLE' || previous.error || !previous.libvirt || !previous.ovs) return null;
-  return { domainUuids: previous.libvirt.domains.map((d) => d.uuid), networkUuids: previous.libvirt.networks.map((n) => n.uuid) };
-}
-
 /**
  * The read after a job that neither defined nor removed domains or networks: the OVS tables and
- * every known domain's and network's XML, in parallel (one round trip, 2 commands instead of 4).
- * The object lists and daemon versions come from the previous complete read; objects created
- * behind Trunkline's back since then appear with the next scheduled refresh, as they would have.
+ * every known domain's and network's XML (2 commands, no dependency between them: one round
+ * trip, or part of someone else's batch). The object lists and daemon versions come from the
+ * previous complete read; objects created behind Trunkline's back since then appear with the
+ * next scheduled refresh, as they would have. null when there is no complete read to build on.
  */
-async function readKnownObjects(
-  runner: CommandRunner,
-  host: Host,
-  previous: HostState,
-  known: { domainUuids: string[]; networkUuids: string[] },
-  marker: string,
-  timeoutMs: number,
-  started: number,
-): Promise<HostState> {
-  const round2Argv = inventoryRound2Argv(marker, known.domainUuids, known.networkUuids);
-  const [ovsOut, round2Out] = await Promise.all([
-    runner.exec(host, snapshotArgv(), { timeoutMs }),
-    round2Argv ? runner.exec(host, round2Argv, { timeoutMs }) : Promise.resolve(null),
-  ]);
-  const ovs = parseOvsSnapshot(ok('ovs-vsctl list', ovsOut));
-  // An object removed since the previous read leaves empty sections: it is dropped.
-  const libvirt = round2Out ? parseRound2(ok('virsh (definitions)', round2Out), marker, known.domainUuids, known.networkUuids) : { domains: [], networks: [] };
-  return reachable(host, previous.versions, ovs, libvirt, { roundTrips: 1, commands: round2Argv ? 2 : 1, durationMs: Math.round(performance.now() - started) });
+export interface KnownObjectsRead {
+  commands: { argv: string[] }[];
+  /** The state from the commands' results (in `commands` order); throws on unusable output. */
+  build(results: readonly ExecResult[], roundTrips: number): HostState;
+}
+
+export function knownObjectsRead(host: Host, previous: HostState | null): KnownObjectsRead | null {
+  if (!previous || previous.status !== 'REACHABLE' || previous.error || !previous.libvirt || !previous.ovs) return null;
+  const marker = newMarker();
+  const domainUuids = previous.libvirt.domains.map((d) => d.uuid);
+  const networkUuids = previous.libvirt.networks.map((n) => n.uuid);
+  const round2Argv = inventoryRound2Argv(marker, domainUuids, networkUuids);
+  return {
+    commands: [{ argv: snapshotArgv() }, ...(round2Argv ? [{ argv: round2Argv }] : [])],
+    build: (results, roundTrips) => {
+      const [ovsOut, round2Out] = results;
+      const ovs = parseOvsSnapshot(ok('ovs-vsctl list', ovsOut!));
+      // An object removed since the previous read leaves empty sections: it is dropped.
+      const libvirt = round2Out ? parseRound2(ok('virsh (definitions)', round2Out), marker, domainUuids, networkUuids) : { domains: [], networks: [] };
+      return reachable(host, previous.versions, ovs, libvirt, { roundTrips, commands: results.length, durationMs: Math.max(...results.map((r) => r.durationMs)) });
+    },
+  };
 }
 
 function reachable(host: Host, versions: HostState['versions'], ovs: HostState['ovs'], libvirt: HostState['libvirt'], read: HostState['read']): HostState {

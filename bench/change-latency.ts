@@ -470,7 +470,7 @@ async function main(): Promise<void> {
     ['queue: recorded -> its host part STARTED (flow add, BullMQ pickup, load record)', (r) => r.at.STARTED! - r.at.QUEUED!],
     ['host part: STARTED -> STEP_STARTED (registry, host lock, probe round)', (r) => r.at.STEP_STARTED! - r.at.STARTED!],
     ['step: change round + verify round (STEP_STARTED -> STEP_FINISHED)', (r) => r.at.STEP_FINISHED! - r.at.STEP_STARTED!],
-    ['host part end: host re-read into the cache, alongside the verify (STEP_FINISHED -> HOST_FINISHED)', (r) => r.at.HOST_FINISHED! - r.at.STEP_FINISHED!],
+    ['host part end: store the re-read (done in the verify batch), release the lock (STEP_FINISHED -> HOST_FINISHED)', (r) => r.at.HOST_FINISHED! - r.at.STEP_FINISHED!],
     ['flow parent: last host part done -> SUCCEEDED (BullMQ moves the parent, a worker settles it)', (r) => r.at.SUCCEEDED! - r.at.HOST_FINISHED!],
     ['delivery: SUCCEEDED recorded -> client has the SSE event', (r) => r.receivedAt - r.at.SUCCEEDED!],
   ];
@@ -494,7 +494,7 @@ async function main(): Promise<void> {
     ],
   ));
   const stepEst = 2 * p(alone.probe!, 50) + p(alone.change!, 50);
-  log(`The host part runs 3 round trips in sequence (probe, change, probe again): ~${fmt(stepEst)} ms by the figures above; the refresh (readHostState: 2 round trips, 3 + 1 execs) runs alongside the last one.`);
+  log(`The host part runs 3 round trips in sequence (probe, change, probe again): ~${fmt(stepEst)} ms by the figures above; the last one also re-reads the host (the OVS snapshot it shares with the verification, plus the known objects' XML).`);
   log(`Trunkline does more than the bare command: it checks before and after (2 extra execs) and re-reads the whole host before it reports SUCCEEDED.`);
   log();
 

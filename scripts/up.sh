@@ -48,12 +48,19 @@ done
 curl -fsS "http://$host:$port/healthz" >/dev/null || { echo "gateway did not answer on $url" >&2; exit 1; }
 kill -0 "$(cat "$run/worker.pid")" 2>/dev/null || { echo "worker exited:" >&2; tail -20 "$logs/worker.log" >&2; exit 1; }
 
+# Read every host now (through the worker), so the first change is planned from what the lab
+# looks like, not from state an earlier run left in a Redis that outlived its lab.
+hosts=$(curl -s "$url" -H 'content-type: application/json' \
+  -d '{"query":"{ hypervisors(refresh: true) { name status } }"}' |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).data.hypervisors.map(h=>h.name+" "+h.status).join(", "))}catch{console.log("(not read yet)")}})')
+
 cat <<MSG
 
 Trunkline is up.
   GraphQL:   $url   (subscriptions over SSE on the same URL)
   Redis:     $TRUNKLINE_REDIS_URL
   Inventory: $TRUNKLINE_INVENTORY
+  Hosts:     $hosts
   Logs:      $logs/{gateway,worker}.log
   Stop:      npm stop
 

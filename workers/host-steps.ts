@@ -274,8 +274,17 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
       await verifyQuietly(works.filter((w) => w.applied && !w.verified));
       return { state: 'CANCELLED', applied, refreshed, cacheAgreed };
     }
-    const { code, message } = err instanceof StepFailed ? { code: err.code, message: err.message } : describeError(err);
     const failedWork = err instanceof StepFailed ? err.work : undefined;
+    const described = err instanceof StepFailed ? { code: err.code, message: err.message } : describeError(err);
+    const { code } = described;
+    // A plan is made from the cache; when the host had changed since, say so: a rerun plans
+    // from the host as it is (the cache is re-read below).
+    const planned = failedWork?.planned.observed;
+    const seen = failedWork?.before?.value ?? failedWork?.read?.value;
+    const message =
+      failedWork && planned != null && seen !== undefined && seen !== planned
+        ? `${described.message} (the plan was made from a cached state that said ${planned}; the host said ${seen}: run the change again to plan from the host as it is)`
+        : described.message;
     if (failedWork) {
       markFailed(failedWork);
       await ctx.report('STEP_FINISHED', `step ${failedWork.record.index + 1} failed on ${ctx.host.name}: ${message}`, structuredClone(failedWork.record));

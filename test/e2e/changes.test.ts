@@ -171,6 +171,8 @@ describe('libvirt network changes', () => {
       expect(job.error.step).toBe(1);
       expect(job.error.message).toMatch(new RegExp(`step 2 .*${target}.* on hv2 failed: .*no row "${target}"`));
       expect(job.error.message).toMatch(/rolled back step 1/);
+      // The cache still had the port when the plan was made: the error says so.
+      expect(job.error.message).toMatch(/the plan was made from a cached state that said tag=1001 .*; the host said absent: run the change again/);
       expect(job.steps.map((s: any) => s.state)).toEqual(['SUCCEEDED', 'FAILED']);
       expect(job.rollback).toEqual([expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: expect.stringContaining('net-update') })]);
       // Consistent: the portgroup is back to VLAN 1001, live and persistent.
@@ -190,6 +192,20 @@ describe('libvirt network changes', () => {
     }
     await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
     await apply('deleteNetwork', { hypervisor: 'hv2', name: NET });
+  });
+
+  it('a plan made from a cache the host no longer matches: a clear failure, then the rerun is planned from the host as it is', async () => {
+    await apply('defineNetwork', { hypervisor: 'hv2', name: NET, bridge: BR, portgroups: [{ name: 'vlan-1001', vlanTags: [1001] }] });
+    // The network goes behind Trunkline's back; the cache still has it.
+    await labExec(labEnv, 'hv2', ['virsh', 'net-destroy', NET]);
+    await labExec(labEnv, 'hv2', ['virsh', 'net-undefine', NET]);
+    const job = await apply('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1002', vlanTags: [1002] } });
+    expect(job.state).toBe('FAILED');
+    expect(job.error.message).toMatch(/Network not found.*the plan was made from a cached state that said config=absent live=absent; the host said network absent: run the change again/s);
+    // The failed job re-read hv2: the same request is now refused up front, naming the field.
+    const again = await change('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1002', vlanTags: [1002] } });
+    expect(again.job).toBeNull();
+    expect(again.userErrors).toEqual([expect.objectContaining({ field: ['input', 'network'], code: 'NOT_FOUND' })]);
   });
 });
 

@@ -56,6 +56,7 @@ import { freePort } from '../test/support/free-port.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
 import { labExec, type LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
+import { measureCpu, type CpuSplit } from './support/cpu.ts';
 import { freshLab } from './support/fresh-lab.ts';
 import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, ROOT, writeResults } from './support/results.ts';
@@ -487,9 +488,11 @@ async function main(): Promise<void> {
 
   // ---- timed runs -------------------------------------------------------------------------------------
   const next = { trunkline: TAG_BASE.trunkline, ansible: TAG_BASE.ansible, loop: TAG_BASE.loop };
-  const tl: Array<TrunklineRun & { rerunMs: number; rerunChanged: number; rerunJob: JobRecord }> = [];
+  const tl: Array<TrunklineRun & { rerunMs: number; rerunChanged: number; rerunJob: JobRecord; cpu: CpuSplit }> = [];
   const ans: Array<{ n: number; tag: number; run: AnsibleRun; rerun: AnsibleRun }> = [];
-  const loop: Array<{ n: number; tag: number; ms: number }> = [];
+  const loop: Array<{ n: number; tag: number; ms: number; cpu: CpuSplit }> = [];
+  // Trunkline's own processes, to split each run's CPU time between them and the hosts' daemons.
+  const trunklinePids = [gateway, ...workers].map((p) => p.child.pid!).concat(redisServer.proc.pid!);
   for (const n of SIZES) {
     const names = HOSTS.slice(0, n);
     const subset = hosts.slice(0, n);
@@ -497,19 +500,19 @@ async function main(): Promise<void> {
       const tag = next.trunkline++;
       step(`N=${n} run ${r + 1}/${RUNS}: Trunkline ensureVlan ${tag}`);
       await refreshAll(url); // the other methods changed the hosts behind Trunkline's back
-      const first = await trunklineRun(url, 'ensureVlan', { tag, hypervisors: names });
+      const { result: first, cpu } = await measureCpu(trunklinePids, () => trunklineRun(url, 'ensureVlan', { tag, hypervisors: names }));
       if (first.job.changedSteps <= 0) throw new Error(`ensureVlan ${tag}: changedSteps ${first.job.changedSteps}, expected > 0`);
       const again = await trunklineRun(url, 'ensureVlan', { tag, hypervisors: names });
       applied(names, tag);
       await checkHosts(names, tag, 'Trunkline');
-      tl.push({ tag, n, ...first, rerunMs: again.totalMs, rerunChanged: again.job.changedSteps, rerunJob: again.job });
+      tl.push({ tag, n, ...first, rerunMs: again.totalMs, rerunChanged: again.job.changedSteps, rerunJob: again.job, cpu });
 
       const ltag = next.loop++;
       step(`N=${n} run ${r + 1}/${RUNS}: plain ssh loop ${ltag}`);
-      const lms = await loopRun(subset, ltag, vlanAll);
+      const { result: lms, cpu: lcpu } = await measureCpu([], () => loopRun(subset, ltag, vlanAll));
       applied(names, ltag);
       await checkHosts(names, ltag, 'loop');
-      loop.push({ n, tag: ltag, ms: lms });
+      loop.push({ n, tag: ltag, ms: lms, cpu: lcpu });
     }
     if (ansible) {
       for (let r = 0; r < ANSIBLE_RUNS; r++) {
@@ -639,6 +642,30 @@ async function main(): Promise<void> {
   );
   const cpuNote = 'On 2 cores the N=8 runs are CPU-bound: per host Trunkline runs 8 sudo\'d processes (probe round: the OVS snapshot + one virsh; 3 changes; last round: the OVS snapshot, one virsh probe, the virsh re-read of known objects) where the loop runs 3 plus an SSH handshake.';
   log(cpuNote);
+  const cores = cpus().length;
+  log(`## Where the CPU goes during a first run (ms of CPU time over all ${cores} cores, from /proc; medians over the runs)`);
+  const cpuRows = SIZES.map((n) => {
+    const t = byN(tl, n);
+    const l = byN(loop, n);
+    const med = (xs: number[]) => median(xs);
+    const machine = med(t.map((x) => x.cpu.machineMs));
+    const own = med(t.map((x) => x.cpu.processesMs));
+    const client = med(t.map((x) => x.cpu.selfMs));
+    const rest = med(t.map((x) => x.cpu.machineMs - x.cpu.processesMs - x.cpu.selfMs));
+    const wall = med(t.map((x) => x.totalMs));
+    const lMachine = med(l.map((x) => x.cpu.machineMs));
+    const lWall = med(l.map((x) => x.ms));
+    return { n, wall, machine, own, client, rest, busy: machine / (cores * wall), lWall, lMachine, lBusy: lMachine / (cores * lWall) };
+  });
+  log(table(
+    ['N', 'Trunkline wall', 'machine CPU', 'busy', 'Trunkline processes (gateway, workers, Redis)', 'per host', 'benchmark client', 'the rest (hosts: sshd, sudo, ovs-vsctl, virsh, libvirtd, ...)', 'per host', 'loop wall', 'loop machine CPU', 'busy', 'per host'],
+    cpuRows.map((c) => [c.n, fmt(c.wall), fmt(c.machine), `${Math.round(100 * c.busy)}%`, fmt(c.own), fmt(c.own / c.n), fmt(c.client), fmt(c.rest), fmt(c.rest / c.n), fmt(c.lWall), fmt(c.lMachine), `${Math.round(100 * c.lBusy)}%`, fmt(c.lMachine / c.n)]),
+  ));
+  const c8 = cpuRows.at(-1)!;
+  log(
+    `busy = machine CPU / (${cores} cores x wall). At N=8 the machine is ${Math.round(100 * c8.busy)}% busy during a Trunkline run: the simulated hypervisors share this machine's cores, so their work ` +
+      `(${fmt(c8.rest / 8)} ms of CPU per host) queues up; Trunkline's own processes use ${fmt(c8.own / 8)} ms per host. On separate hypervisors each host's part would run on its own CPU.`,
+  );
   const rr = byN(tl, 8).map((x) => ({ ...phases({ ...x, job: x.rerunJob, events: [], sentAt: NaN } as TrunklineRun) }));
   log(`rerun at N=8 (nothing to change: one probe round per host, no refresh when the cache agrees): ${fmt(r8.rerun)} ms end to end; steps ${fmt(median(rr.map((p) => p.steps)))} ms`);
 
@@ -647,6 +674,7 @@ async function main(): Promise<void> {
     machine: await machine(),
     settings: { runs: RUNS, ansibleRuns: ANSIBLE_RUNS, lab: LAB, workers: 2, sizes: SIZES },
     rows: rows.map((r) => ({ ...r, trunkline: round(r.trunkline), rerun: round(r.rerun), ansible: round(r.ansible), ansibleRerun: round(r.ansibleRerun), loop: round(r.loop) })),
+    cpu: cpuRows,
     atN8: { ansibleOverTrunkline: round(ansibleRatio), trunklineOverLoop: round(loopRatio), targets: { ansible: TARGET_ANSIBLE_RATIO, loop: TARGET_LOOP_RATIO } },
     trunklineRuns: tl.map((x) => ({ n: x.n, tag: x.tag, totalMs: round(x.totalMs), changedSteps: x.job.changedSteps, rerunMs: round(x.rerunMs), rerunChanged: x.rerunChanged, phases: phases(x) })),
     ansibleRuns: ans.map((a) => ({ n: a.n, tag: a.tag, ms: round(a.run.totalMs), changed: a.run.changed, rerunMs: round(a.rerun.totalMs), rerunChanged: a.rerun.changed })),

@@ -32,29 +32,25 @@
  *      workers (and the benchmark's own pool) unchanged.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/config.ts';
 import { readHostState } from '../src/hosts/read-host-state.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
 import { InventoryFileSource } from '../src/inventory/inventory-file.ts';
-import { createChangeQueue } from '../src/jobs/change-queue.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { setPortVlansArgv } from '../src/ovs/commands.ts';
 import { snapshotArgv } from '../src/ovs/snapshot.ts';
 import { toShellCommand } from '../src/ssh/quote.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
-import { freePort } from '../test/support/free-port.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
 import type { LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { freshLab } from './support/fresh-lab.ts';
-import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
+import { startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, writeResults } from './support/results.ts';
 import { fmt, percentile, round, summarize, table, type Summary } from './support/stats.ts';
-import { spawnTrunkline, waitUntilReady } from './support/trunkline-process.ts';
+import { startBenchDeployment } from './support/trunkline-process.ts';
 
 const int = (name: string, def: number, min = 1) => {
   const v = Number(process.env[name] ?? def);
@@ -310,29 +306,12 @@ async function main(): Promise<void> {
 
   step('private redis-server');
   const redisServer = await startRedisServer();
-  const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
-  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
-  const queue = createChangeQueue({ url: redisServer.url, maxRetriesPerRequest: null }, prefix);
-  onCleanup('redis connections', () => Promise.allSettled([queue.close(), redis.quit()]));
-  // Registered before the processes start, so it runs after they stopped (cleanups run newest first).
-  onPrefixCleanup(redis, queue, prefix, (deleted, left) => step(`redis keys: deleted ${deleted} keys of ${prefix}; ${left} left`));
-
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/graphql`;
-  const env = {
-    TRUNKLINE_REDIS_URL: redisServer.url,
-    TRUNKLINE_PREFIX: prefix,
-    TRUNKLINE_INVENTORY: INVENTORY_PATH,
-    TRUNKLINE_LISTEN_PORT: String(port),
-    TRUNKLINE_REFRESH_INTERVAL_SECONDS: '0',
-    NODE_ENV: 'production',
-    TRUNKLINE_LOG_LEVEL: 'warn',
-  };
   step('gateway and two workers');
-  const gateway = spawnTrunkline('gateway', 'src/gateway/main.ts', env);
-  const workers = [spawnTrunkline('worker-1', 'workers/main.ts', env), spawnTrunkline('worker-2', 'workers/main.ts', env)];
-  await waitUntilReady(gateway, async () => (await gql(url, '{ __typename }')).data?.__typename === 'Query');
-  for (const w of workers) await waitUntilReady(w, async () => (await queue.getWorkersCount()) >= workers.length);
+  const { url } = await startBenchDeployment({
+    redisUrl: redisServer.url,
+    inventoryPath: INVENTORY_PATH,
+    report: (deleted, left, prefix) => step(`redis keys: deleted ${deleted} keys of ${prefix}; ${left} left`),
+  });
 
   const pool = new SshPool({ ...config.ssh, logger: createLogger('trunkline-bench', 'silent') });
   onCleanup('ssh pool', () => pool.close());

@@ -43,25 +43,21 @@
  *      Ansible runs per N (each followed by one rerun), BENCH_SKIP_ANSIBLE=1 leaves Ansible out.
  */
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import type { Host } from '../src/inventory/host-registry.ts';
 import { InventoryFileSource } from '../src/inventory/inventory-file.ts';
-import { createChangeQueue } from '../src/jobs/change-queue.ts';
-import { freePort } from '../test/support/free-port.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
 import { labExec, type LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { measureCpu, type CpuSplit } from './support/cpu.ts';
 import { freshLab } from './support/fresh-lab.ts';
-import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
+import { startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, ROOT, writeResults } from './support/results.ts';
 import { fmt, percentile, round, table } from './support/stats.ts';
-import { spawnTrunkline, waitUntilReady } from './support/trunkline-process.ts';
+import { startBenchDeployment } from './support/trunkline-process.ts';
 
 const int = (name: string, def: number, min = 1) => {
   const v = Number(process.env[name] ?? def);
@@ -441,26 +437,7 @@ async function main(): Promise<void> {
 
   step('private redis-server, gateway and two workers');
   const redisServer = await startRedisServer();
-  const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
-  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
-  const queue = createChangeQueue({ url: redisServer.url, maxRetriesPerRequest: null }, prefix);
-  onCleanup('redis connections', () => Promise.allSettled([queue.close(), redis.quit()]));
-  onPrefixCleanup(redis, queue, prefix);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/graphql`;
-  const env = {
-    TRUNKLINE_REDIS_URL: redisServer.url,
-    TRUNKLINE_PREFIX: prefix,
-    TRUNKLINE_INVENTORY: INVENTORY_PATH,
-    TRUNKLINE_LISTEN_PORT: String(port),
-    TRUNKLINE_REFRESH_INTERVAL_SECONDS: '0',
-    NODE_ENV: 'production',
-    TRUNKLINE_LOG_LEVEL: 'warn',
-  };
-  const gateway = spawnTrunkline('gateway', 'src/gateway/main.ts', env);
-  const workers = [spawnTrunkline('worker-1', 'workers/main.ts', env), spawnTrunkline('worker-2', 'workers/main.ts', env)];
-  await waitUntilReady(gateway, async () => (await gql(url, '{ __typename }')).data?.__typename === 'Query');
-  for (const w of workers) await waitUntilReady(w, async () => (await queue.getWorkersCount()) >= workers.length);
+  const { url, gateway, workers } = await startBenchDeployment({ redisUrl: redisServer.url, inventoryPath: INVENTORY_PATH });
 
   // ---- prepare every host the same way (untimed) --------------------------------------------------------
   step(`prepare: ensureVlan ${BASE_TAG} on hv1..hv8, addPortgroup vlan-all [${BASE_TAG}] on each, refresh`);

@@ -7,8 +7,14 @@
  * pid (SIGTERM, SIGKILL after 5 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createChangeQueue } from '../../src/jobs/change-queue.ts';
+import { freePort } from '../../test/support/free-port.ts';
+import { gql } from '../../test/support/graphql-client.ts';
 import { stopChild } from '../../test/support/processes.ts';
 import { onCleanup } from './cleanup.ts';
+import { onPrefixCleanup } from './redis-server.ts';
 import { ROOT } from './results.ts';
 
 const KEEP_OUTPUT_CHARS = 64 * 1024;
@@ -57,4 +63,47 @@ export async function waitUntilReady(proc: BenchProcess, ready: () => Promise<bo
     if (Date.now() > deadline) throw new Error(`${proc.name} not ready after ${timeoutMs} ms:\n${proc.output().slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface BenchDeployment {
+  /** The GraphQL endpoint of the gateway. */
+  url: string;
+  prefix: string;
+  gateway: BenchProcess;
+  workers: BenchProcess[];
+}
+
+/**
+ * A private Trunkline on `redisUrl`: a random key prefix (deleted afterwards), the real gateway
+ * and two real workers (NODE_ENV=production, log level warn, no scheduled refresh), returned
+ * once the gateway answers and both workers listen on the queue.
+ */
+export async function startBenchDeployment(opts: {
+  redisUrl: string;
+  inventoryPath: string;
+  /** Told how many keys of the prefix were deleted at cleanup. */
+  report?: (deleted: number, left: number, prefix: string) => void;
+}): Promise<BenchDeployment> {
+  const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1 });
+  const queue = createChangeQueue({ url: opts.redisUrl, maxRetriesPerRequest: null }, prefix);
+  onCleanup('redis connections', () => Promise.allSettled([queue.close(), redis.quit()]));
+  // Registered before the processes start, so it runs after they stopped (cleanups run newest first).
+  onPrefixCleanup(redis, queue, prefix, opts.report && ((deleted, left) => opts.report!(deleted, left, prefix)));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const env = {
+    TRUNKLINE_REDIS_URL: opts.redisUrl,
+    TRUNKLINE_PREFIX: prefix,
+    TRUNKLINE_INVENTORY: opts.inventoryPath,
+    TRUNKLINE_LISTEN_PORT: String(port),
+    TRUNKLINE_REFRESH_INTERVAL_SECONDS: '0',
+    NODE_ENV: 'production',
+    TRUNKLINE_LOG_LEVEL: 'warn',
+  };
+  const gateway = spawnTrunkline('gateway', 'src/gateway/main.ts', env);
+  const workers = [spawnTrunkline('worker-1', 'workers/main.ts', env), spawnTrunkline('worker-2', 'workers/main.ts', env)];
+  await waitUntilReady(gateway, async () => (await gql(url, '{ __typename }')).data?.__typename === 'Query');
+  for (const w of workers) await waitUntilReady(w, async () => (await queue.getWorkersCount()) >= workers.length);
+  return { url, prefix, gateway, workers };
 }

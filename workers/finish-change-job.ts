@@ -21,7 +21,7 @@ export async function finishChangeJob(
   const cancelRequested = await deps.store.cancelRequested(jobId);
   const now = new Date().toISOString();
   for (const run of job.hosts) {
-    if (run.state === 'SUCCEEDED' || run.state === 'FAILED' || run.state === 'CANCELLED') continue;
+    if (isTerminal(run.state)) continue;
     const reason = partFailures.get(run.host);
     if (!reason && cancelRequested && run.state === 'PENDING') {
       Object.assign(run, { state: 'CANCELLED', finishedAt: now, message: `${run.host}: cancelled before it started` } satisfies Partial<HostRun>);

@@ -48,7 +48,7 @@ const worker = new Worker<ChangeJobData>(
     if (job.name === HOST_STEPS) {
       if (!job.data.host) throw new UnrecoverableError(`BullMQ job ${job.id} has no host`);
       // A host failure is recorded and returned, not thrown: the parent settles the job.
-      const state = await runHostPart({ store, runner, registry, locks, logger, refresh: (h, o) => refreshHost(refreshDeps, h, o).then(() => {}), readAlong: (h) => readAlongFor(refreshDeps, h) }, jobId, job.data.host);
+      const state = await runHostPart({ store, runner, registry, locks, logger, refresh: (h) => refreshHost(refreshDeps, h).then(() => {}), readAlong: (h) => readAlongFor(refreshDeps, h) }, jobId, job.data.host);
       return { host: job.data.host, state };
     }
     // The parent of a change job's flow: every host part is done.

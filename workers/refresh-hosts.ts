@@ -18,9 +18,9 @@ export interface RefreshDeps {
  * Reads one host and stores the result in the cache (also a failed read, which keeps the last
  * known data and says why it is old).
  */
-export async function refreshHost(deps: RefreshDeps, host: Host, options: { knownObjects?: boolean } = {}): Promise<HostState> {
+export async function refreshHost(deps: RefreshDeps, host: Host): Promise<HostState> {
   const previous = await deps.cache.get(host.name);
-  const state = await readHostState(deps.runner, host, previous, deps.readTimeoutMs, options);
+  const state = await readHostState(deps.runner, host, previous, deps.readTimeoutMs);
   await deps.cache.put(state);
   if (state.error) deps.logger.warn({ host: host.name, code: state.error.code, err: state.error.message }, 'host read failed');
   else deps.logger.debug({ host: host.name, ...state.read }, 'host refreshed');

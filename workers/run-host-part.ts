@@ -13,12 +13,12 @@ export interface HostPartDeps {
   registry: HostRegistry;
   locks: HostLocks;
   logger: Logger;
+  /** Re-reads the host into the cache; a job is reported finished only after its hosts were. */
+  refresh(host: Host): Promise<void>;
   /**
-   * Re-reads the host into the cache; a job is reported finished only after its hosts were.
-   * `knownObjects`: the job neither defined nor removed domains or networks (a lighter read).
+   * The light re-read, for a job that neither defined nor removed domains or networks, as
+   * commands for the host part's last batch (see refresh-hosts.ts); null: only a full read will do.
    */
-  refresh(host: Host, options: { knownObjects: boolean }): Promise<void>;
-  /** The light re-read as commands for the host part's last batch (see refresh-hosts.ts). */
   readAlong(host: Host): Promise<HostStepsContext['readAlong']>;
 }
 
@@ -33,7 +33,7 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
   const job = await store.get(jobId);
   if (!job) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${jobId} has no record (expired or never created)`);
   const prior = job.hosts.find((h) => h.host === hostName) ?? pendingHostRun(hostName);
-  if (isTerminal(job.state) || ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(prior.state)) return prior.state;
+  if (isTerminal(job.state) || isTerminal(prior.state)) return prior.state;
 
   const now = new Date().toISOString();
   const part: HostPart = {
@@ -59,9 +59,9 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
   }
   // Steps that define or remove domains or networks change the object lists; others only what is in them.
   const listsUnchanged = !part.steps.some((s) => ['libvirt-network-def', 'libvirt-vm-def'].includes(job.plan.steps[s.index]!.probe.kind));
-  const refresh = async (knownObjects = false) => {
+  const refresh = async () => {
     try {
-      await deps.refresh(host, { knownObjects });
+      await deps.refresh(host);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'refresh after job failed');
     }
@@ -80,7 +80,7 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
         report,
         rollback: part.rollback,
         cancelRequested: () => store.cancelRequested(job.id),
-        whileVerifying: () => refresh(listsUnchanged),
+        whileVerifying: refresh,
       }),
     onWait,
   );

@@ -25,18 +25,10 @@ function ok(what: string, result: ExecResult): string {
  * Never throws: a failed read becomes the previous state marked UNREACHABLE (or REACHABLE with
  * an error, when the host answered but a command failed).
  */
-export async function readHostState(
-  runner: CommandRunner,
-  host: Host,
-  previous: HostState | null,
-  timeoutMs: number,
-  options: { knownObjects?: boolean } = {},
-): Promise<HostState> {
+export async function readHostState(runner: CommandRunner, host: Host, previous: HostState | null, timeoutMs: number): Promise<HostState> {
   const started = performance.now();
   const marker = newMarker();
-  const light = options.knownObjects ? knownObjectsRead(host, previous) : null;
   try {
-    if (light) return light.build(await Promise.all(light.commands.map((c) => runner.exec(host, c.argv, { timeoutMs }))), 1);
     const [ovsOut, versionOut, round1Out] = await Promise.all([
       runner.exec(host, snapshotArgv(), { timeoutMs }),
       runner.exec(host, OVS_VERSION_ARGV, { timeoutMs }),

@@ -150,6 +150,7 @@ export interface JobEvent {
   error: JobError | null;
 }
 
-export function isTerminal(state: JobState): boolean {
-  return TERMINAL_STATES.has(state);
+/** Whether a job, or one host's part of it, has ended (the two share these states). */
+export function isTerminal(state: JobState | HostRunState): boolean {
+  return TERMINAL_STATES.has(state as JobState);
 }

@@ -79,6 +79,17 @@ class StepFailed extends Error {
   ) {
     super(message);
   }
+
+  /** Anything thrown while working on `work` (SSH errors, unparseable output), as its failure. */
+  static from(work: Work, err: unknown): StepFailed {
+    const { code, message } = describeError(err);
+    return new StepFailed(work, code, message);
+  }
+
+  /** A command of `work` that exited non-zero. */
+  static exit(work: Work, out: { exitCode: number | null; stderr: string | null }): StepFailed {
+    return new StepFailed(work, ErrorCode.COMMAND_FAILED, `exit ${out.exitCode}: ${out.stderr?.trim().slice(0, 500) || '(no stderr)'}`);
+  }
 }
 
 export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutcome> {
@@ -107,8 +118,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
     try {
       results = await ctx.runner.execBatch(ctx.host, unique.map(([, argv]) => ({ argv })));
     } catch (err) {
-      const { code, message } = describeError(err);
-      throw new StepFailed(ws[0]!, code, message);
+      throw StepFailed.from(ws[0]!, err);
     }
     const byKey = new Map(unique.map(([k], i) => [k, results[i]!]));
     if (along) {
@@ -123,8 +133,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
       try {
         w.read = w.kind.read(byKey.get(keyOf(w.planned.probe.argv))!, w.planned);
       } catch (err) {
-        const { code, message } = describeError(err);
-        throw new StepFailed(w, code, message);
+        throw StepFailed.from(w, err);
       }
     }
   };
@@ -137,9 +146,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
   const finish = async (w: Work, changed: boolean) => {
     w.verified = true;
     w.record.changed = changed;
-    w.record.state = 'SUCCEEDED';
-    w.record.finishedAt = new Date().toISOString();
-    w.record.durationMs = Date.parse(w.record.finishedAt) - Date.parse(w.record.startedAt ?? w.record.finishedAt);
+    endStep(w, 'SUCCEEDED');
     await ctx.report('STEP_FINISHED', `step ${w.pos}/${total} ${changed ? 'changed' : 'already as wanted'}: ${w.record.description}`, structuredClone(w.record));
   };
 
@@ -174,8 +181,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
         { stopOnFailure: true },
       );
     } catch (err) {
-      const { code, message } = describeError(err);
-      throw new StepFailed(batch[0]!, code, message);
+      throw StepFailed.from(batch[0]!, err);
     }
     results.forEach((out, i) => {
       const w = batch[i]!;
@@ -186,7 +192,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
       if (out.exitCode === 0) w.applied = true;
     });
     const failed = batch.find((w) => w.record.exitCode !== null && w.record.exitCode !== 0);
-    if (failed) throw new StepFailed(failed, ErrorCode.COMMAND_FAILED, `exit ${failed.record.exitCode}: ${failed.record.stderr?.trim().slice(0, 500) || '(no stderr)'}`);
+    if (failed) throw StepFailed.exit(failed, failed.record);
   };
 
   /** A step the host completes on its own time: its command alone, then poll, then fallback. */
@@ -196,11 +202,10 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
     try {
       out = await run(w.action!);
     } catch (err) {
-      const { code, message } = describeError(err);
-      throw new StepFailed(w, code, message);
+      throw StepFailed.from(w, err);
     }
     Object.assign(w.record, { exitCode: out.exitCode, stdout: excerpt(out.stdout), stderr: excerpt(out.stderr) });
-    if (out.exitCode !== 0) throw new StepFailed(w, ErrorCode.COMMAND_FAILED, `exit ${out.exitCode}: ${out.stderr.trim().slice(0, 500) || '(no stderr)'}`);
+    if (out.exitCode !== 0) throw StepFailed.exit(w, out);
     w.applied = true;
     await observe([w]);
     const deadline = Date.now() + (w.planned.waitMs ?? 0);
@@ -286,11 +291,11 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
         ? `${described.message} (the plan was made from a cached state that said ${planned}; the host said ${seen}: run the change again to plan from the host as it is)`
         : described.message;
     if (failedWork) {
-      markFailed(failedWork);
+      endStep(failedWork, 'FAILED');
       await ctx.report('STEP_FINISHED', `step ${failedWork.record.index + 1} failed on ${ctx.host.name}: ${message}`, structuredClone(failedWork.record));
     }
     await verifyQuietly(works.filter((w) => w.applied && !w.verified && w !== failedWork));
-    for (const w of works) if (w.record.state === 'RUNNING' && w.applied && w !== failedWork) markFailed(w);
+    for (const w of works) if (w.record.state === 'RUNNING' && w.applied && w !== failedWork) endStep(w, 'FAILED');
     const rolled = await rollBack(ctx, works.filter((w) => w.applied).reverse());
     const where = failedWork ? `step ${failedWork.record.index + 1} (${failedWork.record.description}) on ${ctx.host.name}` : `${ctx.host.name}, before any step,`;
     const undone = rolled.filter((r) => r.state === 'SUCCEEDED').map((r) => r.step + 1);
@@ -299,12 +304,6 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
       (undone.length ? `; rolled back step${undone.length > 1 ? 's' : ''} ${undone.join(', ')}` : '') +
       (notUndone.length ? `; could NOT roll back step${notUndone.length > 1 ? 's' : ''} ${notUndone.join(', ')}` : '');
     return { state: 'FAILED', failure: { code, message: `${where} failed: ${message}${note}`, step: failedWork?.record.index ?? null }, applied, refreshed, cacheAgreed };
-  }
-
-  function markFailed(w: Work): void {
-    w.record.state = 'FAILED';
-    w.record.finishedAt = new Date().toISOString();
-    w.record.durationMs = Date.parse(w.record.finishedAt) - Date.parse(w.record.startedAt ?? w.record.finishedAt);
   }
 
   /** Settles steps whose commands ran before a stop: converged ones are reported as changed. */
@@ -353,4 +352,10 @@ async function rollBack(ctx: HostStepsContext, applied: Work[]): Promise<Rollbac
     await ctx.report('STEP_ROLLED_BACK', `step ${w.record.index + 1} ${entry.state === 'SUCCEEDED' ? 'rolled back' : `not rolled back: ${entry.message}`}`, structuredClone(w.record));
   }
   return done;
+}
+
+function endStep(w: Work, state: 'SUCCEEDED' | 'FAILED'): void {
+  w.record.state = state;
+  w.record.finishedAt = new Date().toISOString();
+  w.record.durationMs = Date.parse(w.record.finishedAt) - Date.parse(w.record.startedAt ?? w.record.finishedAt);
 }

@@ -35,6 +35,7 @@ import type { HostState } from '../src/hosts/host-state.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import { ChangeQueue } from '../src/jobs/change-queue.ts';
 import { JobEventHub } from '../src/jobs/job-event-hub.ts';
+import { HostOrder } from '../src/jobs/host-order.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
@@ -271,7 +272,7 @@ async function main(): Promise<void> {
 
   // ---- gateway ------------------------------------------------------------------------------------
   await hub.start();
-  const services: GatewayServices = { config, registry, cache, store, queue, hub, vlanNames: new VlanNames(redis, config.prefix), logger };
+  const services: GatewayServices = { config, registry, cache, store, queue, order: new HostOrder(redis, config.prefix), hub, vlanNames: new VlanNames(redis, config.prefix), logger };
   const gateway = createGateway(services);
   const server = createServer(gateway);
   let connections = 0;

@@ -5,6 +5,7 @@ import { unknownHostState, type HostState } from '../src/hosts/host-state.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
 import type { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import type { ChangeQueue } from '../src/jobs/change-queue.ts';
+import type { HostOrder } from '../src/jobs/host-order.ts';
 import type { JobEventHub } from '../src/jobs/job-event-hub.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import type { JobRecord } from '../src/jobs/job-types.ts';
@@ -19,6 +20,8 @@ export interface GatewayServices {
   cache: HostStateCache;
   store: JobStore;
   queue: ChangeQueue;
+  /** Per-host order of acceptance (see src/jobs/host-order.ts). */
+  order: HostOrder;
   hub: JobEventHub;
   vlanNames: VlanNames;
   logger: Logger;

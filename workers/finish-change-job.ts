@@ -2,6 +2,7 @@ import { ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { isTerminal, type HostRun, type JobRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
+import { handOver, type TurnDeps } from './host-turn.ts';
 
 /**
  * The parent of a change job's flow: runs once every host part is done and settles the job
@@ -10,13 +11,15 @@ import type { Logger } from '../src/log/logger.ts';
  * Idempotent: a settled job is returned as it is.
  */
 export async function finishChangeJob(
-  deps: { store: JobStore; logger: Logger },
+  deps: { store: JobStore; logger: Logger; turns: TurnDeps },
   jobId: string,
   /** BullMQ's failure reasons of host parts, by host. */
   partFailures: ReadonlyMap<string, string>,
 ): Promise<JobRecord> {
   const job = await deps.store.get(jobId);
   if (!job) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${jobId} has no record (expired or never created)`);
+  // A part BullMQ gave up on never handed its host over: the job's places go now.
+  for (const host of job.hypervisors) await handOver(deps.turns, jobId, host);
   if (isTerminal(job.state)) return job;
   const cancelRequested = await deps.store.cancelRequested(jobId);
   const now = new Date().toISOString();

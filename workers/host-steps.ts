@@ -1,6 +1,6 @@
 import type { PlanStep, StepAction } from '../src/changes/plan.ts';
 import { dependsOn } from '../src/changes/step-dependencies.ts';
-import { isAsWanted, stepKind } from '../src/changes/step-kinds.ts';
+import { isAsWanted, stepHealth, stepKind } from '../src/changes/step-kinds.ts';
 import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
 import type { JobEventType, RollbackRecord, StepRecord } from '../src/jobs/job-types.ts';
@@ -35,6 +35,8 @@ export interface HostStepsContext {
   readAlong?: { commands: BatchCommand[]; done(results: ExecResult[]): Promise<void> } | null;
   /** Otherwise: runs concurrently with the final verification once something was applied. */
   whileVerifying?: () => Promise<void>;
+  /** Results of commands just run on the host (the read the steps were planned from), by argv key: the first observation reuses them. */
+  preobserved?: ReadonlyMap<string, ExecResult>;
 }
 
 export interface HostStepsOutcome {
@@ -110,17 +112,18 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
    * One batch of probes (identical commands run once); each work gets a fresh read. `along`:
    * more read-only commands for the same batch, whose results are handed over first.
    */
-  const observe = async (ws: Work[], along?: HostStepsContext['readAlong']) => {
+  const observe = async (ws: Work[], along?: HostStepsContext['readAlong'], pre?: ReadonlyMap<string, ExecResult>) => {
     if (!ws.length) return;
     const keyOf = (argv: readonly string[]) => argv.join('\0');
     const unique = [...new Map([...ws.map((w) => w.planned.probe.argv), ...(along?.commands.map((c) => c.argv) ?? [])].map((argv) => [keyOf(argv), argv])).entries()];
-    let results: ExecResult[];
+    const toRun = unique.filter(([k]) => !pre?.has(k));
+    let results: ExecResult[] = [];
     try {
-      results = await ctx.runner.execBatch(ctx.host, unique.map(([, argv]) => ({ argv })));
+      if (toRun.length) results = await ctx.runner.execBatch(ctx.host, toRun.map(([, argv]) => ({ argv })));
     } catch (err) {
       throw StepFailed.from(ws[0]!, err);
     }
-    const byKey = new Map(unique.map(([k], i) => [k, results[i]!]));
+    const byKey = new Map([...(pre ?? []), ...toRun.map(([k], i): [string, ExecResult] => [k, results[i]!])]);
     if (along) {
       try {
         await along.done(along.commands.map((c) => byKey.get(keyOf(c.argv))!));
@@ -159,10 +162,18 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
     );
   };
 
+  /** As wanted but not working (OVS cannot open a port's device) fails the step; a warning is kept. */
+  const healthy = (w: Work) => {
+    const { failure, warning } = stepHealth(w.kind, w.read!, w.planned, w.before);
+    if (failure) throw new StepFailed(w, failure.code, failure.message);
+    w.record.warning = warning;
+  };
+
   /** Checks applied steps against fresh reads, in order; finishes those that converged. */
   const settle = async (ws: Work[]) => {
     for (const w of ws) {
       if (!isAsWanted(w.kind, w.read!, w.planned)) throw notConverged(w);
+      healthy(w);
       await finish(w, true);
     }
   };
@@ -225,7 +236,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
 
   try {
     await checkCancel();
-    await observe(works);
+    await observe(works, undefined, ctx.preobserved);
     for (const w of works) if (w.read!.value !== w.planned.observed) cacheAgreed = false;
 
     for (const [i, w] of works.entries()) {
@@ -242,6 +253,7 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
       await start(w);
       w.record.observed = w.read!.value;
       if (isAsWanted(w.kind, w.read!, w.planned)) {
+        healthy(w);
         await finish(w, false);
         continue;
       }
@@ -282,13 +294,13 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
     const failedWork = err instanceof StepFailed ? err.work : undefined;
     const described = err instanceof StepFailed ? { code: err.code, message: err.message } : describeError(err);
     const { code } = described;
-    // A plan is made from the cache; when the host had changed since, say so: a rerun plans
-    // from the host as it is (the cache is re-read below).
+    // A part plans from a read of the host under the lock; when the host changed after that
+    // read (outside Trunkline), say so: a rerun plans from the host as it is (the cache is re-read below).
     const planned = failedWork?.planned.observed;
     const seen = failedWork?.before?.value ?? failedWork?.read?.value;
     const message =
       failedWork && planned != null && seen !== undefined && seen !== planned
-        ? `${described.message} (the plan was made from a cached state that said ${planned}; the host said ${seen}: run the change again to plan from the host as it is)`
+        ? `${described.message} (the plan was made from a read of the host that said ${planned}; the host said ${seen} when the step ran: it changed meanwhile, outside Trunkline; run the change again to plan from the host as it is)`
         : described.message;
     if (failedWork) {
       endStep(failedWork, 'FAILED');

@@ -1,16 +1,19 @@
 import { hostname } from 'node:os';
-import { UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { loadConfig } from '../src/config/config.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
 import { CHANGE_QUEUE, createChangeQueue, HOST_STEPS, hostOfChildKey, REFRESH_FLEET, scheduleFleetRefresh, type ChangeJobData } from '../src/jobs/change-queue.ts';
 import { RedisHostLocks } from '../src/jobs/host-locks.ts';
+import { HostOrder } from '../src/jobs/host-order.ts';
+import type { Host } from '../src/inventory/host-registry.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { finishChangeJob } from './finish-change-job.ts';
+import { NotYourTurn } from './host-turn.ts';
 import { readAlongFor, refreshHost, refreshHosts } from './refresh-hosts.ts';
 import { runHostPart } from './run-host-part.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
@@ -28,9 +31,39 @@ const runner = new SshPool({ ...config.ssh, logger });
 const locks = new RedisHostLocks(redis, config.prefix, config.worker.lockMs);
 const refreshDeps = { runner, cache, logger, readTimeoutMs: Math.min(config.ssh.commandTimeoutMs, 20_000) };
 
+const queue = createChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
+const turns = { order: new HostOrder(redis, config.prefix), store, queue };
+const hostPartDeps = {
+  store,
+  runner,
+  registry,
+  locks,
+  cache,
+  turns,
+  config,
+  logger,
+  readTimeoutMs: refreshDeps.readTimeoutMs,
+  refresh: (h: Host) => refreshHost(refreshDeps, h).then(() => {}),
+  readAlong: (h: Host) => readAlongFor(refreshDeps, h),
+};
+
+/**
+ * Runs a part that waits for its turn on a host; when it is not next in line it gives its worker
+ * slot up: the BullMQ job is delayed (and promoted early by the part that hands the host over).
+ */
+async function yieldingTurn<T>(job: Job<ChangeJobData>, token: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof NotYourTurn)) throw err;
+    await job.moveToDelayed(Date.now() + err.retryInMs, token);
+    throw new DelayedError();
+  }
+}
+
 const worker = new Worker<ChangeJobData>(
   CHANGE_QUEUE,
-  async (job) => {
+  async (job, token) => {
     if (job.name === REFRESH_FLEET) {
       const states = await refreshHosts(refreshDeps, await registry.list());
       return { hosts: states.length, unreachable: states.filter((s) => s.status !== 'REACHABLE').length };
@@ -38,7 +71,7 @@ const worker = new Worker<ChangeJobData>(
     const jobId = job.data.jobId;
     if (!jobId) throw new UnrecoverableError(`BullMQ job ${job.id} (${job.name}) has no Trunkline job id`);
     if (job.name === 'verifyVlan') {
-      const record = await runVerifyJob({ store, runner, registry, locks, logger }, jobId);
+      const record = await yieldingTurn(job, token, () => runVerifyJob({ store, runner, registry, locks, logger, turns }, jobId));
       return { state: record.state };
     }
     if (job.name === 'refreshHypervisor') {
@@ -48,7 +81,7 @@ const worker = new Worker<ChangeJobData>(
     if (job.name === HOST_STEPS) {
       if (!job.data.host) throw new UnrecoverableError(`BullMQ job ${job.id} has no host`);
       // A host failure is recorded and returned, not thrown: the parent settles the job.
-      const state = await runHostPart({ store, runner, registry, locks, logger, refresh: (h) => refreshHost(refreshDeps, h).then(() => {}), readAlong: (h) => readAlongFor(refreshDeps, h) }, jobId, job.data.host);
+      const state = await yieldingTurn(job, token, () => runHostPart(hostPartDeps, jobId, job.data.host!));
       return { host: job.data.host, state };
     }
     // The parent of a change job's flow: every host part is done.
@@ -57,7 +90,7 @@ const worker = new Worker<ChangeJobData>(
       const host = hostOfChildKey(key, jobId);
       if (host) failures.set(host, reason);
     }
-    const record = await finishChangeJob({ store, logger }, jobId, failures);
+    const record = await finishChangeJob({ store, logger, turns }, jobId, failures);
     // The record already says why; UnrecoverableError marks it failed in BullMQ too, without a retry.
     if (record.state === 'FAILED') throw new UnrecoverableError(record.error?.message ?? 'job failed');
     return { state: record.state };
@@ -68,13 +101,14 @@ const worker = new Worker<ChangeJobData>(
     concurrency: config.worker.concurrency,
     // Recorded on each BullMQ job it takes (processedBy): which process ran what.
     name: `${hostname()}:${process.pid}`,
-    // A killed worker's job is noticed (stalled) and handed to another worker after this long.
+    // A killed worker's job is taken over by another worker within lockMs + stalledInterval
+    // (1.5 x TRUNKLINE_JOB_LOCK_MS: 15 s by default): its lock, renewed every lockMs / 2, expires
+    // at most lockMs after the worker died, and the stalled check runs every lockMs / 2.
     lockDuration: config.worker.lockMs,
-    stalledInterval: config.worker.lockMs,
+    stalledInterval: Math.max(500, Math.floor(config.worker.lockMs / 2)),
   },
 );
 worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
-const queue = createChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
 await scheduleFleetRefresh(queue, config.inventory.refreshIntervalSeconds);
 await worker.waitUntilReady();
 logger.info(

@@ -1,18 +1,30 @@
-import { ErrorCode, TrunklineError } from '../src/errors/codes.ts';
+import type { PlanStep } from '../src/changes/plan.ts';
+import { isPlannedPerHost, planHostPart } from '../src/changes/planners.ts';
+import type { Config } from '../src/config/config.ts';
+import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
+import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
+import { failedReadState, readForPlanning, type PlanningRead } from '../src/hosts/read-host-state.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { HostLocks } from '../src/jobs/host-locks.ts';
 import type { HostPart, JobStore } from '../src/jobs/job-store.ts';
-import { isTerminal, pendingHostRun, type HostRunState, type JobEventType, type StepRecord } from '../src/jobs/job-types.ts';
+import { isTerminal, pendingHostRun, type HostRunState, type JobEventType, type JobRecord, type StepRecord } from '../src/jobs/job-types.ts';
+import { pendingStepRecord } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
-import { runHostSteps, type HostStepsContext } from './host-steps.ts';
+import { runHostSteps, type HostStepsContext, type HostStepsOutcome } from './host-steps.ts';
+import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
 
 export interface HostPartDeps {
   store: JobStore;
   runner: CommandRunner;
   registry: HostRegistry;
   locks: HostLocks;
+  cache: HostStateCache;
+  turns: TurnDeps;
+  config: Config;
   logger: Logger;
+  /** Limit for the read the part plans from. */
+  readTimeoutMs: number;
   /** Re-reads the host into the cache; a job is reported finished only after its hosts were. */
   refresh(host: Host): Promise<void>;
   /**
@@ -23,84 +35,188 @@ export interface HostPartDeps {
 }
 
 /**
- * One hypervisor's part of a change job (a BullMQ child of the job's flow): its steps under the
- * host's lock, then its cache entry brought up to date. Writes only its own part of the record,
- * so parts of one job run on any number of workers at once. A host failure is a normal outcome
- * (returned, recorded); it throws only when the job record is gone.
+ * One hypervisor's part of a change job (a BullMQ child of the job's flow):
+ *   1. wait for its turn: every job accepted earlier on this host has ended (host-turn.ts);
+ *   2. under the host lock, read the host as it is and plan this part again from that read and
+ *      the job's input (the plan shown at submission came from the cache; a refusal that
+ *      depends on state is checked again here);
+ *   3. run the steps, then bring the cache up to date, then hand the turn to the next job.
+ * Writes only its own part of the record, so parts of one job run on any number of workers at
+ * once. A host failure is a normal outcome (returned, recorded); it throws only when the job
+ * record is gone, or NotYourTurn when the part must give its worker slot up while it waits.
  */
 export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: string): Promise<HostRunState> {
   const { store } = deps;
   const job = await store.get(jobId);
   if (!job) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${jobId} has no record (expired or never created)`);
   const prior = job.hosts.find((h) => h.host === hostName) ?? pendingHostRun(hostName);
-  if (isTerminal(job.state) || isTerminal(prior.state)) return prior.state;
-
-  const now = new Date().toISOString();
+  if (isTerminal(job.state) || isTerminal(prior.state)) {
+    await handOver(deps.turns, jobId, hostName);
+    return prior.state;
+  }
   const part: HostPart = {
-    run: { ...prior, state: 'RUNNING', attempts: prior.attempts + 1, startedAt: prior.startedAt ?? now, finishedAt: null, error: null },
+    run: { ...prior },
     steps: job.steps.filter((s) => s.host === hostName),
     rollback: job.rollback.filter((r) => r.host === hostName),
   };
+  let totalSteps = job.steps.length;
   const log = deps.logger.child({ job: job.id, kind: job.kind, host: hostName });
   const report = async (type: JobEventType, message: string, step: StepRecord | null = null) => {
     part.run.message = message;
     part.run.updatedAt = new Date().toISOString();
-    await store.recordHost(job, part, type, message, step);
+    await store.recordHost(job, part, type, message, step, totalSteps);
   };
-  await report(
-    'HOST_STARTED',
-    part.run.attempts > 1 ? `${hostName}: restarted (attempt ${part.run.attempts}); steps are re-checked, not repeated` : `${hostName}: started`,
-  );
+  const finish = async (state: HostRunState, message: string): Promise<HostRunState> => {
+    part.run.state = state;
+    part.run.finishedAt = new Date().toISOString();
+    await report('HOST_FINISHED', message);
+    return state;
+  };
 
-  const host = await deps.registry.get(hostName);
-  if (!host) {
-    part.run.error = { code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor ${hostName} is no longer registered`, step: null };
-    return finish('FAILED', part.run.error.message);
+  const turn = await awaitTurn(deps.turns, jobId, hostName, {
+    cancelRequested: () => store.cancelRequested(jobId),
+    // Said once per job ahead (the record keeps it across the part's returns from delay).
+    onWait: async (place) => {
+      if (part.run.waitingFor === place.first) return;
+      part.run.waitingFor = place.first;
+      const more = place.ahead > 1 ? `; ${place.ahead} jobs accepted earlier are ahead of it` : '';
+      await report('WAITING', `${hostName}: waiting for its turn: job ${place.first} runs on ${hostName} first${more}`);
+    },
+  });
+  try {
+    part.run.waitingFor = null;
+    if (turn === 'CANCELLED') return await finish('CANCELLED', `${hostName}: cancelled while it waited for its turn`);
+
+    const now = new Date().toISOString();
+    part.run = { ...part.run, state: 'RUNNING', attempts: part.run.attempts + 1, startedAt: part.run.startedAt ?? now, finishedAt: null, error: null };
+    await report(
+      'HOST_STARTED',
+      part.run.attempts > 1 ? `${hostName}: restarted (attempt ${part.run.attempts}); planned again from the host, steps re-checked, not repeated` : `${hostName}: started`,
+    );
+    const host = await deps.registry.get(hostName);
+    if (!host) {
+      part.run.error = { code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor ${hostName} is no longer registered`, step: null };
+      return await finish('FAILED', part.run.error.message);
+    }
+
+    const outcome = await deps.locks.withHosts(
+      [hostName],
+      async (): Promise<HostStepsOutcome> => {
+        const made = await planFromHost(deps, job, host, part, (n) => (totalSteps = n));
+        if ('failure' in made) return made.failure;
+        const planned = made.steps;
+        await report('HOST_PLANNED', made.message);
+        // Steps that define or remove domains or networks change the object lists; others only what is in them.
+        const listsUnchanged = !planned.some((s) => ['libvirt-network-def', 'libvirt-vm-def'].includes(s.probe.kind));
+        return runHostSteps({
+          // The light re-read rides along with the verification batch (one snapshot serves both).
+          readAlong: listsUnchanged ? await deps.readAlong(host).catch(() => null) : null,
+          runner: deps.runner,
+          host,
+          steps: part.steps.map((record, i) => ({ record, planned: planned[i]! })),
+          report,
+          rollback: part.rollback,
+          cancelRequested: () => store.cancelRequested(job.id),
+          whileVerifying: () => refresh(host),
+          preobserved: made.read?.results,
+        });
+      },
+      () => void report('WAITING', `${hostName}: waiting for the host lock (another job holds it)`).catch(() => {}),
+    );
+    // The cache must show what the host looks like now: after a rollback, after changes the
+    // refresh did not overlap, or when the host differed from what the plan saw.
+    if ((outcome.applied && (!outcome.refreshed || outcome.state !== 'SUCCEEDED')) || !outcome.cacheAgreed) await refresh(host);
+
+    const changed = part.steps.filter((s) => s.changed).length;
+    if (outcome.state === 'FAILED') {
+      part.run.error = outcome.failure!;
+      log.warn({ code: outcome.failure!.code, err: outcome.failure!.message }, 'host part failed');
+      return await finish('FAILED', outcome.failure!.message);
+    }
+    if (outcome.state === 'CANCELLED') return await finish('CANCELLED', `${hostName}: cancelled${changed ? ` after ${changed} change(s), which stay` : ' before any change'}`);
+    return await finish('SUCCEEDED', `${hostName}: done, ${changed} of ${part.steps.length} steps changed something`);
+  } finally {
+    // Whatever happened, the next job on this host may go (a killed worker never gets here: its
+    // place is kept for the worker that takes the part over).
+    await handOver(deps.turns, jobId, hostName).catch((err) => log.warn({ err: (err as Error).message }, 'could not hand the host over'));
   }
-  // Steps that define or remove domains or networks change the object lists; others only what is in them.
-  const listsUnchanged = !part.steps.some((s) => ['libvirt-network-def', 'libvirt-vm-def'].includes(job.plan.steps[s.index]!.probe.kind));
-  const refresh = async () => {
+
+  async function refresh(host: Host): Promise<void> {
     try {
       await deps.refresh(host);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'refresh after job failed');
     }
-  };
-  const onWait = () => void report('WAITING', `waiting for ${hostName}: another job is changing it`).catch(() => {});
-  const outcome = await deps.locks.withHosts(
-    [hostName],
-    async () =>
-      runHostSteps({
-        // The light re-read rides along with the verification batch (one snapshot serves both).
-        // Planned under the lock: the object lists it builds on are the latest cached ones.
-        readAlong: listsUnchanged ? await deps.readAlong(host).catch(() => null) : null,
-        runner: deps.runner,
-        host,
-        steps: part.steps.map((record) => ({ record, planned: job.plan.steps[record.index]! })),
-        report,
-        rollback: part.rollback,
-        cancelRequested: () => store.cancelRequested(job.id),
-        whileVerifying: refresh,
-      }),
-    onWait,
-  );
-  // The cache must show what the host looks like now: after a rollback, after changes the
-  // refresh did not overlap, or when the host differed from what the plan saw.
-  if ((outcome.applied && (!outcome.refreshed || outcome.state !== 'SUCCEEDED')) || !outcome.cacheAgreed) await refresh();
-
-  const changed = part.steps.filter((s) => s.changed).length;
-  if (outcome.state === 'FAILED') {
-    part.run.error = outcome.failure!;
-    log.warn({ code: outcome.failure!.code, err: outcome.failure!.message }, 'host part failed');
-    return finish('FAILED', outcome.failure!.message);
   }
-  if (outcome.state === 'CANCELLED') return finish('CANCELLED', `${hostName}: cancelled${changed ? ` after ${changed} change(s), which stay` : ' before any change'}`);
-  return finish('SUCCEEDED', `${hostName}: done, ${changed} of ${part.steps.length} steps changed something`);
+}
 
-  async function finish(state: HostRunState, message: string): Promise<HostRunState> {
-    part.run.state = state;
-    part.run.finishedAt = new Date().toISOString();
-    await report('HOST_FINISHED', message);
-    return state;
+type Planning = { steps: PlanStep[]; read: PlanningRead | null; message: string } | { failure: HostStepsOutcome };
+
+/**
+ * Plans the part from the host as it is: reads it (also into the cache), plans with the job's
+ * input, and replaces the part's step records with the executed plan's. Kinds not planned per
+ * host keep the submitted steps.
+ */
+async function planFromHost(deps: HostPartDeps, job: JobRecord, host: Host, part: HostPart, setTotal: (n: number) => void): Promise<Planning> {
+  const submitted = part.steps;
+  const submittedPlan = submitted.map((r) => job.plan.steps[r.index]!).filter(Boolean);
+  if (!isPlannedPerHost(job.kind)) return { steps: submittedPlan, read: null, message: `${host.name}: ${submittedPlan.length} steps as planned at submission` };
+  const fail = (code: string, message: string): Planning => ({
+    failure: { state: 'FAILED', failure: { code, message, step: null }, applied: false, refreshed: true, cacheAgreed: true },
+  });
+
+  const previous = await deps.cache.get(host.name);
+  let read: PlanningRead;
+  try {
+    read = await readForPlanning(deps.runner, host, previous, deps.readTimeoutMs);
+  } catch (err) {
+    const { code, message } = describeError(err);
+    await deps.cache.put(failedReadState(previous, host, err)).catch(() => {});
+    return fail(code, `${host.name}: could not read the host to plan from it, nothing was changed: ${message}`);
   }
+  await deps.cache.put(read.state);
+
+  const planned = planHostPart(job.kind, job.input, { host, state: read.state }, deps.config);
+  if (planned.errors) {
+    const first = planned.errors[0];
+    const why = planned.errors.map((e) => e.message).join('; ');
+    return fail(first?.code ?? ErrorCode.JOB_INVALID, `${host.name}: refused when its turn came (the host as it is now): ${why}; nothing was changed`);
+  }
+  const steps = planned.plan.steps;
+
+  // The executed plan's records keep the submitted indexes where they can; extra steps get new ones.
+  const indexes = submitted.map((r) => r.index);
+  if (steps.length > indexes.length) {
+    const start = await deps.store.reserveStepIndexes(job.id, job.plan.steps.length, steps.length - indexes.length);
+    for (let i = indexes.length; i < steps.length; i++) indexes.push(start + i - submitted.length);
+  }
+  part.steps = steps.map((s, i) => pendingStepRecord(s, indexes[i]!));
+  setTotal(job.steps.length - submitted.length + steps.length);
+
+  const changes = steps.filter((s) => s.changes !== false).length;
+  const note = planDifference(submittedPlan, steps);
+  part.run.planNote = note;
+  const said = `${host.name}: planned from the host as it is (${read.state.read?.roundTrips ?? 1} round trip${read.state.read?.roundTrips === 1 ? '' : 's'}): ${steps.length} step${steps.length === 1 ? '' : 's'}, ${changes} to change`;
+  return { steps, read, message: note ? `${said}; ${note}` : said };
+}
+
+/**
+ * How the executed plan differs from the one shown at submission, in words; null when it is
+ * the same (same steps, each expected to change the same way).
+ */
+export function planDifference(submitted: readonly PlanStep[], executed: readonly PlanStep[]): string | null {
+  const sig = (s: PlanStep) => `${s.description}\u0000${s.wanted}`;
+  const before = submitted.map(sig);
+  const after = executed.map(sig);
+  const sameSteps = before.length === after.length && before.every((s, i) => s === after[i]);
+  const count = (ss: readonly PlanStep[]) => `${ss.length} step${ss.length === 1 ? '' : 's'}, ${ss.filter((s) => s.changes !== false).length} to change`;
+  if (!sameSteps) {
+    const added = executed.filter((s) => !before.includes(sig(s))).map((s) => s.description);
+    const dropped = submitted.filter((s) => !after.includes(sig(s))).map((s) => s.description);
+    const parts = [added.length ? `now also: ${added.join('; ')}` : '', dropped.length ? `no longer: ${dropped.join('; ')}` : ''].filter(Boolean);
+    return `differs from the plan shown at submission (${count(submitted)}, from the cache): ${parts.join('; ') || 'the same steps in another order'}`;
+  }
+  const flipped = executed.filter((s, i) => submitted[i]!.changes !== null && s.changes !== submitted[i]!.changes);
+  if (!flipped.length) return null;
+  return `the host differed from the cache the plan shown at submission came from: ${flipped.map((s) => `${s.description} ${s.changes ? 'needs a change now' : 'is already as wanted'}`).join('; ')}`;
 }

@@ -8,6 +8,7 @@ import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '.
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
 import { parsePing } from '../src/verify/ping.ts';
+import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
 import { createProbeArgvs, pingArgv, pingPairs, removeProbeArgvs, type Probe } from '../src/verify/probes.ts';
 
 export interface VerifyDeps {
@@ -15,6 +16,7 @@ export interface VerifyDeps {
   runner: CommandRunner;
   registry: HostRegistry;
   locks: HostLocks;
+  turns: TurnDeps;
   logger: Logger;
 }
 
@@ -29,7 +31,39 @@ export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<Job
   const { store } = deps;
   const loaded = await store.get(jobId);
   if (!loaded) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${jobId} has no record`);
-  if (isTerminal(loaded.state)) return loaded;
+  if (isTerminal(loaded.state)) {
+    for (const h of loaded.hypervisors) await handOver(deps.turns, jobId, h);
+    return loaded;
+  }
+  // It proves what the jobs accepted before it made: its turn on every host first (hosts in
+  // name order; one order for all hosts, so two multi-host jobs never wait for each other).
+  let waitingFor: string | null = null;
+  for (const h of [...loaded.hypervisors].sort()) {
+    const turn = await awaitTurn(deps.turns, jobId, h, {
+      cancelRequested: () => store.cancelRequested(jobId),
+      onWait: async (place) => {
+        if (waitingFor === place.first) return;
+        waitingFor = place.first;
+        await store.record(loaded, 'WAITING', `waiting for its turn on ${h}: job ${place.first} runs there first`);
+      },
+    });
+    if (turn === 'CANCELLED') {
+      const now = new Date().toISOString();
+      const cancelled: JobRecord = { ...loaded, state: 'CANCELLED', finishedAt: now, steps: loaded.steps.map((s) => ({ ...s, state: 'SKIPPED' })), progress: { ...loaded.progress, message: 'cancelled while it waited for its turn' } };
+      await store.record(cancelled, 'CANCELLED', cancelled.progress.message);
+      for (const x of loaded.hypervisors) await handOver(deps.turns, jobId, x);
+      return cancelled;
+    }
+  }
+  try {
+    return await verify(deps, loaded);
+  } finally {
+    for (const h of loaded.hypervisors) await handOver(deps.turns, jobId, h).catch(() => {});
+  }
+}
+
+async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
+  const { store } = deps;
   const spec = loaded.input.spec as VerifySpec;
   const job: JobRecord = { ...loaded, state: 'RUNNING', startedAt: new Date().toISOString(), attempts: loaded.attempts + 1 };
   startHostRuns(job);

@@ -38,6 +38,8 @@ builder.mutationField('cancelJob', (t) =>
           progress: { ...job.progress, message: 'cancelled before it started' },
         };
         await ctx.store.record(cancelled, 'CANCELLED', `cancelled by ${ctx.requestedBy ?? 'a client'} before it started`);
+        // Its places in the hosts' order go: the next jobs need not wait for it.
+        await ctx.order.release(id, job.hypervisors);
         return { job: cancelled, userErrors: [] };
       }
       await ctx.store.requestCancel(id);

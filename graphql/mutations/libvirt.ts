@@ -23,7 +23,7 @@ const PortgroupInputRef = builder.inputType('PortgroupInput', {
 hostChangeMutation({
   name: 'defineNetwork',
   description:
-    "Ensures a libvirt network for OVS (forward mode bridge, virtualport openvswitch) with these portgroups is defined, active and autostarted. Defaults: the host's default network name (else ovs-network) and bridge. A changed definition of a running network takes effect at its next start; change portgroups live with addPortgroup.",
+    "Ensures a libvirt network for OVS (forward mode bridge, virtualport openvswitch) with these portgroups is defined, active and autostarted. Defaults: the host's default network name (else ovs-network) and bridge. An existing network converges and keeps its UUID: portgroups (compared as a set) change live and persistently and running VMs on them are retagged; a running network's bridge cannot change without a restart (NETWORK_RESTART_REQUIRED, nothing changed).",
   input: builder.inputType('DefineNetworkInput', {
     fields: (t) => ({
       ...changeFields(t),

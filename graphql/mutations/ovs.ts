@@ -51,6 +51,10 @@ hostChangeMutation({
       bridge: t.string(),
       type: t.field({ type: PortTypeEnum, description: 'Default SYSTEM (an existing device).' }),
       ...vlanFields(t),
+      deviceMayBeMissing: t.boolean({
+        description:
+          "For a SYSTEM port whose device does not exist yet and will appear later (a NIC to be hotplugged, a VM's or container's veth): OVS accepts such a port but cannot open it. By default (false) the job then FAILS with OVS's message and the port is removed again; with true the job succeeds and the step carries a warning (OVS attaches the device when it appears).",
+      }),
     }),
   }),
   schema: AddPortInput,

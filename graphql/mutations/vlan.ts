@@ -92,6 +92,7 @@ builder.mutationField('removeVlan', (t) =>
             tag: f.int({ required: true }),
             hypervisors: f.stringList({ required: true }),
             force: f.boolean(),
+            uplink: f.string({ description: "Default: each host's default uplink." }),
             network: f.string(),
             portgroup: f.string(),
             dryRun: f.boolean(),

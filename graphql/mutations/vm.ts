@@ -36,7 +36,7 @@ const NicInputRef = builder.inputType('VmNicInput', { fields: (t) => nicFields(t
 hostChangeMutation({
   name: 'defineVm',
   description:
-    'Ensures a minimal VM is defined (no disk; ACPI and APIC so that NIC hotplug and graceful shutdown work). A VM not defined by Trunkline is never redefined.',
+    'Ensures a minimal VM is defined (no disk; ACPI and APIC so that NIC hotplug and graceful shutdown work). One Trunkline defined is redefined with its UUID (a running VM takes the new definition at its next start); a VM not defined by Trunkline is never redefined.',
   input: builder.inputType('DefineVmInput', {
     fields: (t) => ({
       ...changeFields(t),

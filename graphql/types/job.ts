@@ -59,6 +59,11 @@ export const JobStepRef = builder.objectRef<StepRecord>('JobStep').implement({
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     durationMs: t.exposeInt('durationMs', { nullable: true }),
+    warning: t.string({
+      nullable: true,
+      description: "Set when the step succeeded but what it made may not work (e.g. a port added with deviceMayBeMissing whose device does not exist yet): OVS's message.",
+      resolve: (s) => s.warning ?? null,
+    }),
   }),
 });
 
@@ -86,7 +91,18 @@ export const JobHostRef = builder.objectRef<JobHost>('JobHost').implement({
     error: t.field({ type: JobErrorRef, nullable: true, resolve: (h) => h.error }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
-    steps: t.field({ type: [JobStepRef], description: "This host's steps, in plan order.", resolve: (h) => h.steps }),
+    waitingFor: t.id({
+      nullable: true,
+      description: 'While this part waits for its turn (jobs on one host run in the order they were accepted): the job that runs on the host first.',
+      resolve: (h) => (h.waitingFor ? toGlobalId('Job', h.waitingFor) : null),
+    }),
+    planNote: t.string({
+      nullable: true,
+      description:
+        'Set when the plan this part executed (made from the host as it was when its turn came) differs from the plan shown at submission (made from the cached state): how.',
+      resolve: (h) => h.planNote ?? null,
+    }),
+    steps: t.field({ type: [JobStepRef], description: "This host's steps, in plan order: the plan it executed once it ran.", resolve: (h) => h.steps }),
     changedSteps: t.int({ resolve: (h) => h.steps.filter((s) => s.changed).length }),
   }),
 });
@@ -231,5 +247,13 @@ builder.queryField('jobs', (t) =>
       });
       return { items: jobs, cursors: jobs.map((j) => toGlobalId('Job', j.id)), hasNextPage: more, hasPreviousPage: Boolean(after), totalCount: null };
     },
+  }),
+);
+
+builder.objectField(JobRef, 'events', (t) =>
+  t.field({
+    type: [JobEventRef],
+    description: "The job's event log so far, oldest first (what jobProgress replays): for clients that poll instead of subscribing.",
+    resolve: (j, _args, ctx) => ctx.store.events(j.id),
   }),
 );

@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { DatapathType, HypervisorName, InterfaceName, VlanId } from '../validation/names.ts';
+import {
+  DatapathType,
+  DOT_NAME_MESSAGE,
+  HypervisorName,
+  InterfaceName,
+  LibvirtName,
+  notDotName,
+  notOptionLike,
+  notOptionLikeParams,
+  PosixUserName,
+  VlanId,
+} from '../validation/names.ts';
+
+export { LibvirtName };
 
 /**
  * Input schemas of change operations, shared by the GraphQL and REST layers so both refuse the
@@ -30,11 +43,11 @@ export const RegisterHypervisorInput = z.object({
     .string()
     .min(1)
     .max(253)
-    .regex(/^[A-Za-z0-9.:-]+$/, 'must be an IP address or a DNS name'),
+    .refine(notOptionLike, notOptionLikeParams)
+    .regex(/^[A-Za-z0-9.:-]+$/, 'must be an IP address or a DNS name')
+    .refine(notDotName, DOT_NAME_MESSAGE),
   port: z.number().int().min(1).max(65535).default(22),
-  user: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user name'),
+  user: PosixUserName,
   privateKeyPath: z
     .string()
     .regex(/^\/[^\0]*$/, 'must be an absolute path on the worker machines'),
@@ -43,7 +56,7 @@ export const RegisterHypervisorInput = z.object({
     .object({
       bridge: InterfaceName.default('ovsbr0'),
       uplink: InterfaceName.nullish(),
-      network: z.string().max(64).regex(/^[A-Za-z0-9_.-]+$/).nullish(),
+      network: LibvirtName.nullish(),
       datapathType: DatapathType.nullish(),
     })
     .nullish(),
@@ -80,6 +93,8 @@ export const AddPortInput = z.object({
   name: InterfaceName,
   type: z.enum(['internal', 'system']).default('system'),
   ...PortVlanFields,
+  // OVS accepts a system port whose device does not exist; the job fails on it unless told so.
+  deviceMayBeMissing: z.boolean().default(false),
 });
 export type AddPortInput = z.infer<typeof AddPortInput>;
 
@@ -88,13 +103,6 @@ export type RemovePortInput = z.infer<typeof RemovePortInput>;
 
 export const SetPortVlansInput = z.object({ ...ChangeBase, name: InterfaceName, ...PortVlanFields });
 export type SetPortVlansInput = z.infer<typeof SetPortVlansInput>;
-
-/** libvirt object names (networks, portgroups, domains) by allow-list. */
-export const LibvirtName = z
-  .string()
-  .min(1, { message: 'must not be empty', abort: true })
-  .max(64, { message: 'must be at most 64 characters', abort: true })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must start with a letter or digit and contain only letters, digits, "_", "." and "-"');
 
 export const PortgroupSpec = z
   .object({
@@ -208,6 +216,7 @@ export const RemoveVlanInput = z.object({
   tag: VlanId,
   hypervisors: VlanHosts,
   force: z.boolean().default(false),
+  uplink: InterfaceName.nullish(),
   network: LibvirtName.nullish(),
   portgroup: LibvirtName.nullish(),
   dryRun: z.boolean().default(false),

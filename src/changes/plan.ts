@@ -46,7 +46,18 @@ export interface PlanStep {
   hint?: string;
   /** What to show as the step's command when it is not one `apply` (e.g. verifyVlan's). */
   display?: string;
+  /**
+   * A port step whose device may not exist yet (addPort `deviceMayBeMissing`): OVS's
+   * "No such device" on the interface is then a warning, not a failure.
+   */
+  deviceMayBeMissing?: boolean;
 }
+
+/**
+ * Whether a step that reads as wanted also works (e.g. OVS could not open a port's device):
+ * `failure` fails the step (it is rolled back), `warning` lets it succeed and says why it may not work.
+ */
+export type StepHealth = { failure: string; warning?: undefined } | { warning: string; failure?: undefined } | null;
 
 export interface Plan {
   kind: string;

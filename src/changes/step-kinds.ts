@@ -1,10 +1,12 @@
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
 import type { ExecResult } from '../ssh/ssh-pool.ts';
-import type { PlanStep, ProbeKind, StepAction } from './plan.ts';
+import type { PlanStep, ProbeKind, StepAction, StepHealth } from './plan.ts';
 import { bridgeStateFromProbe, bridgeValue, undoBridge, type BridgeState } from './steps/ovs-bridge.ts';
 import {
+  applyNetworkDef,
   applyNetworkRun,
   applyPortgroup,
+  networkDefMatches,
   portgroupMatches,
   readNetworkDef,
   readNetworkRun,
@@ -32,8 +34,8 @@ import {
   type NicState,
   type VmDefState,
 } from './steps/libvirt-vm.ts';
-import { readUplink, undoUplink } from './steps/ovs-uplink.ts';
-import { portStateFromProbe, portValue, portVlansValue, undoPort, undoPortVlans, type PortState } from './steps/ovs-port.ts';
+import { readUplink, undoUplink, uplinkHealth } from './steps/ovs-uplink.ts';
+import { portHealth, portStateFromProbe, portValue, portVlansValue, undoPort, undoPortVlans, type PortState } from './steps/ovs-port.ts';
 
 /**
  * How the worker handles each kind of step: turn the probe's output into the observed value
@@ -47,6 +49,11 @@ interface StepKind<S> {
   applyFor?(before: S, step: PlanStep): StepAction;
   /** Whether the observed state is as wanted (default: observed value === wanted). */
   matches?(state: S, step: PlanStep): boolean;
+  /**
+   * Once as wanted: whether it also works (default: yes). `before`: the state before this run
+   * changed it; undefined when the step changed nothing.
+   */
+  health?(state: S, step: PlanStep, before: S | undefined): StepHealth;
 }
 
 function ok(result: ExecResult): string {
@@ -69,6 +76,7 @@ const port: StepKind<PortState> = {
     return { value: portValue(state), state };
   },
   undo: undoPort,
+  health: portHealth,
 };
 
 const portVlans: StepKind<PortState> = {
@@ -79,9 +87,14 @@ const portVlans: StepKind<PortState> = {
   undo: undoPortVlans,
 };
 
-const uplink: StepKind<PortState> = { read: (r, step) => readUplink(ok(r), step), undo: undoUplink };
+const uplink: StepKind<PortState> = { read: (r, step) => readUplink(ok(r), step), undo: undoUplink, health: uplinkHealth };
 
-const networkDef: StepKind<NetworkDefState> = { read: readNetworkDef, undo: undoNetworkDef };
+const networkDef: StepKind<NetworkDefState> = {
+  read: readNetworkDef,
+  undo: undoNetworkDef,
+  applyFor: applyNetworkDef,
+  matches: (state, step) => networkDefMatches(state, step.wanted),
+};
 const networkRun: StepKind<NetworkRunState> = { read: readNetworkRun, undo: undoNetworkRun, applyFor: applyNetworkRun };
 const portgroup: StepKind<PortgroupState> = {
   read: readPortgroup,
@@ -112,6 +125,21 @@ const KINDS: Record<Exclude<ProbeKind, 'host-state' | 'verify'>, StepKind<never>
 /** Whether a read state is as the step wants it. */
 export function isAsWanted(kind: StepKind<unknown>, read: { value: string; state: unknown }, step: PlanStep): boolean {
   return kind.matches ? kind.matches(read.state, step) : read.value === step.wanted;
+}
+
+/**
+ * Whether a step that reads as wanted works: a failure (code and message, to fail the step with)
+ * or a warning to keep on its record. `before`: the read before this run changed the host, if it did.
+ */
+export function stepHealth(
+  kind: StepKind<unknown>,
+  read: { value: string; state: unknown },
+  step: PlanStep,
+  before?: { value: string; state: unknown },
+): { failure: { code: ErrorCode; message: string } | null; warning: string | null } {
+  const h = kind.health?.(read.state, step, before?.state);
+  if (h?.failure) return { failure: { code: ErrorCode.OVS_INTERFACE_ERROR, message: h.failure }, warning: null };
+  return { failure: null, warning: h?.warning ?? null };
 }
 
 export function stepKind(kind: ProbeKind): StepKind<unknown> {

@@ -32,7 +32,7 @@ const EnvSchema = z.object({
   TRUNKLINE_SUDO: bool(true),
   TRUNKLINE_WORKER_CONCURRENCY: int(8, 1, 256),
   // How long a dead worker's job and host locks stay held before another worker takes over.
-  TRUNKLINE_JOB_LOCK_MS: int(30_000, 1000, 600_000),
+  TRUNKLINE_JOB_LOCK_MS: int(10_000, 1000, 600_000),
   // The lab has no kernel datapath; production fleets usually want `system`.
   TRUNKLINE_DEFAULT_DATAPATH: z.enum(['netdev', 'system']).default('netdev'),
   // <domain type=...> of VMs Trunkline defines: kvm on real hypervisors, qemu (TCG) in the lab.

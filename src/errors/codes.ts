@@ -21,6 +21,10 @@ export const ErrorCode = {
   COMMAND_TIMEOUT: 'COMMAND_TIMEOUT',
   UNEXPECTED_OUTPUT: 'UNEXPECTED_OUTPUT',
   STEP_NOT_CONVERGED: 'STEP_NOT_CONVERGED',
+  /** The step's OVS port is as wanted but OVS reports an error on its interface (e.g. no such device). */
+  OVS_INTERFACE_ERROR: 'OVS_INTERFACE_ERROR',
+  /** A running libvirt network would need a restart (net-destroy + net-start) to take the definition. */
+  NETWORK_RESTART_REQUIRED: 'NETWORK_RESTART_REQUIRED',
   JOB_INVALID: 'JOB_INVALID',
   /** A worker died while running a host's part, twice (BullMQ gave up on it). */
   WORKER_FAILED: 'WORKER_FAILED',

@@ -5,6 +5,7 @@ import { HostStateCache } from '../hosts/host-state-cache.ts';
 import { RedisHostRegistry } from '../inventory/redis-host-registry.ts';
 import { seedRegistryFromFile } from '../inventory/seed-registry.ts';
 import { ChangeQueue } from '../jobs/change-queue.ts';
+import { HostOrder } from '../jobs/host-order.ts';
 import { JobEventHub } from '../jobs/job-event-hub.ts';
 import { JobStore } from '../jobs/job-store.ts';
 import { createLogger } from '../log/logger.ts';
@@ -24,9 +25,10 @@ const registry = new RedisHostRegistry(redis, config.prefix);
 if (config.inventory.seed) await seedRegistryFromFile(registry, config.inventoryPath, logger);
 const cache = new HostStateCache(redis, config.prefix);
 const vlanNames = new VlanNames(redis, config.prefix);
+const order = new HostOrder(redis, config.prefix);
 
 await hub.start();
-const gateway = createGateway({ config, registry, cache, store, queue, hub, vlanNames, logger });
+const gateway = createGateway({ config, registry, cache, store, queue, order, hub, vlanNames, logger });
 const server = createServer(gateway);
 const closeWebSocket = attachWebSocket(server, gateway);
 await new Promise<void>((resolve, reject) => {

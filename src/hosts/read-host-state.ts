@@ -86,9 +86,62 @@ export function knownObjectsRead(host: Host, previous: HostState | null): KnownO
   };
 }
 
+/** What a host part plans from: the host as it is, and the raw results (the OVS snapshot is also every OVS step's first probe). */
+export interface PlanningRead {
+  state: HostState;
+  /** Results by command (argv joined with NUL), for probes that ran the same command. */
+  results: Map<string, ExecResult>;
+}
+
+export const argvKey = (argv: readonly string[]): string => argv.join('\0');
+
+/**
+ * The read a host part plans from, under the host lock: complete (libvirt's object lists
+ * included, so an object made behind Trunkline's back is seen) and usually one round trip: the
+ * OVS tables, libvirt's versions and lists, and the XML of every object the cache knew, in one
+ * batch. A second round reads only when the lists name objects the cache did not know.
+ * Throws when the host cannot be read: nothing is planned from a guess.
+ */
+export async function readForPlanning(runner: CommandRunner, host: Host, previous: HostState | null, timeoutMs: number): Promise<PlanningRead> {
+  const started = performance.now();
+  const marker = newMarker();
+  const usable = previous && previous.status === 'REACHABLE' && !previous.error ? previous : null;
+  const knownDomains = usable?.libvirt?.domains.map((d) => d.uuid) ?? [];
+  const knownNetworks = usable?.libvirt?.networks.map((n) => n.uuid) ?? [];
+  const knownArgv = inventoryRound2Argv(marker, knownDomains, knownNetworks);
+  const ovsVersion = usable?.versions.ovs ?? null;
+  const commands = [snapshotArgv(), inventoryRound1Argv(marker), ...(ovsVersion ? [] : [OVS_VERSION_ARGV]), ...(knownArgv ? [knownArgv] : [])];
+  const out = await runner.execBatch(host, commands.map((argv) => ({ argv })), { timeoutMs });
+  const results = new Map(commands.map((argv, i) => [argvKey(argv), out[i]!]));
+  const get = (argv: readonly string[]) => results.get(argvKey(argv))!;
+  const ovs = parseOvsSnapshot(ok('ovs-vsctl list', get(snapshotArgv())));
+  const round1 = parseRound1(ok('virsh (lists)', get(inventoryRound1Argv(marker))), marker);
+  const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === a.length;
+  let libvirt: HostState['libvirt'] = { domains: [], networks: [] };
+  let roundTrips = 1;
+  if (sameSet(round1.domainUuids, knownDomains) && sameSet(round1.networkUuids, knownNetworks)) {
+    if (knownArgv) libvirt = parseRound2(ok('virsh (definitions)', get(knownArgv)), marker, knownDomains, knownNetworks);
+  } else {
+    const round2Argv = inventoryRound2Argv(marker, round1.domainUuids, round1.networkUuids);
+    if (round2Argv) {
+      libvirt = parseRound2(ok('virsh (definitions)', await runner.exec(host, round2Argv, { timeoutMs })), marker, round1.domainUuids, round1.networkUuids);
+      roundTrips++;
+    }
+  }
+  const versionOut = ovsVersion ? null : get(OVS_VERSION_ARGV);
+  const versions = { ovs: ovsVersion ?? (versionOut?.exitCode === 0 ? parseOvsVersion(versionOut.stdout) : null), ...round1.versions };
+  const state = reachable(host, versions, ovs, libvirt, { roundTrips, commands: commands.length + roundTrips - 1, durationMs: Math.round(performance.now() - started) });
+  return { state, results };
+}
+
 function reachable(host: Host, versions: HostState['versions'], ovs: HostState['ovs'], libvirt: HostState['libvirt'], read: HostState['read']): HostState {
   const now = new Date().toISOString();
   return { host: host.name, status: 'REACHABLE', observedAt: now, checkedAt: now, error: null, versions, ovs, libvirt, read };
+}
+
+/** What the cache should say after a read of `host` failed with `err`. */
+export function failedReadState(previous: HostState | null, host: Host, err: unknown): HostState {
+  return failedRead(previous, host, err);
 }
 
 function failedRead(previous: HostState | null, host: Host, err: unknown): HostState {

@@ -1,14 +1,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
-import { DatapathType, HypervisorName, InterfaceName } from '../validation/names.ts';
+import { DatapathType, DOT_NAME_MESSAGE, HypervisorName, InterfaceName, LibvirtName, notDotName, notOptionLike, notOptionLikeParams } from '../validation/names.ts';
+
+// Identifiers refuse a leading '-' and '.'/'..' (validation/names.ts); address and user never reach argv
+// (ssh2 takes them as values) but are refused alike.
+const notOptionOrDot = (s: z.ZodString) => s.refine(notOptionLike, notOptionLikeParams).refine(notDotName, DOT_NAME_MESSAGE);
 
 /** The inventory file `infra/lab.sh up` writes (and an operator may write by hand). */
 export const InventoryHost = z.object({
   name: HypervisorName,
-  address: z.string().min(1),
+  address: notOptionOrDot(z.string().min(1)),
   port: z.number().int().min(1).max(65535).default(22),
-  user: z.string().min(1),
+  user: notOptionOrDot(z.string().min(1)),
   privateKeyPath: z.string().min(1),
   hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must look like SHA256:<base64> (ssh-keygen -lf)'),
   namespace: z.string().optional(),
@@ -16,7 +20,7 @@ export const InventoryHost = z.object({
     .object({
       bridge: InterfaceName.default('ovsbr0'),
       uplink: InterfaceName.optional(),
-      network: z.string().optional(),
+      network: LibvirtName.optional(),
       datapathType: DatapathType.optional(),
     })
     .default({ bridge: 'ovsbr0' }),

@@ -35,19 +35,21 @@ return id
 
 /*
  * One host's part. The first part to start moves the job from QUEUED to RUNNING (and emits the
- * job's STARTED event); the event's progress counts finished steps across all hosts.
+ * job's STARTED event); a part that only waits for its turn leaves the job QUEUED. The event's
+ * progress counts finished steps across all hosts.
  *   KEYS[1] record hash   KEYS[2] event stream
  *   ARGV[1] host field    ARGV[2] part JSON       ARGV[3] done field   ARGV[4] done count
  *   ARGV[5] event JSON up to the done count       ARGV[6] event JSON after it
  *   ARGV[7] channel       ARGV[8] ttl seconds     ARGV[9] stream max length   ARGV[10] job id
- *   ARGV[11] STARTED event JSON   ARGV[12] now (startedAt)   ARGV[13..] every host's done field
+ *   ARGV[11] STARTED event JSON   ARGV[12] now (startedAt)   ARGV[13] '1': the part runs
+ *   ARGV[14..] every host's done field
  * Returns { event id, done, STARTED event id or false }, or false when the record is gone.
  */
 const WRITE_HOST_LUA = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return false end
 local started = false
-if state == 'QUEUED' then
+if state == 'QUEUED' and ARGV[13] == '1' then
   redis.call('HSET', KEYS[1], 'state', 'RUNNING')
   redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[12])
   started = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'e', ARGV[11])
@@ -55,7 +57,7 @@ if state == 'QUEUED' then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 local done = 0
-for _, n in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, 13))) do
+for _, n in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, 14))) do
   if n then done = done + tonumber(n) end
 end
 local event = ARGV[5] .. done .. ARGV[6]
@@ -111,6 +113,9 @@ export function assembleRecord(fields: Record<string, string>): JobRecord | null
     .map(([, v]) => JSON.parse(v) as HostPart);
   const order = new Map(head.hypervisors.map((h, i) => [h, i]));
   parts.sort((a, b) => (order.get(a.run.host) ?? Infinity) - (order.get(b.run.host) ?? Infinity));
+  // In index order: the submitted plan's order (steps a part added when it planned again at
+  // execution have indexes beyond the submitted plan's, so they come last; Job.hosts lists each
+  // host's steps on their own).
   const steps = parts.flatMap((p) => p.steps).sort((a, b) => a.index - b.index);
   const hosts = parts.filter((p) => order.has(p.run.host)).map((p) => p.run);
   const state = fields.state as JobRecord['state'];
@@ -202,11 +207,21 @@ export class JobStore {
    * job's id, its hosts and its step count (from the record the worker loaded).
    * Returns null when the record is gone (expired).
    */
-  async recordHost(job: Pick<JobRecord, 'id' | 'hypervisors' | 'steps'>, part: HostPart, type: JobEventType, message: string, step: StepRecord | null = null): Promise<JobEvent | null> {
+  async recordHost(
+    job: Pick<JobRecord, 'id' | 'hypervisors' | 'steps'>,
+    part: HostPart,
+    type: JobEventType,
+    message: string,
+    step: StepRecord | null = null,
+    /** Total steps of the job when this host's part has been planned again (its own count may differ). */
+    totalSteps = job.steps.length,
+  ): Promise<JobEvent | null> {
     const at = new Date().toISOString();
-    const total = job.steps.length;
+    const total = totalSteps;
     const host = part.run.host;
-    const rest = { jobId: job.id, type, at, state: 'RUNNING' as const, host, step, message, error: part.run.error };
+    // A part that waits for its turn has not started: the job stays QUEUED.
+    const runs = part.run.state !== 'PENDING';
+    const rest = { jobId: job.id, type, at, state: runs ? ('RUNNING' as const) : ('QUEUED' as const), host, step, message, error: part.run.error };
     // The done count is filled in by the script, from every host's counter.
     const before = '{"progress":{"done":';
     const after = `,"total":${total},"message":${JSON.stringify(message)}},${JSON.stringify(rest).slice(1)}`;
@@ -236,10 +251,21 @@ export class JobStore {
       job.id,
       JSON.stringify(startedEvent),
       at,
+      runs ? '1' : '0',
       ...job.hypervisors.map((h) => `done:${h}`),
     )) as [string, number, string | null] | null;
     if (!res) return null;
     return { id: res[0], ...rest, progress: { done: Number(res[1]), total, message } };
+  }
+
+  /**
+   * Reserves `count` step indexes no other part of the job uses, for steps a part planned at
+   * execution beyond those it was given (indexes of the submitted plan are 0..planLength-1).
+   */
+  async reserveStepIndexes(jobId: string, planLength: number, count: number): Promise<number> {
+    const res = await this.redis.multi().hsetnx(this.recordKey(jobId), 'nextIndex', String(planLength)).hincrby(this.recordKey(jobId), 'nextIndex', count).exec();
+    const end = Number(res?.[1]?.[1]);
+    return end - count;
   }
 
   private cancelKey(id: string): string {

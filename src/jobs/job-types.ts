@@ -12,6 +12,7 @@ export const JOB_EVENT_TYPES = [
   'QUEUED',
   'STARTED',
   'HOST_STARTED',
+  'HOST_PLANNED',
   'STEP_STARTED',
   'STEP_FINISHED',
   'STEP_ROLLED_BACK',
@@ -40,6 +41,11 @@ export interface StepRecord {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number | null;
+  /**
+   * Set when the step succeeded but what it made may not work yet (e.g. a port whose device
+   * does not exist, added with deviceMayBeMissing): OVS's message and what it means.
+   */
+  warning: string | null;
 }
 
 /** What the worker did to undo an applied step after a later step failed. */
@@ -83,10 +89,17 @@ export interface HostRun {
   message: string;
   updatedAt: string | null;
   error: JobError | null;
+  /** While the part waits for its turn: the job that runs on this host first. */
+  waitingFor: string | null;
+  /**
+   * Set when the plan this part executed (made from the host as it was when its turn came)
+   * differs from the one shown at submission (made from the cache): how.
+   */
+  planNote: string | null;
 }
 
 export function pendingHostRun(host: string): HostRun {
-  return { host, state: 'PENDING', attempts: 0, startedAt: null, finishedAt: null, message: 'queued', updatedAt: null, error: null };
+  return { host, state: 'PENDING', attempts: 0, startedAt: null, finishedAt: null, message: 'queued', updatedAt: null, error: null, waitingFor: null, planNote: null };
 }
 
 export interface JobRecord {

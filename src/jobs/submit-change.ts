@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Plan } from '../changes/plan.ts';
+import type { Plan, PlanStep } from '../changes/plan.ts';
 import { toShellCommand } from '../ssh/quote.ts';
 import type { ChangeQueue } from './change-queue.ts';
+import { takesTurns, type HostOrder } from './host-order.ts';
 import type { JobStore } from './job-store.ts';
 import { pendingHostRun, type JobRecord, type StepRecord } from './job-types.ts';
 
@@ -10,9 +11,9 @@ export interface SubmitMeta {
   ticketRef: string | null;
 }
 
-/** The job record for a plan, before anything ran. */
-export function newJobRecord(kind: string, input: Record<string, unknown>, plan: Plan, meta: SubmitMeta, now = new Date()): JobRecord {
-  const steps: StepRecord[] = plan.steps.map((s, index) => ({
+/** The record of a planned step that has not run yet. */
+export function pendingStepRecord(s: PlanStep, index: number): StepRecord {
+  return {
     index,
     host: s.host,
     description: s.description,
@@ -28,7 +29,13 @@ export function newJobRecord(kind: string, input: Record<string, unknown>, plan:
     startedAt: null,
     finishedAt: null,
     durationMs: null,
-  }));
+    warning: null,
+  };
+}
+
+/** The job record for a plan, before anything ran. */
+export function newJobRecord(kind: string, input: Record<string, unknown>, plan: Plan, meta: SubmitMeta, now = new Date()): JobRecord {
+  const steps: StepRecord[] = plan.steps.map(pendingStepRecord);
   return {
     id: randomUUID(),
     kind,
@@ -55,7 +62,7 @@ export function newJobRecord(kind: string, input: Record<string, unknown>, plan:
  * first so that a worker never sees a job it cannot load.
  */
 export async function submitChange(
-  deps: { store: JobStore; queue: ChangeQueue },
+  deps: { store: JobStore; queue: ChangeQueue; order: HostOrder },
   kind: string,
   input: Record<string, unknown>,
   plan: Plan,
@@ -63,9 +70,14 @@ export async function submitChange(
 ): Promise<JobRecord> {
   const record = newJobRecord(kind, input, plan, meta);
   await deps.store.create(record, `queued ${kind} on ${plan.hypervisors.join(', ')}`);
+  // The moment of acceptance: from here the job's host parts run after every job accepted
+  // before it on the same hosts.
+  const ordered = takesTurns(kind);
   try {
+    if (ordered) await deps.order.accept(record.id, plan.hypervisors);
     await deps.queue.add(kind, record.id, plan.hypervisors);
   } catch (err) {
+    if (ordered) await deps.order.release(record.id, plan.hypervisors).catch(() => {});
     const failed: JobRecord = {
       ...record,
       state: 'FAILED',

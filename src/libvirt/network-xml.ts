@@ -73,18 +73,24 @@ export function requiredText(node: XmlNode, name: string, what: string): string 
   return v;
 }
 
-/** <vlan [trunk='yes']><tag id='N' [nativeMode='tagged|untagged']/>...</vlan>; null when absent. */
+/**
+ * <vlan [trunk='yes']><tag id='N' [nativeMode='tagged|untagged']/>...</vlan>; null when absent.
+ * The native VLAN is the tag that carries nativeMode, wherever it is: it comes first in `tags`
+ * (what Trunkline writes and reads as "the native tag"); the others keep document order.
+ */
 export function parseVlan(vlan: XmlNode | undefined, what: string): VlanSpec | null {
   if (!vlan) return null;
   const tags = children(vlan, 'tag');
+  const ids = tags.map((t) => {
+    const id = attr(t, 'id') ?? '';
+    if (!/^\d{1,4}$/.test(id)) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `${what}: bad <vlan><tag id=${JSON.stringify(id)}>`);
+    return Number(id);
+  });
+  const native = tags.findIndex((t) => attr(t, 'nativeMode') !== null);
   return {
-    tags: tags.map((t) => {
-      const id = attr(t, 'id') ?? '';
-      if (!/^\d{1,4}$/.test(id)) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `${what}: bad <vlan><tag id=${JSON.stringify(id)}>`);
-      return Number(id);
-    }),
+    tags: native > 0 ? [ids[native]!, ...ids.filter((_, i) => i !== native)] : ids,
     trunk: attr(vlan, 'trunk') === 'yes',
-    nativeMode: tags.map((t) => attr(t, 'nativeMode')).find((m) => m !== null) ?? null,
+    nativeMode: native >= 0 ? attr(tags[native], 'nativeMode') : null,
   };
 }
 

@@ -8,7 +8,7 @@ export interface LibvirtVersions {
 }
 
 export interface VlanSpec {
-  /** VLAN ids in <vlan><tag id=.../></vlan>, in document order. */
+  /** VLAN ids in <vlan><tag id=.../></vlan>, in document order, except that the native one (nativeMode) comes first. */
   tags: number[];
   /** <vlan trunk='yes'>. */
   trunk: boolean;

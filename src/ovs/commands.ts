@@ -1,6 +1,11 @@
 /**
  * argv builders for ovs-vsctl. Pure: they only build arrays; names are validated before they
  * get here and quoted by ssh/quote.ts on the way out.
+ *
+ * No `--` before names: ovs-vsctl stops reading options at the first command word and takes every
+ * word after it as an argument (`add-br -x` makes a bridge "-x"), while `--` separates COMMANDS
+ * (`add-br -- NAME` fails: "'add-br' command requires at least 1 arguments"). Checked on OVS 3.1.
+ * Names starting with '-' are refused by validation/names.ts instead.
  */
 
 // Bound every wait on ovsdb/vswitchd: a hung daemon must fail the step, not hang the worker.

@@ -148,7 +148,7 @@ describe('libvirt network changes', () => {
     expect(await code('hv2', 'virsh', 'net-info', NET)).not.toBe(0);
   });
 
-  it('a step that fails on the host: job FAILED with the reason, earlier steps rolled back, host consistent; a rerun converges', async () => {
+  it('a running VM whose OVS port vanished behind Trunkline’s back: the job plans from the host as it is and says how its plan differs', async () => {
     await apply('createBridge', { hypervisor: 'hv2', name: BR });
     await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
     await apply('defineNetwork', { hypervisor: 'hv2', name: NET, bridge: BR, portgroups: [{ name: 'vlan-1001', vlanTags: [1001] }] });
@@ -162,29 +162,19 @@ describe('libvirt network changes', () => {
       expect(await code('hv2', 'virsh', 'start', vm)).toBe(0);
       const target = (await gql(tl.url, `{ hypervisor(name: "hv2", refresh: true) { vm(name: "${vm}") { interfaces { target } } } }`)).data.hypervisor.vm.interfaces[0].target;
       expect(target).toMatch(/^vnet\d+$/);
-      // Its OVS port vanishes behind Trunkline's back: retagging it will fail on the host.
+      // Its OVS port vanishes behind Trunkline's back: the cache still has it, so the plan shown
+      // at submission retags it.
       await labExec(labEnv, 'hv2', ['ovs-vsctl', 'del-port', target]);
-
-      const job = await apply('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1001', vlanTags: [1005] } });
-      expect(job.state).toBe('FAILED');
-      expect(job.error.code).toBe('COMMAND_FAILED');
-      expect(job.error.step).toBe(1);
-      expect(job.error.message).toMatch(new RegExp(`step 2 .*${target}.* on hv2 failed: .*no row "${target}"`));
-      expect(job.error.message).toMatch(/rolled back step 1/);
-      // The cache still had the port when the plan was made: the error says so.
-      expect(job.error.message).toMatch(/the plan was made from a cached state that said tag=1001 .*; the host said absent: run the change again/);
-      expect(job.steps.map((s: any) => s.state)).toEqual(['SUCCEEDED', 'FAILED']);
-      expect(job.rollback).toEqual([expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: expect.stringContaining('net-update') })]);
-      // Consistent: the portgroup is back to VLAN 1001, live and persistent.
-      expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1001'\/>/);
-      expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', NET)).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1001'\/>/);
-
-      // Once the VM is gone the same request converges.
-      await labExec(labEnv, 'hv2', ['virsh', 'destroy', vm]);
-      await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
-      const rerun = await apply('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1001', vlanTags: [1005] } });
-      expect(rerun.state).toBe('SUCCEEDED');
-      expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).toMatch(/<tag id='1005'\/>/);
+      const submitted = await change('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1001', vlanTags: [1005] } });
+      expect(submitted.plan.steps.map((s: any) => s.description)).toEqual([expect.stringMatching(/portgroup vlan-1001/), expect.stringContaining(target)]);
+      const job = await waitForJob(tl.url, submitted.job.id, JOB);
+      expect(job.state).toBe('SUCCEEDED');
+      // Executed: the portgroup change alone; the part says its plan differs and why.
+      expect(job.steps).toHaveLength(1);
+      expect(job.steps[0]).toMatchObject({ state: 'SUCCEEDED', changed: true });
+      expect(job.hosts[0].planNote).toMatch(new RegExp(`differs from the plan shown at submission \\(2 steps, 2 to change, from the cache\\): no longer: .*${target}`));
+      expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1005'\/>/);
+      expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', NET)).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1005'\/>/);
     } finally {
       await labExec(labEnv, 'hv2', ['virsh', 'destroy', vm]);
       await labExec(labEnv, 'hv2', ['virsh', 'undefine', vm]);
@@ -194,15 +184,67 @@ describe('libvirt network changes', () => {
     await apply('deleteNetwork', { hypervisor: 'hv2', name: NET });
   });
 
-  it('a plan made from a cache the host no longer matches: a clear failure, then the rerun is planned from the host as it is', async () => {
+  it('a step that fails on the host: job FAILED with the reason, earlier steps rolled back, host consistent; a rerun converges', async () => {
+    // A host built differently: its network is transient (net-create), so net-update --config fails.
+    const TNET = `tctr-${sfx}`;
+    const UP = `${BR}up`;
+    const dir = mkdtempSync(join(tmpdir(), 'tl-net-'));
+    chmodSync(dir, 0o755);
+    writeFileSync(
+      join(dir, 'net.xml'),
+      `<network><name>${TNET}</name><forward mode='bridge'/><bridge name='${BR}'/><virtualport type='openvswitch'/><portgroup name='vlan-0001' default='yes'/></network>`,
+    );
+    try {
+      await apply('createBridge', { hypervisor: 'hv2', name: BR });
+      await apply('addPort', { hypervisor: 'hv2', bridge: BR, name: UP, type: 'INTERNAL', trunks: [1001] });
+      expect(await code('hv2', 'virsh', 'net-create', join(dir, 'net.xml'))).toBe(0);
+      await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
+
+      const input = { tag: 1099, hypervisors: ['hv2'], bridge: BR, uplink: UP, network: TNET };
+      const res = await gql(tl.url, `mutation($input: EnsureVlanInput!) { ensureVlan(input: $input) { job { id } userErrors { field message } } }`, { input });
+      expect(res.data.ensureVlan.userErrors).toEqual([]);
+      const job = await waitForJob(tl.url, res.data.ensureVlan.job.id, JOB);
+      expect(job.state).toBe('FAILED');
+      expect(job.error.code).toBe('COMMAND_FAILED');
+      expect(job.error.step).toBe(2);
+      expect(job.error.message).toMatch(/step 3 \(ensure portgroup vlan-1099 .*\) on hv2 failed: .*cannot change persistent config of a transient network/s);
+      expect(job.error.message).toMatch(/rolled back step 2/);
+      expect(job.steps.map((s: any) => s.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+      expect(job.steps.map((s: any) => s.changed).slice(0, 2)).toEqual([false, true]);
+      expect(job.rollback).toEqual([expect.objectContaining({ step: 1, state: 'SUCCEEDED', command: expect.stringContaining(`remove Port ${UP} trunks 1099`) })]);
+      // Consistent: the uplink trunks what it trunked before, the network is as it was.
+      expect(await on('hv2', 'ovs-vsctl', 'get', 'Port', UP, 'trunks')).toBe('[1001]');
+      expect(await on('hv2', 'virsh', 'net-dumpxml', TNET)).not.toMatch(/vlan-1099/);
+
+      // Once the network is persistent the same request converges.
+      const xml = await on('hv2', 'virsh', 'net-dumpxml', TNET);
+      writeFileSync(join(dir, 'persistent.xml'), xml);
+      expect(await code('hv2', 'virsh', 'net-define', join(dir, 'persistent.xml'))).toBe(0);
+      const rerun = await waitForJob(tl.url, (await gql(tl.url, `mutation($input: EnsureVlanInput!) { ensureVlan(input: $input) { job { id } } }`, { input })).data.ensureVlan.job.id, JOB);
+      expect(rerun.state).toBe('SUCCEEDED');
+      expect(await on('hv2', 'ovs-vsctl', 'get', 'Port', UP, 'trunks')).toBe('[1001, 1099]');
+      expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', TNET)).toMatch(/<portgroup name='vlan-1099'>/);
+    } finally {
+      await labExec(labEnv, 'hv2', ['virsh', 'net-destroy', TNET]);
+      await labExec(labEnv, 'hv2', ['virsh', 'net-undefine', TNET]);
+      await labExec(labEnv, 'hv2', ['ovs-vsctl', '--if-exists', 'del-port', UP]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
+  });
+
+  it('a plan shown from a cache the host no longer matches: the job plans again from the host when it runs, and a refusal that now holds fails it before any change', async () => {
     await apply('defineNetwork', { hypervisor: 'hv2', name: NET, bridge: BR, portgroups: [{ name: 'vlan-1001', vlanTags: [1001] }] });
     // The network goes behind Trunkline's back; the cache still has it.
     await labExec(labEnv, 'hv2', ['virsh', 'net-destroy', NET]);
     await labExec(labEnv, 'hv2', ['virsh', 'net-undefine', NET]);
     const job = await apply('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1002', vlanTags: [1002] } });
     expect(job.state).toBe('FAILED');
-    expect(job.error.message).toMatch(/Network not found.*the plan was made from a cached state that said config=absent live=absent; the host said network absent: run the change again/s);
-    // The failed job re-read hv2: the same request is now refused up front, naming the field.
+    expect(job.error.code).toBe('NOT_FOUND');
+    expect(job.error.message).toMatch(new RegExp(`hv2: refused when its turn came \\(the host as it is now\\): network: hv2 has no libvirt network ${NET}; nothing was changed`));
+    expect(job.steps.map((s: any) => s.state)).toEqual(['SKIPPED']);
+    expect(await code('hv2', 'virsh', 'net-info', NET)).not.toBe(0);
+    // The part's read went into the cache: the same request is now refused up front, naming the field.
     const again = await change('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1002', vlanTags: [1002] } });
     expect(again.job).toBeNull();
     expect(again.userErrors).toEqual([expect.objectContaining({ field: ['input', 'network'], code: 'NOT_FOUND' })]);

@@ -8,13 +8,20 @@ import { RedisHostLocks } from '../../src/jobs/host-locks.ts';
 import { JobStore, type HostPart } from '../../src/jobs/job-store.ts';
 import { newJobRecord } from '../../src/jobs/submit-change.ts';
 import { createLogger } from '../../src/log/logger.ts';
+import { createChangeQueue } from '../../src/jobs/change-queue.ts';
+import { HostOrder } from '../../src/jobs/host-order.ts';
 import { finishChangeJob } from '../../workers/finish-change-job.ts';
+import { awaitTurn, handOver, NotYourTurn, type TurnDeps } from '../../workers/host-turn.ts';
 import { fixtureHostState } from '../support/fixture-host-state.ts';
 
 /** The Redis-backed stores against a real Redis: memoised reads never serve stale data. */
 const redis = new Redis(inject('redisUrl'));
 const prefix = `tl-test-${randomBytes(4).toString('hex')}`;
+const queue = createChangeQueue({ url: inject('redisUrl'), maxRetriesPerRequest: null }, prefix);
+const order = new HostOrder(redis, prefix);
+const turnsFor = (store: JobStore): TurnDeps => ({ order, store, queue });
 afterAll(async () => {
+  await queue.close();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
@@ -165,7 +172,7 @@ describe('finishChangeJob (the flow parent)', () => {
     await store.recordHost(job, dead, 'STEP_STARTED', 'hv2: step 2');
 
     const logger = createLogger('test', 'silent');
-    const settled = await finishChangeJob({ store, logger }, job.id, new Map([['hv2', 'job stalled more than allowable limit']]));
+    const settled = await finishChangeJob({ store, logger, turns: turnsFor(store) }, job.id, new Map([['hv2', 'job stalled more than allowable limit']]));
     expect(settled.state).toBe('FAILED');
     expect(settled.error).toMatchObject({ code: 'WORKER_FAILED' });
     expect(settled.error!.message).toMatch(/hv2: its worker stopped .*stalled more than allowable limit/);
@@ -176,7 +183,7 @@ describe('finishChangeJob (the flow parent)', () => {
     expect(settled.steps.map((s) => s.state)).toEqual(['SUCCEEDED', 'SKIPPED']);
     expect(settled.attempts).toBe(2);
     // Settling again changes nothing (a redelivered parent).
-    expect((await finishChangeJob({ store, logger }, job.id, new Map())).state).toBe('FAILED');
+    expect((await finishChangeJob({ store, logger, turns: turnsFor(store) }, job.id, new Map())).state).toBe('FAILED');
     expect((await store.events(job.id)).filter((e) => e.type === 'FAILED')).toHaveLength(1);
   });
 
@@ -185,8 +192,94 @@ describe('finishChangeJob (the flow parent)', () => {
     const job = newJobRecord('ensureVlan', {}, steps(['hv1']), { requestedBy: null, ticketRef: null });
     await store.create(job, 'queued');
     await store.requestCancel(job.id);
-    const settled = await finishChangeJob({ store, logger: createLogger('test', 'silent') }, job.id, new Map());
+    const settled = await finishChangeJob({ store, logger: createLogger('test', 'silent'), turns: turnsFor(store) }, job.id, new Map());
     expect(settled.state).toBe('CANCELLED');
     expect(settled.hosts[0]!.state).toBe('CANCELLED');
+  });
+});
+
+describe('HostOrder and turns: jobs on a host run in the order they were accepted', () => {
+  const job = (kind = 'setPortVlans', hosts = ['hv1']) =>
+    newJobRecord(kind, {}, { kind, hypervisors: hosts, steps: [] }, { requestedBy: null, ticketRef: null });
+  const noWait = { onWait: async () => {}, cancelRequested: async () => false };
+
+  it('gives every host the same order; a job waits only for jobs accepted before it on its hosts', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const a = job('ensureVlan', ['oa1', 'oa2']);
+    const b = job('setPortVlans', ['oa2']);
+    const c = job('verifyVlan', ['oa1', 'oa2']);
+    for (const j of [a, b, c]) await store.create(j, 'queued');
+    const [ta, tb, tc] = [await order.accept(a.id, a.hypervisors), await order.accept(b.id, b.hypervisors), await order.accept(c.id, c.hypervisors)];
+    expect(ta).toBeLessThan(tb);
+    expect(tb).toBeLessThan(tc);
+    expect(await order.place(a.id, 'oa1')).toEqual({ ahead: 0, first: a.id, previous: null });
+    expect(await order.place(b.id, 'oa2')).toEqual({ ahead: 1, first: a.id, previous: a.id });
+    expect(await order.place(c.id, 'oa1')).toEqual({ ahead: 1, first: a.id, previous: a.id });
+    expect(await order.place(c.id, 'oa2')).toEqual({ ahead: 2, first: a.id, previous: b.id });
+    // Accepting again keeps the first place (a retried submission does not jump the queue).
+    await order.accept(a.id, a.hypervisors);
+    expect((await order.place(a.id, 'oa1'))!.ahead).toBe(0);
+
+    const turns = turnsFor(store);
+    expect(await awaitTurn(turns, a.id, 'oa2', noWait)).toBe('TURN');
+    // Two jobs ahead: it gives its worker slot up at once, saying where it stands.
+    const err = await awaitTurn(turns, c.id, 'oa2', noWait).catch((e) => e);
+    expect(err).toBeInstanceOf(NotYourTurn);
+    expect((err as NotYourTurn).place).toMatchObject({ ahead: 2, first: a.id });
+    // Next in line: waits in place until the job ahead hands the host over.
+    const said: string[] = [];
+    const waiting = awaitTurn(turns, b.id, 'oa2', { onWait: async (p) => void said.push(p.first!), cancelRequested: async () => false, inPlaceMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await handOver(turns, a.id, 'oa2');
+    expect(await waiting).toBe('TURN');
+    expect(said[0]).toBe(a.id);
+    // a still holds oa1: c waits there for a alone.
+    expect(await order.place(c.id, 'oa1')).toMatchObject({ ahead: 1, first: a.id });
+    await handOver(turns, a.id, 'oa1');
+    await handOver(turns, b.id, 'oa2');
+    expect(await awaitTurn(turns, c.id, 'oa1', noWait)).toBe('TURN');
+    expect(await awaitTurn(turns, c.id, 'oa2', noWait)).toBe('TURN');
+    await handOver(turns, c.id, 'oa1');
+    await handOver(turns, c.id, 'oa2');
+    expect(await order.next('oa1', 5)).toEqual([]);
+  });
+
+  it('a first place whose job has ended or expired is released by whoever waits behind it', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const ended = job();
+    const gone = job();
+    const waiter = job();
+    await store.create(ended, 'queued');
+    await store.record({ ...ended, state: 'SUCCEEDED' }, 'SUCCEEDED', 'done');
+    await store.create(waiter, 'queued');
+    for (const j of [ended, gone, waiter]) await order.accept(j.id, ['ob1']);
+    // `gone` never had a record (expired): both stale places go, and it is the waiter's turn.
+    expect(await awaitTurn(turnsFor(store), waiter.id, 'ob1', noWait)).toBe('TURN');
+    expect(await order.next('ob1', 5)).toEqual([waiter.id]);
+    await handOver(turnsFor(store), waiter.id, 'ob1');
+  });
+
+  it('a job cancelled while it waits in place says so', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const first = job();
+    const second = job();
+    for (const j of [first, second]) {
+      await store.create(j, 'queued');
+      await order.accept(j.id, ['oc1']);
+    }
+    setTimeout(() => void store.requestCancel(second.id), 100);
+    expect(await awaitTurn(turnsFor(store), second.id, 'oc1', { ...noWait, cancelRequested: () => store.cancelRequested(second.id), inPlaceMs: 10_000 })).toBe('CANCELLED');
+    await order.release(first.id, ['oc1']);
+    await order.release(second.id, ['oc1']);
+  });
+
+  it('the flow parent releases the places of parts BullMQ gave up on', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const j = newJobRecord('ensureVlan', {}, { kind: 'ensureVlan', hypervisors: ['od1', 'od2'], steps: [] }, { requestedBy: null, ticketRef: null });
+    await store.create(j, 'queued');
+    await order.accept(j.id, j.hypervisors);
+    await finishChangeJob({ store, logger: createLogger('test', 'silent'), turns: turnsFor(store) }, j.id, new Map([['od1', 'stalled'], ['od2', 'stalled']]));
+    expect(await order.place(j.id, 'od1')).toBeNull();
+    expect(await order.place(j.id, 'od2')).toBeNull();
   });
 });

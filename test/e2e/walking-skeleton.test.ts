@@ -74,9 +74,10 @@ describe('walking skeleton on the lab', () => {
       events.push(msg.data.jobProgress);
     }
     // A change job is a flow: the job starts, its one host part starts, runs its step, ends.
-    expect(events.map((e) => e.type)).toEqual(['QUEUED', 'STARTED', 'HOST_STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'HOST_FINISHED', 'SUCCEEDED']);
-    expect(events[4].step).toMatchObject({ index: 0, changed: true, state: 'SUCCEEDED' });
-    expect(events[4].progress).toMatchObject({ done: 1, total: 1 });
+    expect(events.map((e) => e.type)).toEqual(['QUEUED', 'STARTED', 'HOST_STARTED', 'HOST_PLANNED', 'STEP_STARTED', 'STEP_FINISHED', 'HOST_FINISHED', 'SUCCEEDED']);
+    expect(events[3].message).toMatch(/hv1: planned from the host as it is .*1 step, 1 to change/);
+    expect(events[5].step).toMatchObject({ index: 0, changed: true, state: 'SUCCEEDED' });
+    expect(events[5].progress).toMatchObject({ done: 1, total: 1 });
     expect(events.at(-1)).toMatchObject({ state: 'SUCCEEDED', progress: { done: 1, total: 1 } });
     // Event ids increase: clients can resume from the last one they saw.
     const ids = events.map((e) => e.id);
@@ -108,7 +109,7 @@ describe('walking skeleton on the lab', () => {
     for await (const msg of subscribeSse(url, 'subscription($id: ID!) { jobProgress(id: $id) { type } }', { id })) {
       types.push(msg.data.jobProgress.type);
     }
-    expect(types).toEqual(['QUEUED', 'STARTED', 'HOST_STARTED', 'STEP_STARTED', 'STEP_FINISHED', 'HOST_FINISHED', 'SUCCEEDED']);
+    expect(types).toEqual(['QUEUED', 'STARTED', 'HOST_STARTED', 'HOST_PLANNED', 'STEP_STARTED', 'STEP_FINISHED', 'HOST_FINISHED', 'SUCCEEDED']);
   });
 
   it('dryRun returns the plan and queues nothing', async () => {
@@ -147,9 +148,10 @@ describe('walking skeleton on the lab', () => {
       const job = await waitForJob(res.data.createBridge.job.id, 30_000);
       expect(job.state).toBe('FAILED');
       expect(['SSH_CONNECT_FAILED', 'SSH_DISCONNECTED']).toContain(job.error.code);
-      expect(job.error.message).toMatch(/hv2/);
-      expect(job.error.step).toBe(0);
-      expect(job.steps[0].state).toBe('FAILED');
+      // The part plans from the host as it is: a host it cannot read is not touched at all.
+      expect(job.error.message).toMatch(/hv2: could not read the host to plan from it, nothing was changed/);
+      expect(job.error.step).toBeNull();
+      expect(job.steps[0].state).toBe('SKIPPED');
 
       const listed = await gql(url, '{ hypervisors(refresh: true) { name status stale lastError { code message } bridges { name } } }');
       expect(listed.errors).toBeUndefined();

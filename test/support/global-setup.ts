@@ -8,7 +8,12 @@ import { lab, type LabEnv } from './lab.ts';
  * For the integration project: a private Redis server on a free loopback port and a
  * two-hypervisor lab of its own (LAB_NAME=tlt), both torn down afterwards, also after failures.
  */
-export const TEST_LAB: LabEnv = { LAB_NAME: 'tlt', LAB_NET: '1', LAB_HOSTS: '2' };
+export const TEST_LAB: LabEnv = {
+  // Overridable so that two test runs on one machine do not share (and tear down) one lab.
+  LAB_NAME: process.env.TRUNKLINE_TEST_LAB_NAME ?? 'tlt',
+  LAB_NET: process.env.TRUNKLINE_TEST_LAB_NET ?? '1',
+  LAB_HOSTS: '2',
+};
 
 declare module 'vitest' {
   export interface ProvidedContext {

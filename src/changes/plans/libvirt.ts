@@ -6,7 +6,7 @@ import type { Portgroup } from '../../libvirt/types.ts';
 import { newMarker } from '../../libvirt/virsh-batch.ts';
 import type { PortVlans } from '../../ovs/commands.ts';
 import type { AddPortgroupInput, DefineNetworkInput, DeleteNetworkInput, PortgroupSpec, RemovePortgroupInput } from '../inputs.ts';
-import { networkAbsentStep, networkDefinedStep, networkRunningStep, portgroupStep } from '../steps/libvirt-network.ts';
+import { networkAbsentStep, networkDefinedStep, networkRunningStep, portgroupStep, restartNeeded } from '../steps/libvirt-network.ts';
 import { bridgeStateFromSnapshot } from '../steps/ovs-bridge.ts';
 import { portStateFromSnapshot, portVlansStep } from '../steps/ovs-port.ts';
 import type { PlanStep } from '../plan.ts';
@@ -45,6 +45,12 @@ function inUse(field: string, what: string, nics: ReturnType<typeof nicsUsing>):
   return { field: ['input', field], code: 'IN_USE', message: `${field}: ${what} is used by ${list}; detach or move them first, or set force: true` };
 }
 
+/**
+ * A network that looks like this: defined if absent; an existing one converges (its UUID kept,
+ * portgroups changed live and persistently), and running VMs on its portgroups are retagged
+ * like addPortgroup does. Refused when the running network would need a restart (another
+ * bridge, forward mode or virtualport) and when a portgroup it drops is named by VM NICs.
+ */
 export function planDefineNetwork(host: Host, state: HostState | null, input: Omit<DefineNetworkInput, 'hypervisor' | 'dryRun' | 'ticketRef'>): Planned {
   const name = input.name ?? host.defaults.network ?? DEFAULT_NETWORK;
   const bridge = input.bridge ?? host.defaults.bridge;
@@ -52,11 +58,28 @@ export function planDefineNetwork(host: Host, state: HostState | null, input: Om
     return { errors: [{ field: ['input', 'bridge'], code: ErrorCode.NOT_FOUND, message: `bridge: ${host.name} has no OVS bridge ${bridge} (create it first)` }] };
   const spec = { name, bridge, portgroups: input.portgroups.map(toPortgroup) };
   const cached = cachedNetwork(state, name);
+  // The cache holds the live definition of a running network.
+  const restart = cached?.active ? restartNeeded(name, cached, { forwardMode: 'bridge', bridge, virtualportType: 'openvswitch' }) : null;
+  if (restart) return { errors: [{ field: ['input', 'bridge'], code: ErrorCode.NETWORK_RESTART_REQUIRED, message: `bridge: ${restart}` }] };
+  const kept = new Set(spec.portgroups.map((p) => p.name));
+  const orphans = cached ? nicsUsing(state, name).filter((n) => n.iface.portgroup !== null && !kept.has(n.iface.portgroup)) : [];
+  if (orphans.length) {
+    const list = orphans.map((n) => `${n.vm} (${n.iface.mac ?? 'no mac'}) on ${n.iface.portgroup}`).join(', ');
+    return {
+      errors: [{ field: ['input', 'portgroups'], code: 'IN_USE', message: `portgroups: the definition drops portgroups used by ${list}; move them first (setVmInterfaceVlan) or remove those portgroups with removePortgroup(force: true)` }],
+    };
+  }
+  const marker = newMarker();
+  const retags = spec.portgroups.flatMap((pg) =>
+    nicsUsing(state, name, pg.name)
+      .filter((n) => n.port !== null && n.iface.target)
+      .map((n) => portVlansStep(host.name, n.iface.target!, portVlansOf(pg), portStateFromSnapshot(state?.ovs ?? null, n.iface.target!))),
+  );
   return {
     plan: {
       kind: 'defineNetwork',
       hypervisors: [host.name],
-      steps: [networkDefinedStep(host.name, spec, cached), networkRunningStep(host.name, name, cached)],
+      steps: [networkDefinedStep(host.name, spec, cached, marker), networkRunningStep(host.name, name, cached), ...retags],
     },
   };
 }

@@ -22,7 +22,11 @@ export function planDeleteBridge(host: Host, state: HostState | null, input: Pic
   return one('deleteBridge', host.name, [bridgeAbsentStep(host.name, input.name, bridgeStateFromSnapshot(state?.ovs ?? null, input.name))]);
 }
 
-export function planAddPort(host: Host, state: HostState | null, input: Omit<AddPortInput, 'hypervisor' | 'dryRun' | 'ticketRef'>): Planned {
+export function planAddPort(
+  host: Host,
+  state: HostState | null,
+  input: Omit<AddPortInput, 'hypervisor' | 'dryRun' | 'ticketRef' | 'deviceMayBeMissing'> & { deviceMayBeMissing?: boolean },
+): Planned {
   const bridge = input.bridge ?? host.defaults.bridge;
   const { vlans, errors } = checkPortVlans({ ...input, trunkAllVlans: input.trunkAllVlans || (input.tag == null && !input.trunks?.length) });
   if (errors.length) return { errors };
@@ -34,7 +38,7 @@ export function planAddPort(host: Host, state: HostState | null, input: Omit<Add
     return {
       errors: [{ field: ['input', 'name'], code: 'PORT_ON_OTHER_BRIDGE', message: `name: port ${input.name} already exists on bridge ${cachedPort.bridge} of ${host.name}` }],
     };
-  return one('addPort', host.name, [portPresentStep(host.name, bridge, input.name, input.type, vlans, cachedPort)]);
+  return one('addPort', host.name, [portPresentStep(host.name, bridge, input.name, input.type, vlans, cachedPort, input.deviceMayBeMissing ?? false)]);
 }
 
 export function planRemovePort(host: Host, state: HostState | null, input: Pick<RemovePortInput, 'name'>): Planned {

@@ -5,7 +5,7 @@ import type { Host } from '../../inventory/host-registry.ts';
 import type { Portgroup } from '../../libvirt/types.ts';
 import type { EnsureVlanInput, RemoveVlanInput } from '../inputs.ts';
 import type { Plan, PlanStep } from '../plan.ts';
-import { networkDefinedStep, networkRunningStep, portgroupStep } from '../steps/libvirt-network.ts';
+import { networkPresentStep, networkRunningStep, portgroupStep } from '../steps/libvirt-network.ts';
 import { bridgePresentStep, bridgeStateFromSnapshot } from '../steps/ovs-bridge.ts';
 import { portStateFromSnapshot } from '../steps/ovs-port.ts';
 import { uplinkCarriesStep, uplinkDropsStep } from '../steps/ovs-uplink.ts';
@@ -58,9 +58,12 @@ function ensureOnHost(m: Member, input: EnsureVlanInput, config: Config): { step
   ];
   const net = cachedNetwork(m.state, network);
   if (net === null || (net === undefined && !m.state)) {
-    // No such network yet (or never read): define it with an untagged default and the VLAN.
+    // No such network yet (or never read): define it with an untagged default and the VLAN, but
+    // only if it is absent when the worker looks. One that exists (made since the last read) may
+    // have portgroups others rely on, which a redefine would drop: it just gets the VLAN's.
     const spec = { name: network, bridge, portgroups: [{ name: 'vlan-0001', isDefault: true, vlan: null }, pg] };
-    steps.push(networkDefinedStep(host, spec, net), networkRunningStep(host, network, net));
+    const marker = newMarker();
+    steps.push(networkPresentStep(host, spec, net, marker), networkRunningStep(host, network, net), portgroupStep(host, network, pg, net, marker));
   } else {
     // One marker for the network's portgroup steps: the worker then probes the network once.
     const marker = newMarker();

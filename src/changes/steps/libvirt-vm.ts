@@ -1,6 +1,7 @@
 import { ErrorCode, TrunklineError } from '../../errors/codes.ts';
 import { domainXml, interfaceXml, TRUNKLINE_XMLNS, type NicSpec, type VmSpec } from '../../libvirt/domain-build.ts';
 import { memoryToKiB, parseDomainXml } from '../../libvirt/domain-xml.ts';
+import { withUuid } from '../../libvirt/network-build.ts';
 import type { Domain, DomainInterface } from '../../libvirt/types.ts';
 import { VIRSH } from '../../libvirt/virsh-batch.ts';
 import type { ExecResult } from '../../ssh/ssh-pool.ts';
@@ -59,11 +60,15 @@ export function vmUndefinedStep(host: string, name: string, cached: Omit<Domain,
   );
 }
 
-/** Never redefine a VM Trunkline did not create: our minimal XML would drop its disks. */
+/**
+ * Never redefine a VM Trunkline did not create: our minimal XML would drop its disks. One it
+ * did create is redefined with its own UUID: libvirt refuses a known name with another (or no)
+ * UUID ("domain ... already exists with uuid ...").
+ */
 export function applyVmDef(before: VmDefState, step: PlanStep): StepAction {
-  if (before && !before.managed && step.wanted !== ABSENT)
-    throw new TrunklineError('VM_NOT_MANAGED' as ErrorCode, `VM ${step.subject} exists and was not defined by Trunkline; refusing to redefine it`);
-  return step.apply!;
+  if (!before || step.wanted === ABSENT || !step.apply?.stdin) return step.apply!;
+  if (!before.managed) throw new TrunklineError('VM_NOT_MANAGED' as ErrorCode, `VM ${step.subject} exists and was not defined by Trunkline; refusing to redefine it`);
+  return { ...step.apply, stdin: withUuid(step.apply.stdin, before.dom.uuid) };
 }
 
 export function undoVmDef(before: VmDefState, step: PlanStep): StepAction | null {

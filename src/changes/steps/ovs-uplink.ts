@@ -1,7 +1,7 @@
 import { snapshotArgv } from '../../ovs/snapshot.ts';
-import { judged, type PlanStep, type StepAction } from '../plan.ts';
+import { judged, type PlanStep, type StepAction, type StepHealth } from '../plan.ts';
 import { ABSENT } from './ovs-bridge.ts';
-import { portStateFromProbe, type PortState } from './ovs-port.ts';
+import { interfaceProblem, portStateFromProbe, type PortState } from './ovs-port.ts';
 
 /**
  * Whether a host's uplink carries one VLAN. Trunks are changed with `add`/`remove`, which touch
@@ -64,4 +64,23 @@ export function undoUplink(before: PortState, step: PlanStep): StepAction | null
   if (before === null) return { argv: [...OVS, '--if-exists', 'del-port', uplink] };
   if (step.wanted.startsWith('carries')) return before.vlans.trunks.length ? { argv: [...OVS, 'remove', 'Port', uplink, 'trunks', String(tag)] } : null;
   return { argv: [...OVS, 'add', 'Port', uplink, 'trunks', String(tag)] };
+}
+
+/**
+ * An uplink whose device OVS cannot open carries no VLAN to the switch. When this step created
+ * the port (`--may-exist add-port` of a name the host has no device for: a wrong uplink name,
+ * most likely) the step fails and is rolled back (the port is deleted again). When the port was
+ * there before (made on purpose, e.g. by addPort with deviceMayBeMissing) the trunk is kept and
+ * the step warns.
+ */
+export function uplinkHealth(state: PortState, step: PlanStep, before: PortState | undefined): StepHealth {
+  if (!step.wanted.startsWith('carries')) return null;
+  const { uplink, tag } = splitUplinkSubject(step.subject);
+  const problem = interfaceProblem(state, uplink);
+  if (!problem) return null;
+  if (before === null)
+    return {
+      failure: `${problem} (this step created uplink ${uplink}: check the uplink name, the input's uplink or the host's defaults.uplink; if the device will appear later, add the port first with addPort deviceMayBeMissing: true)`,
+    };
+  return { warning: `${problem}: VLAN ${tag} is in the uplink's trunks but reaches no switch until OVS can open the device` };
 }

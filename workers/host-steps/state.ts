@@ -1,0 +1,123 @@
+import type { PlanStep, StepAction } from '../../src/changes/plan.ts';
+import { stepKind } from '../../src/changes/step-kinds.ts';
+import { describeError, ErrorCode, TrunklineError } from '../../src/errors/codes.ts';
+import type { Host } from '../../src/inventory/host-registry.ts';
+import type { JobEventType, RollbackRecord, StepRecord } from '../../src/jobs/job-types.ts';
+import type { BatchCommand } from '../../src/ssh/command-batch.ts';
+import type { CommandRunner, ExecResult } from '../../src/ssh/ssh-pool.ts';
+
+/** What the caller gives a host's run of steps (see ../host-steps.ts for the phases). */
+export interface HostStepsContext {
+  runner: CommandRunner;
+  host: Host;
+  /** This host's steps (mutated as they run) with their plan steps. */
+  steps: { record: StepRecord; planned: PlanStep }[];
+  /** Persists the host's part of the record and appends an event. */
+  report(type: JobEventType, message: string, step?: StepRecord | null): Promise<void>;
+  rollback: RollbackRecord[];
+  cancelRequested(): Promise<boolean>;
+  /** Read-only commands to run in the final verification batch; their results go to `done`. */
+  readAlong?: { commands: BatchCommand[]; done(results: ExecResult[]): Promise<void> } | null;
+  /** Otherwise: runs concurrently with the final verification once something was applied. */
+  whileVerifying?: () => Promise<void>;
+  /** Results of commands just run on the host (the read the steps were planned from), by argv key: the first observation reuses them. */
+  preobserved?: ReadonlyMap<string, ExecResult>;
+}
+
+export interface HostStepsOutcome {
+  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  failure?: { code: string; message: string; step: number | null };
+  /** Some step changed the host (or a command ran before a failure). */
+  applied: boolean;
+  /** `readAlong` or `whileVerifying` brought the cache up to date. */
+  refreshed: boolean;
+  /** Every first observation equalled what the plan saw when it was made. */
+  cacheAgreed: boolean;
+}
+
+export type Read = { value: string; state: unknown };
+
+/** One step as the run goes: what was observed, what was sent, whether it took. */
+export interface Work {
+  /** 1-based position among this host's steps (progress messages count per host). */
+  pos: number;
+  record: StepRecord;
+  planned: PlanStep;
+  kind: ReturnType<typeof stepKind>;
+  read?: Read;
+  /** What the host looked like before this run changed it: what rollback returns to. */
+  before?: Read;
+  action?: StepAction;
+  applied: boolean;
+  verified: boolean;
+}
+
+/** The one state every phase reads and changes. */
+export interface RunState {
+  ctx: HostStepsContext;
+  works: Work[];
+  /** Changes chosen but not sent yet (the next change batch). */
+  queued: Work[];
+  refreshed: boolean;
+  cacheAgreed: boolean;
+}
+
+export function newRunState(ctx: HostStepsContext): RunState {
+  const works = ctx.steps.map(({ record, planned }, i): Work => {
+    if (!planned.apply) throw new TrunklineError(ErrorCode.JOB_INVALID, `step ${record.index + 1} has no change command`);
+    return { pos: i + 1, record, planned, kind: stepKind(planned.probe.kind), applied: false, verified: false };
+  });
+  return { ctx, works, queued: [], refreshed: false, cacheAgreed: true };
+}
+
+/** Thrown between rounds when the job was cancelled. */
+export class Cancelled extends Error {}
+
+/** A failure attributed to one step. */
+export class StepFailed extends Error {
+  constructor(
+    readonly work: Work,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** Anything thrown while working on `work` (SSH errors, unparseable output), as its failure. */
+  static from(work: Work, err: unknown): StepFailed {
+    if (err instanceof StepFailed) return err;
+    const { code, message } = describeError(err);
+    return new StepFailed(work, code, message);
+  }
+
+  /** A command of `work` that exited non-zero. */
+  static exit(work: Work, out: { exitCode: number | null; stderr: string | null }): StepFailed {
+    return new StepFailed(work, ErrorCode.COMMAND_FAILED, `exit ${out.exitCode}: ${out.stderr?.trim().slice(0, 500) || '(no stderr)'}`);
+  }
+}
+
+export async function checkCancel(run: RunState): Promise<void> {
+  if (await run.ctx.cancelRequested()) throw new Cancelled();
+}
+
+export async function startStep(run: RunState, w: Work): Promise<void> {
+  Object.assign(w.record, { state: 'RUNNING', startedAt: new Date().toISOString(), finishedAt: null, changed: null, durationMs: null });
+  await run.ctx.report('STEP_STARTED', `step ${w.pos}/${run.works.length}: ${w.record.description}`, structuredClone(w.record));
+}
+
+export async function finishStep(run: RunState, w: Work, changed: boolean): Promise<void> {
+  w.verified = true;
+  w.record.changed = changed;
+  endStep(w, 'SUCCEEDED');
+  await run.ctx.report('STEP_FINISHED', `step ${w.pos}/${run.works.length} ${changed ? 'changed' : 'already as wanted'}: ${w.record.description}`, structuredClone(w.record));
+}
+
+export function endStep(w: Work, state: 'SUCCEEDED' | 'FAILED'): void {
+  w.record.state = state;
+  w.record.finishedAt = new Date().toISOString();
+  w.record.durationMs = Date.parse(w.record.finishedAt) - Date.parse(w.record.startedAt ?? w.record.finishedAt);
+}
+
+// Job records keep an excerpt of command output, enough to diagnose, small enough to stream.
+const EXCERPT_CHARS = 4000;
+export const excerpt = (s: string) => (s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…(${s.length - EXCERPT_CHARS} more chars)` : s);

@@ -1,38 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
-import { freePort } from '../../test/support/free-port.ts';
-import { stopChild } from '../../test/support/processes.ts';
+import type { ChildProcess } from 'node:child_process';
+import type { Redis } from 'ioredis';
+import { startRedisServer as startPrivateRedis } from '../../test/support/redis-server.ts';
 import { onCleanup } from './cleanup.ts';
 
 /**
  * A private redis-server on a free loopback port, without persistence (as test/support/
- * global-setup.ts starts it). Its stop is registered as a cleanup action as soon as it is
- * spawned, so it ends with the benchmark whatever happens; nothing of it survives.
+ * global-setup.ts starts it). Its stop is registered as a cleanup action as soon as it runs,
+ * so it ends with the benchmark whatever happens; nothing of it survives.
  */
 export async function startRedisServer(): Promise<{ url: string; proc: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const stop = () => stopChild(proc);
-  onCleanup('redis-server', stop);
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {}); // refused while the server starts: retried below
-    try {
-      await client.connect();
-      await client.ping();
-      client.disconnect();
-      return { url, proc, stop };
-    } catch {
-      client.disconnect();
-      if (Date.now() > deadline || proc.exitCode !== null) {
-        await stop();
-        throw new Error(`redis-server did not start on port ${port}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const server = await startPrivateRedis();
+  onCleanup('redis-server', server.stop);
+  return server;
 }
 
 /**

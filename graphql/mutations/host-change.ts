@@ -1,12 +1,9 @@
 import type { InputObjectRef } from '@pothos/core';
 import type { z } from 'zod';
-import type { Config } from '../../src/config/config.ts';
-import type { Planned } from '../../src/changes/plans/ovs.ts';
 import { userErrorsFromZod } from '../../src/changes/user-errors.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
-import type { HostState } from '../../src/hosts/host-state.ts';
-import type { Host } from '../../src/inventory/host-registry.ts';
 import { submitChange } from '../../src/jobs/submit-change.ts';
+import { CHANGE_KINDS } from '../../src/changes/planners.ts';
 import { builder } from '../builder.ts';
 import { changePayloadType, refused, type ChangePayload } from './change-payload.ts';
 
@@ -27,8 +24,10 @@ export function hostChangeMutation<S extends z.ZodType<ChangeOptions>>(spec: {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   input: InputObjectRef<any, any>;
   schema: S;
-  plan: (host: Host, state: HostState | null, input: z.infer<S>, config: Config) => Planned;
 }): void {
+  // The same planner the worker runs when the host part's turn comes (src/changes/planners.ts).
+  const kind = CHANGE_KINDS[spec.name];
+  if (!kind) throw new Error(`${spec.name} has no planner in src/changes/planners.ts`);
   const Payload = changePayloadType(`${spec.name[0]!.toUpperCase()}${spec.name.slice(1)}Payload`);
   builder.mutationField(spec.name, (t) =>
     t.field({
@@ -46,7 +45,7 @@ export function hostChangeMutation<S extends z.ZodType<ChangeOptions>>(spec: {
             { field: ['input', 'hypervisor'], code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor: no hypervisor named "${data.hypervisor}" (known: ${known})` },
           ]);
         }
-        const planned = spec.plan(view.host, view.state.status === 'UNKNOWN' ? null : view.state, data, ctx.config);
+        const planned = kind.planHost({ host: view.host, state: view.state.status === 'UNKNOWN' ? null : view.state }, data as never, ctx.config);
         if (planned.errors) return refused(planned.errors);
         if (data.dryRun) return { job: null, plan: planned.plan, userErrors: [] };
         const { dryRun: _d, ticketRef, ...rest } = data as ChangeOptions & Record<string, unknown>;

@@ -1,5 +1,4 @@
 import { AddPortgroupInput, DefineNetworkInput, DeleteNetworkInput, RemovePortgroupInput } from '../../src/changes/inputs.ts';
-import { planAddPortgroup, planDefineNetwork, planDeleteNetwork, planRemovePortgroup } from '../../src/changes/plans/libvirt.ts';
 import { builder } from '../builder.ts';
 import { changeFields, hostChangeMutation } from './host-change.ts';
 
@@ -33,7 +32,6 @@ hostChangeMutation({
     }),
   }),
   schema: DefineNetworkInput,
-  plan: planDefineNetwork,
 });
 
 hostChangeMutation({
@@ -43,7 +41,6 @@ hostChangeMutation({
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }), force: t.boolean() }),
   }),
   schema: DeleteNetworkInput,
-  plan: planDeleteNetwork,
 });
 
 hostChangeMutation({
@@ -58,7 +55,6 @@ hostChangeMutation({
     }),
   }),
   schema: AddPortgroupInput,
-  plan: planAddPortgroup,
 });
 
 hostChangeMutation({
@@ -68,5 +64,4 @@ hostChangeMutation({
     fields: (t) => ({ ...changeFields(t), network: t.string(), name: t.string({ required: true }), force: t.boolean() }),
   }),
   schema: RemovePortgroupInput,
-  plan: planRemovePortgroup,
 });

@@ -1,5 +1,4 @@
 import { AddPortInput, CreateBridgeInput, DeleteBridgeInput, RemovePortInput, SetPortVlansInput } from '../../src/changes/inputs.ts';
-import { planAddPort, planCreateBridge, planDeleteBridge, planRemovePort, planSetPortVlans } from '../../src/changes/plans/ovs.ts';
 import { builder } from '../builder.ts';
 import { DatapathTypeEnum, PortTypeEnum, VlanModeEnum } from '../types/enums.ts';
 import { changeFields, hostChangeMutation } from './host-change.ts';
@@ -26,8 +25,6 @@ hostChangeMutation({
     }),
   }),
   schema: CreateBridgeInput,
-  plan: (host, state, input, config) =>
-    planCreateBridge(host, state, { name: input.name, datapathType: input.datapathType ?? host.defaults.datapathType ?? config.defaults.datapathType }),
 });
 
 hostChangeMutation({
@@ -37,7 +34,6 @@ hostChangeMutation({
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }) }),
   }),
   schema: DeleteBridgeInput,
-  plan: planDeleteBridge,
 });
 
 hostChangeMutation({
@@ -58,7 +54,6 @@ hostChangeMutation({
     }),
   }),
   schema: AddPortInput,
-  plan: planAddPort,
 });
 
 hostChangeMutation({
@@ -68,7 +63,6 @@ hostChangeMutation({
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }) }),
   }),
   schema: RemovePortInput,
-  plan: planRemovePort,
 });
 
 hostChangeMutation({
@@ -79,5 +73,4 @@ hostChangeMutation({
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }), ...vlanFields(t) }),
   }),
   schema: SetPortVlansInput,
-  plan: planSetPortVlans,
 });

@@ -6,15 +6,6 @@ import {
   StopVmInput,
   VmRef,
 } from '../../src/changes/inputs.ts';
-import {
-  planAttachVmInterface,
-  planDefineVm,
-  planDetachVmInterface,
-  planSetVmInterfaceVlan,
-  planStartVm,
-  planStopVm,
-  planUndefineVm,
-} from '../../src/changes/plans/vm.ts';
 import { builder } from '../builder.ts';
 import { changeFields, hostChangeMutation } from './host-change.ts';
 
@@ -47,13 +38,12 @@ hostChangeMutation({
     }),
   }),
   schema: DefineVmInput,
-  plan: planDefineVm,
 });
 
 const vmRef = (name: string) =>
   builder.inputType(name, { fields: (t) => ({ ...changeFields(t), name: t.string({ required: true, description: 'VM name.' }) }) });
 
-hostChangeMutation({ name: 'startVm', description: 'Ensures a VM is running.', input: vmRef('StartVmInput'), schema: VmRef, plan: planStartVm });
+hostChangeMutation({ name: 'startVm', description: 'Ensures a VM is running.', input: vmRef('StartVmInput'), schema: VmRef });
 
 hostChangeMutation({
   name: 'stopVm',
@@ -68,7 +58,6 @@ hostChangeMutation({
     }),
   }),
   schema: StopVmInput,
-  plan: planStopVm,
 });
 
 hostChangeMutation({
@@ -76,7 +65,6 @@ hostChangeMutation({
   description: 'Ensures a (stopped) VM is undefined. Rolled back (redefined as it was) if a later step fails.',
   input: vmRef('UndefineVmInput'),
   schema: VmRef,
-  plan: planUndefineVm,
 });
 
 hostChangeMutation({
@@ -86,7 +74,6 @@ hostChangeMutation({
     fields: (t) => ({ ...changeFields(t), vm: t.string({ required: true }), ...nicFields(t) }),
   }),
   schema: AttachVmInterfaceInput,
-  plan: planAttachVmInterface,
 });
 
 hostChangeMutation({
@@ -102,7 +89,6 @@ hostChangeMutation({
     }),
   }),
   schema: DetachVmInterfaceInput,
-  plan: planDetachVmInterface,
 });
 
 hostChangeMutation({
@@ -113,5 +99,4 @@ hostChangeMutation({
     fields: (t) => ({ ...changeFields(t), vm: t.string({ required: true }), mac: t.string({ required: true }), portgroup: t.string({ required: true }) }),
   }),
   schema: SetVmInterfaceVlanInput,
-  plan: planSetVmInterfaceVlan,
 });

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { changeClient } from '../support/changes.ts';
 import { freePort } from '../support/free-port.ts';
 import { gql } from '../support/graphql-client.ts';
 import { labExec } from '../support/lab.ts';
 import { startProcess, type Proc } from '../support/processes.ts';
+import { startRedisServer } from '../support/redis-server.ts';
 import { startTrunkline, waitForJob, type Trunkline } from '../support/trunkline.ts';
 
 /**
@@ -191,6 +195,30 @@ describe('changes compose', () => {
       const after = Date.parse(restart.at) - killedAt;
       console.log(`ordering.test.ts: ${t.hypervisor} part of ${t.job} taken over ${after} ms after the kill`);
       expect(after).toBeLessThan(16_000);
+    }
+  });
+
+  it('the order survives a Redis restart (Redis persisting to an append-only file): jobs accepted before it run after it in that order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-aof-'));
+    let server = await startRedisServer({ dir });
+    let other: Trunkline | undefined;
+    try {
+      // A deployment of its own on that Redis, its gateway first: the jobs wait in Redis.
+      other = await startTrunkline({ redisUrl: server.url, inventoryPath, worker: false });
+      const { ids, last } = await burst(6, [other.url]);
+      // Redis dies (SIGKILL: no shutdown save) and comes back from its append-only file.
+      server.proc.kill('SIGKILL');
+      await new Promise((r) => server.proc.once('exit', r));
+      server = await startRedisServer({ dir, port: server.port });
+      await other.startWorker();
+      const jobs = await Promise.all(ids.map((id) => waitForJob(other!.url, id, HOST_FIELDS, 120_000)));
+      expect(jobs.map((j) => j.state)).toEqual(jobs.map(() => 'SUCCEEDED'));
+      expectHostOrder(jobs);
+      await expectHostsHold(last);
+    } finally {
+      await other?.stop();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-import { Redis } from 'ioredis';
-import { freePort } from './free-port.ts';
 import { lab, type LabEnv } from './lab.ts';
+import { startRedisServer } from './redis-server.ts';
 
 /**
  * For the integration project: a private Redis server on a free loopback port and a
@@ -23,31 +21,8 @@ declare module 'vitest' {
   }
 }
 
-async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {}); // refused while the server starts: expected, retried below
-    try {
-      await client.connect();
-      await client.ping();
-      client.disconnect();
-      return { url, proc };
-    } catch {
-      client.disconnect();
-      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const redis = await startRedis();
+  const redis = await startRedisServer();
   const teardown = async () => {
     await lab(TEST_LAB, 'down').catch((err) => console.error('lab down failed', err));
     redis.proc.kill('SIGTERM');

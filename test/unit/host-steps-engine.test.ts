@@ -233,6 +233,13 @@ describe('planning again when the turn comes', () => {
     expect(planDifference(fromCache, fromHost)).toMatch(/^differs from the plan shown at submission \(0 steps, 0 to change, from the cache\): now also: /);
   });
 
+  it('a refusal that depends on state is checked again: removeVlan while NICs are on the VLAN is IN_USE, as at submission', () => {
+    const live = fixtureHostState('hv1');
+    const refused = planHostPart('removeVlan', { tag: 1001, hypervisors: ['hv1'] }, { host, state: live }, config);
+    expect(refused.errors?.[0]).toMatchObject({ code: 'IN_USE', field: ['input', 'tag'] });
+    expect(refused.errors?.[0]?.message).toMatch(/^tag: VLAN 1001 is used by vm-/);
+  });
+
   it('a stored input that no longer validates, or a kind nobody plans per host, never reaches a host', () => {
     expect(planHostPart('setPortVlans', { hypervisor: 'hv1', name: '-x', tag: 5 }, { host, state: null }, config).errors?.[0]).toMatchObject({ code: 'JOB_INVALID' });
     expect(planHostPart('rebootEverything', {}, { host, state: null }, config).errors?.[0]).toMatchObject({ code: 'JOB_INVALID' });

@@ -102,10 +102,11 @@ const worker = new Worker<ChangeJobData>(
     // Recorded on each BullMQ job it takes (processedBy): which process ran what.
     name: `${hostname()}:${process.pid}`,
     // A killed worker's job is taken over by another worker within lockMs + stalledInterval
-    // (1.5 x TRUNKLINE_JOB_LOCK_MS: 15 s by default): its lock, renewed every lockMs / 2, expires
-    // at most lockMs after the worker died, and the stalled check runs every lockMs / 2.
+    // (1.25 x TRUNKLINE_JOB_LOCK_MS: 12.5 s by default): its lock, renewed every lockMs / 2,
+    // expires at most lockMs after the worker died, and the stalled check (one small script)
+    // runs every lockMs / 4.
     lockDuration: config.worker.lockMs,
-    stalledInterval: Math.max(500, Math.floor(config.worker.lockMs / 2)),
+    stalledInterval: Math.max(250, Math.floor(config.worker.lockMs / 4)),
   },
 );
 worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));

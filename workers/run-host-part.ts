@@ -95,7 +95,8 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
     );
     const host = await deps.registry.get(hostName);
     if (!host) {
-      part.run.error = { code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor ${hostName} is no longer registered`, step: null };
+      const why = host === null ? 'has a registry record that no longer validates (re-register it)' : 'is no longer registered';
+      part.run.error = { code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor ${hostName} ${why}`, step: null };
       return await finish('FAILED', part.run.error.message);
     }
 

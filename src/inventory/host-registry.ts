@@ -8,5 +8,6 @@ export type Host = InventoryHost;
  */
 export interface HostRegistry {
   list(): Promise<Host[]>;
-  get(name: string): Promise<Host | undefined>;
+  /** undefined when there is no such host; null when its stored record does not validate. */
+  get(name: string): Promise<Host | null | undefined>;
 }

@@ -121,7 +121,7 @@ describe('defineNetwork converges on an existing network', () => {
       ];
       const job = await applyTwice('defineNetwork', { hypervisor: H, name: NET, bridge: BR, portgroups });
       expect(job.steps[0]).toMatchObject({ changed: true, command: expect.stringContaining('net-define /dev/stdin') });
-      expect(job.steps[0].command).toMatch(/net-update .* --live/);
+      expect(job.steps[0].command).toMatch(/net-update --live -- \S+ \w+ portgroup /);
 
       const wanted = [
         'vlan-0001 untagged',

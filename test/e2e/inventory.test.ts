@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RedisHostRegistry } from '../../src/inventory/redis-host-registry.ts';
+import { OPTION_LIKE_MESSAGE } from '../../src/validation/names.ts';
 import { gql } from '../support/graphql-client.ts';
 import { lab, labExec } from '../support/lab.ts';
 import { buildReference, removeReference, type ReferenceHost } from '../support/reference-setup.ts';
@@ -312,6 +314,38 @@ describe('read model on the lab', () => {
       'input.user',
     ]);
     expect((await tl.redis.hexists(`${tl.prefix}:hosts`, 'hv 9'))).toBe(0);
+  });
+});
+
+describe('a registry record that no longer validates', () => {
+  it('is left out of every listing (which still answers) and named by listInvalid()', async () => {
+    // What an older, less strict version could have stored: a name beginning with '-'.
+    const hosts = `${tl.prefix}:hosts`;
+    const old = { ...JSON.parse((await tl.redis.hget(hosts, 'hv2'))!), name: '-hv-old' };
+    await tl.redis.multi().hset(hosts, '-hv-old', JSON.stringify(old)).hset(hosts, 'hv-garbled', '{not json').incr(`${tl.prefix}:hosts-rev`).exec();
+    try {
+      const res = await gql(tl.url, '{ hypervisors { name status } }');
+      expect(res.errors).toBeUndefined();
+      expect(res.data.hypervisors.map((h: any) => h.name)).toEqual(['hv1', 'hv2']);
+      expect((await gql(tl.url, '{ hypervisor(name: "hv1") { name } }')).data.hypervisor).toEqual({ name: 'hv1' });
+      // The worker reads the registry too: a refresh of every host goes on with the valid ones.
+      const job = await refreshAll();
+      expect(job.steps.map((s: any) => [s.host, s.state])).toEqual([
+        ['hv1', 'SUCCEEDED'],
+        ['hv2', 'SUCCEEDED'],
+      ]);
+
+      const registry = new RedisHostRegistry(tl.redis, tl.prefix);
+      expect(await registry.listInvalid()).toEqual([
+        { name: '-hv-old', reason: `name: ${OPTION_LIKE_MESSAGE}` },
+        { name: 'hv-garbled', reason: expect.stringMatching(/^not valid JSON/) },
+      ]);
+      expect(await registry.get('-hv-old')).toBeNull();
+      expect(await registry.get('no-such-host')).toBeUndefined();
+      expect(await registry.get('hv2')).toMatchObject({ name: 'hv2' });
+    } finally {
+      await tl.redis.multi().hdel(hosts, '-hv-old', 'hv-garbled').incr(`${tl.prefix}:hosts-rev`).exec();
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { planAddPortgroup, planDefineNetwork, portVlansOf, toPortgroup } from '.
 import { planEnsureVlan } from '../../src/changes/plans/vlan.ts';
 import { planDefineVm } from '../../src/changes/plans/vm.ts';
 import { isAsWanted, stepKind } from '../../src/changes/step-kinds.ts';
-import { livePortgroupUpdates } from '../../src/changes/steps/libvirt-network.ts';
+import { livePortgroupUpdates, networkProbeArgv } from '../../src/changes/steps/libvirt-network.ts';
 import type { HostState } from '../../src/hosts/host-state.ts';
 import { parseDomainXml } from '../../src/libvirt/domain-xml.ts';
 import { portgroupValue } from '../../src/libvirt/network-build.ts';
@@ -28,7 +28,7 @@ const probeResult = (name: string): ExecResult => ({
   stderr: fixture(`${name}.stderr`),
   durationMs: 1,
 });
-const UUID = '284c8fa0-7fc9-4de3-8b15-3098ec6bbf66';
+const UUID = '62a58f90-b201-4e8d-be66-7c58b328c37e';
 const host = testHost();
 const config = loadConfig({});
 const kind = stepKind('libvirt-network-def');
@@ -61,6 +61,12 @@ function defineStep(portgroups: typeof SAME_SET_OTHER_ORDER, state: HostState | 
   expect(errors).toBeUndefined();
   return withFixtureMarker(plan!.steps[0]!);
 }
+
+describe('the captured probe', () => {
+  it('is the command networkProbeArgv builds (capture-redefine-fixtures.sh records it in probe.cmd)', () => {
+    expect(networkProbeArgv('ovs-network', FIXTURE_MARKER)).toEqual(['virsh', '-c', 'qemu:///system', fixture('probe.cmd').trimEnd()]);
+  });
+});
 
 describe('order is not a difference', () => {
   it('the same portgroups (and tags) in another order: the planner and the worker both see no change', () => {
@@ -103,7 +109,7 @@ describe('redefining an existing network converges on it', () => {
   ];
 
   it('the net-define Trunkline used to send, without <uuid>, is what libvirt refused', () => {
-    expect(fixture('net-define-no-uuid.stderr')).toMatch(/network 'ovs-network' already exists with uuid 284c8fa0/);
+    expect(fixture('net-define-no-uuid.stderr')).toMatch(/network 'ovs-network' already exists with uuid 62a58f90/);
     const step = defineStep(V2, stateWith(cachedFrom('probe-added-last')));
     expect(step.changes).toBe(true);
     expect(step.apply!.stdin).not.toMatch(/<uuid>/);
@@ -116,11 +122,11 @@ describe('redefining an existing network converges on it', () => {
     const action = kind.applyFor!(read.state, step);
     expect(action.argv.slice(0, 3)).toEqual(['virsh', '-c', 'qemu:///system']);
     expect(action.argv[3]!.split('; ')).toEqual([
-      `net-update ovs-network delete portgroup "<portgroup name='vlan-1001'/>" --live`,
-      `net-update ovs-network delete portgroup "<portgroup name='vlan-all'/>" --live`,
-      `net-update ovs-network delete portgroup "<portgroup name='vlan-1003'/>" --live`,
-      `net-update ovs-network add portgroup "<portgroup name='vlan-1002'><vlan><tag id='1002'/></vlan></portgroup>" --live`,
-      `net-update ovs-network add portgroup "<portgroup name='vlan-native'><vlan trunk='yes'><tag id='1002' nativeMode='untagged'/><tag id='1001'/></vlan></portgroup>" --live`,
+      `net-update --live -- ovs-network delete portgroup "<portgroup name='vlan-1001'/>"`,
+      `net-update --live -- ovs-network delete portgroup "<portgroup name='vlan-all'/>"`,
+      `net-update --live -- ovs-network delete portgroup "<portgroup name='vlan-1003'/>"`,
+      `net-update --live -- ovs-network add portgroup "<portgroup name='vlan-1002'><vlan><tag id='1002'/></vlan></portgroup>"`,
+      `net-update --live -- ovs-network add portgroup "<portgroup name='vlan-native'><vlan trunk='yes'><tag id='1002' nativeMode='untagged'/><tag id='1001'/></vlan></portgroup>"`,
       'net-define /dev/stdin',
     ]);
     const defined = parseNetworkXml(action.stdin!);
@@ -138,7 +144,7 @@ describe('redefining an existing network converges on it', () => {
     const action = kind.applyFor!(read.state, step);
     expect(action.stdin).toBeUndefined();
     expect(action.argv[3]).not.toMatch(/net-define/);
-    expect(action.argv[3]).toMatch(/net-update ovs-network add portgroup .*vlan-1002.* --live/);
+    expect(action.argv[3]).toMatch(/net-update --live -- ovs-network add portgroup .*vlan-1002/);
   });
 
   it('stopped: only the persistent definition, with the UUID', () => {
@@ -165,8 +171,8 @@ describe('redefining an existing network converges on it', () => {
     const undo = kind.undo(before.state, step)!;
     const cmds = undo.argv[3]!.split('; ');
     expect(cmds.at(-1)).toBe('net-define /dev/stdin');
-    expect(cmds).toContain(`net-update ovs-network delete portgroup "<portgroup name='vlan-native'/>" --live`);
-    expect(cmds).toContain(`net-update ovs-network add portgroup "<portgroup name='vlan-1003'><vlan><tag id='1003'/></vlan></portgroup>" --live`);
+    expect(cmds).toContain(`net-update --live -- ovs-network delete portgroup "<portgroup name='vlan-native'/>"`);
+    expect(cmds).toContain(`net-update --live -- ovs-network add portgroup "<portgroup name='vlan-1003'><vlan><tag id='1003'/></vlan></portgroup>"`);
     expect(undo.stdin).toBe(fixture('probe-added-last.txt').split(`${FIXTURE_MARKER}\n`)[1]);
   });
 
@@ -199,7 +205,7 @@ describe('redefining an existing network converges on it', () => {
 
   it('live updates: one default at a time (the old default gives it up first)', () => {
     const pg = (name: string, isDefault: boolean) => ({ name, isDefault, vlan: null });
-    expect(livePortgroupUpdates('n', [pg('a', true), pg('b', false)], [pg('b', true), pg('a', false)]).map((c) => `${c[2]} ${c[4]}`)).toEqual([
+    expect(livePortgroupUpdates('n', [pg('a', true), pg('b', false)], [pg('b', true), pg('a', false)]).map((c) => `${c[4]} ${c[6]}`)).toEqual([
       "modify <portgroup name='a'/>",
       "modify <portgroup name='b' default='yes'/>",
     ]);
@@ -221,7 +227,7 @@ describe('redefining a VM Trunkline defined keeps its UUID', () => {
   const ok = (stdout: string): ExecResult => ({ exitCode: 0, stdout, stderr: '', durationMs: 1 });
 
   it('defineVm with another memory size: define carries the observed <uuid>', () => {
-    expect(fixture('define-no-uuid.stderr')).toMatch(/domain 'vm-redef' already exists with uuid 65b50ea6-615f-43fa-bb6e-d202bf0ab869/);
+    expect(fixture('define-no-uuid.stderr')).toMatch(/domain 'vm-redef' already exists with uuid a03dc23a-25bd-48a5-884b-e0553256faf8/);
     const { plan } = planDefineVm(host, null, { name: 'vm-redef', vcpus: 1, memoryMiB: 64, nics: [] } as never, config);
     const step = plan!.steps[0]!;
     const read = vmKind.read(ok(fixture('dumpxml-inactive-vm-redef.xml')), step);
@@ -229,8 +235,8 @@ describe('redefining a VM Trunkline defined keeps its UUID', () => {
     expect(isAsWanted(vmKind, read, step)).toBe(false);
     const action = vmKind.applyFor!(read.state, step);
     expect(action.argv).toEqual(['virsh', '-c', 'qemu:///system', 'define', '/dev/stdin']);
-    expect(action.stdin).toMatch(/<name>vm-redef<\/name>\n {2}<uuid>65b50ea6-615f-43fa-bb6e-d202bf0ab869<\/uuid>\n/);
-    expect(parseDomainXml(action.stdin!)).toMatchObject({ uuid: '65b50ea6-615f-43fa-bb6e-d202bf0ab869', memoryKiB: 65536 });
+    expect(action.stdin).toMatch(/<name>vm-redef<\/name>\n {2}<uuid>a03dc23a-25bd-48a5-884b-e0553256faf8<\/uuid>\n/);
+    expect(parseDomainXml(action.stdin!)).toMatchObject({ uuid: 'a03dc23a-25bd-48a5-884b-e0553256faf8', memoryKiB: 65536 });
     // A new VM: no UUID, libvirt makes one.
     expect(vmKind.applyFor!(null, step).stdin).not.toMatch(/<uuid>/);
   });

@@ -49,9 +49,13 @@ export function networkDefStateValue(s: NetworkDefState): string {
 /**
  * net-info, the persistent and the live definition of a network in one virsh process. The
  * definition step and the network's portgroup steps share it (same marker: one probe per round).
+ *
+ * Every virsh command here and below ends its options with `--` before the network's name, so
+ * that no name can be read as an option (names are validated too: src/validation/names.ts).
+ * Options go in front of `--`: virsh reads whatever follows it as positionals (LAB-NOTES).
  */
 export function networkProbeArgv(network: string, marker: string): string[] {
-  return [...VIRSH, `net-info ${network}; echo ${marker}; net-dumpxml --inactive ${network}; echo ${marker}; net-dumpxml ${network}`];
+  return [...VIRSH, `net-info -- ${network}; echo ${marker}; net-dumpxml --inactive -- ${network}; echo ${marker}; net-dumpxml -- ${network}`];
 }
 
 /** The three sections of networkProbeArgv's output; null when the network does not exist. */
@@ -142,7 +146,7 @@ function virshWord(word: string): string {
 export function livePortgroupUpdates(network: string, from: readonly Portgroup[], to: readonly Portgroup[]): string[][] {
   const had = new Map(from.map((p) => [p.name, p]));
   const keep = new Set(to.map((p) => p.name));
-  const update = (verb: string, xml: string) => ['net-update', network, verb, 'portgroup', xml, '--live'];
+  const update = (verb: string, xml: string) => ['net-update', '--live', '--', network, verb, 'portgroup', xml];
   const deletes = from.filter((p) => !keep.has(p.name)).map((p) => update('delete', `<portgroup name='${xmlEscape(p.name)}'/>`));
   const changed = to.filter((p) => portgroupValue(had.get(p.name) ?? null) !== portgroupValue(p)).sort((a, b) => Number(a.isDefault) - Number(b.isDefault));
   return [...deletes, ...changed.map((p) => update(had.has(p.name) ? 'modify' : 'add', portgroupXml(p).replace(/\n\s*/g, '')))];
@@ -181,7 +185,7 @@ export function applyNetworkDef(before: NetworkDefState, step: PlanStep): StepAc
 }
 
 export function undoNetworkDef(before: NetworkDefState, step: PlanStep): StepAction | null {
-  if (before === null) return step.wanted === ABSENT ? null : { argv: [...VIRSH, 'net-undefine', step.subject] };
+  if (before === null) return step.wanted === ABSENT ? null : { argv: [...VIRSH, 'net-undefine', '--', step.subject] };
   if (step.wanted === DEFINED) return null;
   if (step.wanted === ABSENT || !before.live) return { argv: [...VIRSH, 'net-define', '/dev/stdin'], stdin: before.xml };
   // Back to the live portgroups seen before, and the persistent definition as it was.
@@ -209,7 +213,7 @@ export function networkRunningStep(host: string, name: string, cached: LibvirtNe
       host,
       subject: name,
       description: `ensure libvirt network ${name} is active and autostarted`,
-      probe: { kind: 'libvirt-network-run', argv: [...VIRSH, 'net-info', name] },
+      probe: { kind: 'libvirt-network-run', argv: [...VIRSH, 'net-info', '--', name] },
       wanted: runValue({ active: true, autostart: true }),
       apply: startAndAutostart(name, cached ?? null),
     },
@@ -218,8 +222,8 @@ export function networkRunningStep(host: string, name: string, cached: LibvirtNe
 }
 
 function startAndAutostart(name: string, s: NetworkRunState): StepAction {
-  const cmds = [...(s?.active ? [] : [`net-start ${name}`]), ...(s?.autostart ? [] : [`net-autostart ${name}`])];
-  return { argv: [...VIRSH, cmds.join('; ') || `net-autostart ${name}`] };
+  const cmds = [...(s?.active ? [] : [`net-start -- ${name}`]), ...(s?.autostart ? [] : [`net-autostart -- ${name}`])];
+  return { argv: [...VIRSH, cmds.join('; ') || `net-autostart -- ${name}`] };
 }
 
 /** The command is chosen from what the worker sees, not from the (maybe old) cache. */
@@ -228,7 +232,7 @@ export function applyNetworkRun(before: NetworkRunState, step: PlanStep): StepAc
 }
 
 export function undoNetworkRun(before: NetworkRunState, step: PlanStep): StepAction | null {
-  const cmds = [...(before?.active ? [] : [`net-destroy ${step.subject}`]), ...(before?.autostart ? [] : [`net-autostart --disable ${step.subject}`])];
+  const cmds = [...(before?.active ? [] : [`net-destroy -- ${step.subject}`]), ...(before?.autostart ? [] : [`net-autostart --disable -- ${step.subject}`])];
   return cmds.length ? { argv: [...VIRSH, cmds.join('; ')] } : null;
 }
 
@@ -243,7 +247,7 @@ export function networkAbsentStep(host: string, name: string, cached: LibvirtNet
       probe: { kind: 'libvirt-network-def', argv: networkProbeArgv(name, marker), marker },
       wanted: ABSENT,
       // net-destroy fails harmlessly when it is not running; the batch goes on to undefine.
-      apply: { argv: [...VIRSH, `net-destroy ${name}; net-undefine ${name}`] },
+      apply: { argv: [...VIRSH, `net-destroy -- ${name}; net-undefine -- ${name}`] },
     },
     cached === undefined ? null : networkDefValue(cached),
   );
@@ -279,7 +283,7 @@ export function portgroupUpdate(network: string, pg: Portgroup, before: Portgrou
   const verb = remove ? 'delete' : present ? 'modify' : 'add';
   const flags = before?.active === false ? ['--config'] : ['--live', '--config'];
   const xml = remove ? `<portgroup name='${xmlEscape(pg.name)}'/>` : portgroupXml(pg).replace(/\n\s*/g, '');
-  return { argv: [...VIRSH, 'net-update', network, verb, 'portgroup', xml, ...flags] };
+  return { argv: [...VIRSH, 'net-update', ...flags, '--', network, verb, 'portgroup', xml] };
 }
 
 /** Portgroup steps are about "network/portgroup". */
@@ -327,13 +331,15 @@ export function portgroupStep(
  * modify (the cache may be old), --live only if the network runs.
  */
 export function applyPortgroup(before: PortgroupState, step: PlanStep): StepAction {
+  // The planned argv: VIRSH net-update FLAGS -- NETWORK VERB portgroup XML (portgroupUpdate).
   const argv = step.apply!.argv;
-  const i = argv.indexOf('net-update');
-  const remove = argv[i + 2] === 'delete';
+  const end = argv.indexOf('--', argv.indexOf('net-update'));
+  const [network, planned, , xml] = argv.slice(end + 1) as [string, string, string, string];
+  const remove = planned === 'delete';
   const present = Boolean(before?.config || before?.live);
   const verb = remove ? 'delete' : present ? 'modify' : 'add';
   const flags = before?.active === false ? ['--config'] : ['--live', '--config'];
-  return { argv: [...argv.slice(0, i + 2), verb, 'portgroup', argv[i + 4]!, ...flags] };
+  return { argv: [...VIRSH, 'net-update', ...flags, '--', network, verb, 'portgroup', xml] };
 }
 
 export function undoPortgroup(before: PortgroupState, step: PlanStep): StepAction | null {

@@ -36,7 +36,12 @@ export function readVmDef(r: ExecResult): { value: string; state: VmDefState } {
   return { value: vmDefValue(dom), state: { xml, dom, managed: xml.includes(TRUNKLINE_XMLNS) } };
 }
 
-const defProbe = (name: string) => ({ kind: 'libvirt-vm-def' as const, argv: [...VIRSH, 'dumpxml', '--inactive', name] });
+/**
+ * Every virsh command with a VM's name ends its options with `--` before it, so that no name can
+ * be read as an option (names are validated too: src/validation/names.ts). Options go in front
+ * of `--`: virsh reads whatever follows it as positionals.
+ */
+const defProbe = (name: string) => ({ kind: 'libvirt-vm-def' as const, argv: [...VIRSH, 'dumpxml', '--inactive', '--', name] });
 
 export function vmDefinedStep(host: string, vm: VmSpec, cached: Omit<Domain, 'state'> | null | undefined): PlanStep {
   const wanted = vmDefValue({ vcpus: vm.vcpus, memoryKiB: memoryToKiB(String(vm.memoryMiB), 'MiB'), interfaces: vm.nics });
@@ -55,7 +60,7 @@ export function vmDefinedStep(host: string, vm: VmSpec, cached: Omit<Domain, 'st
 
 export function vmUndefinedStep(host: string, name: string, cached: Omit<Domain, 'state'> | null | undefined): PlanStep {
   return judged(
-    { host, subject: name, description: `ensure VM ${name} is undefined`, probe: defProbe(name), wanted: ABSENT, apply: { argv: [...VIRSH, 'undefine', name] } },
+    { host, subject: name, description: `ensure VM ${name} is undefined`, probe: defProbe(name), wanted: ABSENT, apply: { argv: [...VIRSH, 'undefine', '--', name] } },
     cached === undefined ? null : vmDefValue(cached),
   );
 }
@@ -72,7 +77,7 @@ export function applyVmDef(before: VmDefState, step: PlanStep): StepAction {
 }
 
 export function undoVmDef(before: VmDefState, step: PlanStep): StepAction | null {
-  if (before === null) return step.wanted === ABSENT ? null : { argv: [...VIRSH, 'undefine', step.subject] };
+  if (before === null) return step.wanted === ABSENT ? null : { argv: [...VIRSH, 'undefine', '--', step.subject] };
   return { argv: [...VIRSH, 'define', '/dev/stdin'], stdin: before.xml };
 }
 
@@ -83,11 +88,11 @@ export function readVmState(r: ExecResult): { value: string; state: string | nul
   return text === null ? { value: ABSENT, state: null } : { value: text.trim(), state: text.trim() };
 }
 
-const stateProbe = (name: string) => ({ kind: 'libvirt-vm-state' as const, argv: [...VIRSH, 'domstate', name] });
+const stateProbe = (name: string) => ({ kind: 'libvirt-vm-state' as const, argv: [...VIRSH, 'domstate', '--', name] });
 
 export function vmRunningStep(host: string, name: string, cached: string | null | undefined): PlanStep {
   return judged(
-    { host, subject: name, description: `ensure VM ${name} is running`, probe: stateProbe(name), wanted: 'running', apply: { argv: [...VIRSH, 'start', name] } },
+    { host, subject: name, description: `ensure VM ${name} is running`, probe: stateProbe(name), wanted: 'running', apply: { argv: [...VIRSH, 'start', '--', name] } },
     cached === undefined ? null : (cached ?? ABSENT),
   );
 }
@@ -105,19 +110,19 @@ export function vmStoppedStep(host: string, name: string, cached: string | null 
         description: `ensure VM ${name} is shut off (ACPI shutdown, wait ${Math.round(waitMs / 1000)} s${force ? ', then force off' : ''})`,
         probe: stateProbe(name),
         wanted: 'shut off',
-        apply: { argv: [...VIRSH, 'shutdown', name] },
+        apply: { argv: [...VIRSH, 'shutdown', '--', name] },
       },
       cached === undefined ? null : (cached ?? ABSENT),
     ),
     waitMs,
-    ...(force ? { fallback: { argv: [...VIRSH, 'destroy', name] } } : { hint: 'the guest ignored the ACPI shutdown; stopVm with force: true powers it off' }),
+    ...(force ? { fallback: { argv: [...VIRSH, 'destroy', '--', name] } } : { hint: 'the guest ignored the ACPI shutdown; stopVm with force: true powers it off' }),
   };
 }
 
 export function undoVmState(before: string | null, step: PlanStep): StepAction | null {
   if (before === null || before === step.wanted) return null;
-  if (before === 'running') return { argv: [...VIRSH, 'start', step.subject] };
-  if (before === 'shut off') return { argv: [...VIRSH, 'destroy', step.subject] };
+  if (before === 'running') return { argv: [...VIRSH, 'start', '--', step.subject] };
+  if (before === 'shut off') return { argv: [...VIRSH, 'destroy', '--', step.subject] };
   return null;
 }
 
@@ -130,8 +135,13 @@ export function splitNicSubject(subject: string): { vm: string; mac: string } {
   return { vm: subject.slice(0, i), mac: subject.slice(i + 1) };
 }
 
+/** `virsh attach-device|detach-device|update-device FLAGS -- VM /dev/stdin` (the device XML on stdin). */
+function deviceArgv(verb: 'attach-device' | 'detach-device' | 'update-device', vm: string, flags: readonly string[]): string[] {
+  return [...VIRSH, verb, ...flags, '--', vm, '/dev/stdin'];
+}
+
 export function nicProbeArgv(vm: string, marker: string): string[] {
-  return [...VIRSH, `domstate ${vm}; echo ${marker}; dumpxml --inactive ${vm}; echo ${marker}; dumpxml ${vm}`];
+  return [...VIRSH, `domstate -- ${vm}; echo ${marker}; dumpxml --inactive -- ${vm}; echo ${marker}; dumpxml -- ${vm}`];
 }
 
 const where = (i: DomainInterface | null) => (i ? `${i.network ?? '?'}/${i.portgroup ?? '-'}` : ABSENT);
@@ -167,7 +177,7 @@ export function nicStep(host: string, vm: string, nic: NicSpec | { mac: string; 
       description: remove ? `ensure NIC ${nic.mac} is detached from VM ${vm} (live and persistent)` : `ensure VM ${vm} has NIC ${nic.mac} on ${wanted} (live and persistent)`,
       probe: { kind: 'libvirt-vm-nic', argv: nicProbeArgv(vm, marker), marker },
       wanted,
-      apply: { argv: [...VIRSH, remove ? 'detach-device' : 'attach-device', vm, '/dev/stdin', '--config', '--live'], stdin: remove ? detachXml(nic.mac) : interfaceXml(nic as NicSpec) },
+      apply: { argv: deviceArgv(remove ? 'detach-device' : 'attach-device', vm, ['--config', '--live']), stdin: remove ? detachXml(nic.mac) : interfaceXml(nic as NicSpec) },
     },
     cachedValue,
   );
@@ -177,16 +187,16 @@ const detachXml = (mac: string) => `<interface type='network'><mac address='${ma
 
 /** Attach or detach only where needed: the definition and/or the running VM. */
 export function applyNic(before: NicState, step: PlanStep): StepAction {
-  if (!before) throw new TrunklineError(ErrorCode.NOT_FOUND, `VM ${splitNicSubject(step.subject).vm} does not exist`);
+  const { vm, mac } = splitNicSubject(step.subject);
+  if (!before) throw new TrunklineError(ErrorCode.NOT_FOUND, `VM ${vm} does not exist`);
   const remove = step.wanted === ABSENT;
   const flags = remove
     ? [...(before.config ? ['--config'] : []), ...(before.running && before.live ? ['--live'] : [])]
     : [...(before.config ? [] : ['--config']), ...(before.running && !before.live ? ['--live'] : [])];
-  const argv = [...step.apply!.argv.slice(0, step.apply!.argv.indexOf('/dev/stdin') + 1), ...flags];
+  const argv = deviceArgv(remove ? 'detach-device' : 'attach-device', vm, flags);
   if (!remove) return { argv, stdin: step.apply!.stdin };
   // libvirt wants the device as defined (type network needs its source), matched by MAC.
   const was = before.config ?? before.live;
-  const { mac } = splitNicSubject(step.subject);
   return { argv, stdin: was?.network ? interfaceXml({ mac, network: was.network, portgroup: was.portgroup, model: was.model ?? 'virtio' }) : step.apply!.stdin };
 }
 
@@ -197,10 +207,10 @@ export function undoNic(before: NicState, step: PlanStep): StepAction | null {
     const was = before.config ?? before.live;
     if (!was) return null;
     const flags = [...(before.config ? ['--config'] : []), ...(before.running && before.live ? ['--live'] : [])];
-    return { argv: [...VIRSH, 'attach-device', vm, '/dev/stdin', ...flags], stdin: interfaceXml({ mac, network: was.network ?? '', portgroup: was.portgroup, model: was.model ?? 'virtio' }) };
+    return { argv: deviceArgv('attach-device', vm, flags), stdin: interfaceXml({ mac, network: was.network ?? '', portgroup: was.portgroup, model: was.model ?? 'virtio' }) };
   }
   const flags = [...(before.config ? [] : ['--config']), ...(before.running && !before.live ? ['--live'] : [])];
-  return flags.length ? { argv: [...VIRSH, 'detach-device', vm, '/dev/stdin', ...flags], stdin: detachXml(mac) } : null;
+  return flags.length ? { argv: deviceArgv('detach-device', vm, flags), stdin: detachXml(mac) } : null;
 }
 
 /* ---- a NIC's portgroup in the definition (the live port is retagged by an OVS step) ---- */
@@ -213,7 +223,7 @@ export function nicPortgroupStep(host: string, vm: string, mac: string, network:
       description: `move NIC ${mac} of VM ${vm} to portgroup ${portgroup} in its definition`,
       probe: { kind: 'libvirt-vm-nic-portgroup', argv: nicProbeArgv(vm, marker), marker },
       wanted: `${network}/${portgroup}`,
-      apply: { argv: [...VIRSH, 'update-device', vm, '/dev/stdin', '--config'], stdin: interfaceXml({ mac, network, portgroup, model: 'virtio' }) },
+      apply: { argv: deviceArgv('update-device', vm, ['--config']), stdin: interfaceXml({ mac, network, portgroup, model: 'virtio' }) },
     },
     cachedValue,
   );
@@ -236,5 +246,5 @@ export function undoNicPortgroup(before: NicState, step: PlanStep): StepAction |
   const c = before?.config;
   if (!c) return null;
   const { vm, mac } = splitNicSubject(step.subject);
-  return { argv: [...VIRSH, 'update-device', vm, '/dev/stdin', '--config'], stdin: interfaceXml({ mac, network: c.network ?? '', portgroup: c.portgroup, model: c.model ?? 'virtio' }) };
+  return { argv: deviceArgv('update-device', vm, ['--config']), stdin: interfaceXml({ mac, network: c.network ?? '', portgroup: c.portgroup, model: c.model ?? 'virtio' }) };
 }

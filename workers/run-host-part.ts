@@ -1,5 +1,5 @@
 import type { PlanStep } from '../src/changes/plan.ts';
-import { isPlannedPerHost, planHostPart } from '../src/changes/planners.ts';
+import { isPlannedPerHost, planHostPart, planningScope } from '../src/changes/planners.ts';
 import type { Config } from '../src/config/config.ts';
 import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
@@ -100,11 +100,14 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
       return await finish('FAILED', part.run.error.message);
     }
 
+    // The OVS tables the part planned from differ from the cached ones (and were not stored).
+    let cacheBehind = false;
     const outcome = await deps.locks.withHosts(
       [hostName],
       async (): Promise<HostStepsOutcome> => {
         const made = await planFromHost(deps, job, host, part, (n) => (totalSteps = n));
         if ('failure' in made) return made.failure;
+        cacheBehind = made.cacheBehind;
         const planned = made.steps;
         await report('HOST_PLANNED', made.message);
         // Steps that define or remove domains or networks change the object lists; others only what is in them.
@@ -126,7 +129,7 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
     );
     // The cache must show what the host looks like now: after a rollback, after changes the
     // refresh did not overlap, or when the host differed from what the plan saw.
-    if ((outcome.applied && (!outcome.refreshed || outcome.state !== 'SUCCEEDED')) || !outcome.cacheAgreed) await refresh(host);
+    if ((outcome.applied && (!outcome.refreshed || outcome.state !== 'SUCCEEDED')) || !outcome.cacheAgreed || cacheBehind) await refresh(host);
 
     const changed = part.steps.filter((s) => s.changed).length;
     if (outcome.state === 'FAILED') {
@@ -151,7 +154,7 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
   }
 }
 
-type Planning = { steps: PlanStep[]; read: PlanningRead | null; message: string } | { failure: HostStepsOutcome };
+type Planning = { steps: PlanStep[]; read: PlanningRead | null; message: string; cacheBehind: boolean } | { failure: HostStepsOutcome };
 
 /**
  * Plans the part from the host as it is: reads it (also into the cache), plans with the job's
@@ -161,7 +164,7 @@ type Planning = { steps: PlanStep[]; read: PlanningRead | null; message: string 
 async function planFromHost(deps: HostPartDeps, job: JobRecord, host: Host, part: HostPart, setTotal: (n: number) => void): Promise<Planning> {
   const submitted = part.steps;
   const submittedPlan = submitted.map((r) => job.plan.steps[r.index]!).filter(Boolean);
-  if (!isPlannedPerHost(job.kind)) return { steps: submittedPlan, read: null, message: `${host.name}: ${submittedPlan.length} steps as planned at submission` };
+  if (!isPlannedPerHost(job.kind)) return { steps: submittedPlan, read: null, message: `${host.name}: ${submittedPlan.length} steps as planned at submission`, cacheBehind: false };
   const fail = (code: string, message: string): Planning => ({
     failure: { state: 'FAILED', failure: { code, message, step: null }, applied: false, refreshed: true, cacheAgreed: true },
   });
@@ -169,13 +172,15 @@ async function planFromHost(deps: HostPartDeps, job: JobRecord, host: Host, part
   const previous = await deps.cache.get(host.name);
   let read: PlanningRead;
   try {
-    read = await readForPlanning(deps.runner, host, previous, deps.readTimeoutMs);
+    read = await readForPlanning(deps.runner, host, previous, deps.readTimeoutMs, planningScope(job.kind));
   } catch (err) {
     const { code, message } = describeError(err);
     await deps.cache.put(failedReadState(previous, host, err)).catch(() => {});
     return fail(code, `${host.name}: could not read the host to plan from it, nothing was changed: ${message}`);
   }
-  await deps.cache.put(read.state);
+  // A complete read goes into the cache (what the next plan at submission sees); an OVS-only one
+  // is followed by the re-read at the end of the part anyway.
+  if (!read.partial) await deps.cache.put(read.state);
 
   const planned = planHostPart(job.kind, job.input, { host, state: read.state }, deps.config);
   if (planned.errors) {
@@ -197,8 +202,9 @@ async function planFromHost(deps: HostPartDeps, job: JobRecord, host: Host, part
   const changes = steps.filter((s) => s.changes !== false).length;
   const note = planDifference(submittedPlan, steps);
   part.run.planNote = note;
-  const said = `${host.name}: planned from the host as it is (${read.state.read?.roundTrips ?? 1} round trip${read.state.read?.roundTrips === 1 ? '' : 's'}): ${steps.length} step${steps.length === 1 ? '' : 's'}, ${changes} to change`;
-  return { steps, read, message: note ? `${said}; ${note}` : said };
+  const said = `${host.name}: planned from the host as it is (${read.partial ? 'its OVS tables' : 'a full read'}, ${read.state.read?.roundTrips ?? 1} round trip${read.state.read?.roundTrips === 1 ? '' : 's'}): ${steps.length} step${steps.length === 1 ? '' : 's'}, ${changes} to change`;
+  const cacheBehind = read.partial && JSON.stringify(read.state.ovs) !== JSON.stringify(previous?.ovs ?? null);
+  return { steps, read, message: note ? `${said}; ${note}` : said, cacheBehind };
 }
 
 /**

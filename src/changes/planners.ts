@@ -36,21 +36,26 @@ import type { UserError } from './user-errors.ts';
 export interface ChangeKind<I = unknown> {
   /** Validates the stored input; its output is what planHost takes. */
   schema: z.ZodType;
+  /** What of the host the planner reads: only the OVS tables, or everything (libvirt too). */
+  reads: PlanningScope;
   /** One host's part; `member.state` null means never read. */
   planHost(member: Member, input: I, config: Config): Planned;
 }
 
 type HostPlanner<I> = (host: Host, state: HostState | null, input: I, config: Config) => Planned;
 
+export type PlanningScope = 'ovs' | 'host';
+
 /** A single-host kind: the planner takes the member's host and state. */
-function single<S extends z.ZodType>(schema: S, plan: HostPlanner<z.infer<S>>): ChangeKind<z.infer<S>> {
-  return { schema, planHost: (m, input, config) => plan(m.host, m.state, input, config) };
+function single<S extends z.ZodType>(schema: S, plan: HostPlanner<z.infer<S>>, reads: PlanningScope = 'host'): ChangeKind<z.infer<S>> {
+  return { schema, reads, planHost: (m, input, config) => plan(m.host, m.state, input, config) };
 }
 
 /** A fleet kind: one host's part is the fleet plan for a fleet of one. */
 function fleet<S extends z.ZodType>(schema: S, plan: (members: Member[], input: z.infer<S>, config: Config) => { plan?: Plan; errors?: UserError[] }): ChangeKind<z.infer<S>> {
   return {
     schema,
+    reads: 'host',
     planHost: (m, input, config) => {
       const planned = plan([m], input, config);
       return planned.errors?.length || !planned.plan ? { errors: planned.errors ?? [] } : { plan: planned.plan };
@@ -59,13 +64,18 @@ function fleet<S extends z.ZodType>(schema: S, plan: (members: Member[], input: 
 }
 
 export const CHANGE_KINDS: Record<string, ChangeKind<never>> = {
-  createBridge: single(CreateBridgeInput, (host, state, input, config) =>
-    planCreateBridge(host, state, { name: input.name, datapathType: input.datapathType ?? host.defaults.datapathType ?? config.defaults.datapathType }),
+  // The OVS planners read nothing but the OVS tables: their parts plan from one snapshot, which
+  // then also serves as every step's first probe.
+  createBridge: single(
+    CreateBridgeInput,
+    (host, state, input, config) =>
+      planCreateBridge(host, state, { name: input.name, datapathType: input.datapathType ?? host.defaults.datapathType ?? config.defaults.datapathType }),
+    'ovs',
   ),
-  deleteBridge: single(DeleteBridgeInput, planDeleteBridge),
-  addPort: single(AddPortInput, planAddPort),
-  removePort: single(RemovePortInput, planRemovePort),
-  setPortVlans: single(SetPortVlansInput, planSetPortVlans),
+  deleteBridge: single(DeleteBridgeInput, planDeleteBridge, 'ovs'),
+  addPort: single(AddPortInput, planAddPort, 'ovs'),
+  removePort: single(RemovePortInput, planRemovePort, 'ovs'),
+  setPortVlans: single(SetPortVlansInput, planSetPortVlans, 'ovs'),
   defineNetwork: single(DefineNetworkInput, planDefineNetwork),
   deleteNetwork: single(DeleteNetworkInput, planDeleteNetwork),
   addPortgroup: single(AddPortgroupInput, planAddPortgroup),
@@ -95,6 +105,11 @@ export function planHostPart(kind: string, input: unknown, member: Member, confi
   if (planned.errors) return planned;
   // A fleet planner plans every member it is given; keep only this host's steps.
   return { plan: { ...planned.plan, hypervisors: [member.host.name], steps: planned.plan.steps.filter((s) => s.host === member.host.name) } };
+}
+
+/** What of a host the worker reads to plan a part of this kind. */
+export function planningScope(kind: string): PlanningScope {
+  return CHANGE_KINDS[kind]?.reads ?? 'host';
 }
 
 /** Whether the worker plans this kind per host at execution (everything but verify and refresh). */

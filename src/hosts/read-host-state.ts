@@ -91,6 +91,8 @@ export interface PlanningRead {
   state: HostState;
   /** Results by command (argv joined with NUL), for probes that ran the same command. */
   results: Map<string, ExecResult>;
+  /** Only the OVS tables were read (the rest is the cache's): not a read to store. */
+  partial: boolean;
 }
 
 export const argvKey = (argv: readonly string[]): string => argv.join('\0');
@@ -102,10 +104,23 @@ export const argvKey = (argv: readonly string[]): string => argv.join('\0');
  * batch. A second round reads only when the lists name objects the cache did not know.
  * Throws when the host cannot be read: nothing is planned from a guess.
  */
-export async function readForPlanning(runner: CommandRunner, host: Host, previous: HostState | null, timeoutMs: number): Promise<PlanningRead> {
+export async function readForPlanning(
+  runner: CommandRunner,
+  host: Host,
+  previous: HostState | null,
+  timeoutMs: number,
+  /** 'ovs': the planner reads only the OVS tables; the rest of the state is the cached one (not a read: `partial`). */
+  scope: 'ovs' | 'host' = 'host',
+): Promise<PlanningRead> {
   const started = performance.now();
-  const marker = newMarker();
   const usable = previous && previous.status === 'REACHABLE' && !previous.error ? previous : null;
+  if (scope === 'ovs' && usable) {
+    const out = await runner.execBatch(host, [{ argv: snapshotArgv() }], { timeoutMs });
+    const ovs = parseOvsSnapshot(ok('ovs-vsctl list', out[0]!));
+    const state = { ...usable, ovs, read: { roundTrips: 1, commands: 1, durationMs: Math.round(performance.now() - started) } };
+    return { state, results: new Map([[argvKey(snapshotArgv()), out[0]!]]), partial: true };
+  }
+  const marker = newMarker();
   const knownDomains = usable?.libvirt?.domains.map((d) => d.uuid) ?? [];
   const knownNetworks = usable?.libvirt?.networks.map((n) => n.uuid) ?? [];
   const knownArgv = inventoryRound2Argv(marker, knownDomains, knownNetworks);
@@ -131,7 +146,7 @@ export async function readForPlanning(runner: CommandRunner, host: Host, previou
   const versionOut = ovsVersion ? null : get(OVS_VERSION_ARGV);
   const versions = { ovs: ovsVersion ?? (versionOut?.exitCode === 0 ? parseOvsVersion(versionOut.stdout) : null), ...round1.versions };
   const state = reachable(host, versions, ovs, libvirt, { roundTrips, commands: commands.length + roundTrips - 1, durationMs: Math.round(performance.now() - started) });
-  return { state, results };
+  return { state, results, partial: false };
 }
 
 function reachable(host: Host, versions: HostState['versions'], ovs: HostState['ovs'], libvirt: HostState['libvirt'], read: HostState['read']): HostState {

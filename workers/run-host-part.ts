@@ -129,7 +129,9 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
     );
     // The cache must show what the host looks like now: after a rollback, after changes the
     // refresh did not overlap, or when the host differed from what the plan saw.
-    if ((outcome.applied && (!outcome.refreshed || outcome.state !== 'SUCCEEDED')) || !outcome.cacheAgreed || cacheBehind) await refresh(host);
+    // (The re-read in the verification batch covers all of these when the part succeeded.)
+    const behind = outcome.applied || !outcome.cacheAgreed || cacheBehind;
+    if (behind && (!outcome.refreshed || outcome.state !== 'SUCCEEDED')) await refresh(host);
 
     const changed = part.steps.filter((s) => s.changed).length;
     if (outcome.state === 'FAILED') {

@@ -1,6 +1,6 @@
 import { describeError, ErrorCode, TrunklineError } from '../errors/codes.ts';
 import type { Host } from '../inventory/host-registry.ts';
-import { inventoryRound1Argv, inventoryRound2Argv, newMarker, parseRound1, parseRound2 } from '../libvirt/virsh-batch.ts';
+import { combinedReadArgv, inventoryRound1Argv, inventoryRound2Argv, newMarker, parseRound1, parseRound2, splitCombinedRead } from '../libvirt/virsh-batch.ts';
 import { parseOvsSnapshot, snapshotArgv } from '../ovs/snapshot.ts';
 import type { CommandRunner, ExecResult } from '../ssh/ssh-pool.ts';
 import { withFailedRead, type HostState } from './host-state.ts';
@@ -123,19 +123,21 @@ export async function readForPlanning(
   const marker = newMarker();
   const knownDomains = usable?.libvirt?.domains.map((d) => d.uuid) ?? [];
   const knownNetworks = usable?.libvirt?.networks.map((n) => n.uuid) ?? [];
-  const knownArgv = inventoryRound2Argv(marker, knownDomains, knownNetworks);
+  // One virsh process: the lists, then the XML of the objects the cache knew.
+  const virshArgv = combinedReadArgv(marker, knownDomains, knownNetworks);
   const ovsVersion = usable?.versions.ovs ?? null;
-  const commands = [snapshotArgv(), inventoryRound1Argv(marker), ...(ovsVersion ? [] : [OVS_VERSION_ARGV]), ...(knownArgv ? [knownArgv] : [])];
+  const commands = [snapshotArgv(), virshArgv, ...(ovsVersion ? [] : [OVS_VERSION_ARGV])];
   const out = await runner.execBatch(host, commands.map((argv) => ({ argv })), { timeoutMs });
   const results = new Map(commands.map((argv, i) => [argvKey(argv), out[i]!]));
   const get = (argv: readonly string[]) => results.get(argvKey(argv))!;
   const ovs = parseOvsSnapshot(ok('ovs-vsctl list', get(snapshotArgv())));
-  const round1 = parseRound1(ok('virsh (lists)', get(inventoryRound1Argv(marker))), marker);
+  const [round1Out, knownOut] = splitCombinedRead(ok('virsh (lists and definitions)', get(virshArgv)), marker);
+  const round1 = parseRound1(round1Out, marker);
   const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === a.length;
   let libvirt: HostState['libvirt'] = { domains: [], networks: [] };
   let roundTrips = 1;
   if (sameSet(round1.domainUuids, knownDomains) && sameSet(round1.networkUuids, knownNetworks)) {
-    if (knownArgv) libvirt = parseRound2(ok('virsh (definitions)', get(knownArgv)), marker, knownDomains, knownNetworks);
+    if (knownDomains.length || knownNetworks.length) libvirt = parseRound2(knownOut, marker, knownDomains, knownNetworks);
   } else {
     const round2Argv = inventoryRound2Argv(marker, round1.domainUuids, round1.networkUuids);
     if (round2Argv) {

@@ -50,10 +50,12 @@ function batchArgv(commands: string[]): string[] {
   return [...VIRSH, batch];
 }
 
+const round1Commands = (marker: string) => ['version', `echo ${marker}`, 'list --all --uuid', `echo ${marker}`, 'net-list --all --uuid', `echo ${marker}`];
+
 /** Round 1: versions, all domain UUIDs, all network UUIDs (active and inactive). */
 export function inventoryRound1Argv(marker: string): string[] {
   checkMarker(marker);
-  return batchArgv(['version', `echo ${marker}`, 'list --all --uuid', `echo ${marker}`, 'net-list --all --uuid', `echo ${marker}`]);
+  return batchArgv(round1Commands(marker));
 }
 
 /**
@@ -129,11 +131,34 @@ export function inventoryRound2Argv(marker: string, domainUuids: readonly string
   checkUuids(domainUuids, 'domain');
   checkUuids(networkUuids, 'network');
   if (domainUuids.length === 0 && networkUuids.length === 0) return null;
+  return batchArgv(round2Commands(marker, domainUuids, networkUuids));
+}
+
+function round2Commands(marker: string, domainUuids: readonly string[], networkUuids: readonly string[]): string[] {
   const echo = `echo ${marker}`;
-  return batchArgv([
-    ...domainUuids.flatMap((u) => [`dumpxml ${u}`, echo, `domstate ${u}`, echo]),
-    ...networkUuids.flatMap((u) => [`net-dumpxml ${u}`, echo, `net-info ${u}`, echo]),
-  ]);
+  return [...domainUuids.flatMap((u) => [`dumpxml ${u}`, echo, `domstate ${u}`, echo]), ...networkUuids.flatMap((u) => [`net-dumpxml ${u}`, echo, `net-info ${u}`, echo])];
+}
+
+/**
+ * Round 1 followed by a round 2 of the objects a previous read knew, in ONE virsh process: the
+ * read a host part plans from, when the lists usually have not changed. Split its output with
+ * splitCombinedRead; if the lists name other objects, a real round 2 follows.
+ */
+export function combinedReadArgv(marker: string, domainUuids: readonly string[], networkUuids: readonly string[]): string[] {
+  checkMarker(marker);
+  checkUuids(domainUuids, 'domain');
+  checkUuids(networkUuids, 'network');
+  return batchArgv([...round1Commands(marker), ...round2Commands(marker, domainUuids, networkUuids)]);
+}
+
+/** A combined read's output as [round 1's output, round 2's output] (after round 1's three sections). */
+export function splitCombinedRead(stdout: string, marker: string): [string, string] {
+  const lines = stdout.split('\n');
+  let seen = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.trimEnd() === marker && ++seen === 3) return [lines.slice(0, i + 1).join('\n'), lines.slice(i + 1).join('\n')];
+  }
+  throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `virsh combined read output has ${seen} of round 1's 3 sections`, { output: stdout.slice(0, 500) });
 }
 
 export interface Round2 {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { HostState } from '../../src/hosts/host-state.ts';
-import { knownObjectsRead, readHostState } from '../../src/hosts/read-host-state.ts';
+import { knownObjectsRead, readForPlanning, readHostState } from '../../src/hosts/read-host-state.ts';
 import type { CommandRunner } from '../../src/ssh/ssh-pool.ts';
 import { InventoryFileSource } from '../../src/inventory/inventory-file.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -70,5 +70,41 @@ describe('the light re-read with known objects (after a job that created or remo
     // Without a complete previous read there is nothing to build on: only a full read will do.
     expect(knownObjectsRead(hv1, null)).toBeNull();
     expect(knownObjectsRead(hv1, { ...after, status: 'UNREACHABLE' })).toBeNull();
+  });
+});
+
+describe('the read a host part plans from (under the host lock, when its turn comes)', () => {
+  it('is complete in one round trip when the lists did not change, and sees an object made behind Trunkline’s back with a second', async () => {
+    const full = await readHostState(pool, hv1, null, 10_000);
+    const counting = new CountingRunner(pool);
+    const same = await readForPlanning(counting, hv1, full, 10_000);
+    expect(counting.take()).toHaveLength(1);
+    expect(same.partial).toBe(false);
+    expect(same.state.read).toMatchObject({ roundTrips: 1 });
+    expect(same.state.libvirt).toEqual(full.libvirt);
+    expect(same.state.ovs).toEqual(full.ovs);
+    expect(same.state.versions).toEqual(full.versions);
+    // The OVS snapshot it ran is handed on as every OVS step's first probe.
+    expect([...same.results.keys()].some((k) => k.startsWith('ovs-vsctl\0--format=json'))).toBe(true);
+
+    // A network defined by hand since the cache was read: the lists show it, a second round reads it.
+    const xml = `<network><name>${net}</name><forward mode='bridge'/><bridge name='ovsbr-none'/><virtualport type='openvswitch'/></network>`;
+    await pool.execBatch(hv1, [{ argv: [...VIRSH, 'net-define', '/dev/stdin'], stdin: xml }]);
+    const more = await readForPlanning(counting, hv1, full, 10_000);
+    expect(counting.take()).toHaveLength(2);
+    expect(more.state.read).toMatchObject({ roundTrips: 2 });
+    expect(more.state.libvirt!.networks.map((n) => n.name)).toContain(net);
+    await virsh('net-undefine', net);
+
+    // OVS-only kinds read just the snapshot; the rest of the state is the cache's.
+    const ovsOnly = await readForPlanning(counting, hv1, full, 10_000, 'ovs');
+    expect(counting.take()).toHaveLength(1);
+    expect(ovsOnly).toMatchObject({ partial: true });
+    expect(ovsOnly.state.ovs).toEqual(full.ovs);
+  });
+
+  it('throws when the host cannot be read: nothing is planned from a guess', async () => {
+    const nowhere = { ...hv1, name: 'hv-nowhere', address: '127.0.0.1', port: 9 };
+    await expect(readForPlanning(pool, nowhere, null, 3000)).rejects.toMatchObject({ code: expect.stringMatching(/^SSH_/) });
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { inventoryRound1Argv, inventoryRound2Argv, MAX_BATCH_BYTES, newMarker, parseRound1, parseRound2, VIRSH } from '../../src/libvirt/virsh-batch.ts';
+import { combinedReadArgv, inventoryRound1Argv, inventoryRound2Argv, MAX_BATCH_BYTES, newMarker, parseRound1, parseRound2, splitCombinedRead, VIRSH } from '../../src/libvirt/virsh-batch.ts';
 
 // Captured from virsh 9.0.0 (Debian 12) on a lab host by test/fixtures/capture-lab-fixtures.sh.
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/libvirt/${name}`, import.meta.url), 'utf8');
@@ -196,5 +196,26 @@ describe('round 2 (definitions)', () => {
     expect(() => parseRound2('garbage\n', MARK, [DOM(1)], [])).toThrow(/0 sections, expected 2/);
     expect(() => parseRound2(`garbage\n${MARK}\nrunning\n${MARK}\n`, MARK, [DOM(1)], [])).toThrow(/not well-formed XML/);
     expect(() => parseRound2(`<network/>\n${MARK}\nrunning\n${MARK}\n`, MARK, [DOM(1)], [])).toThrow(/expected one <domain> root/);
+  });
+});
+
+describe('the combined read (round 1 and the known objects in one virsh process)', () => {
+  const doms = lines('round2.domain-uuids');
+  const nets = lines('round2.network-uuids');
+
+  it('is round 1 followed by round 2 in one command string', () => {
+    const combined = combinedReadArgv(MARK, doms, nets);
+    expect(combined.slice(0, 3)).toEqual(VIRSH);
+    expect(combined[3]).toBe(`${inventoryRound1Argv(MARK)[3]}; ${inventoryRound2Argv(MARK, doms, nets)![3]}`);
+    expect(combinedReadArgv(MARK, [], [])).toEqual(inventoryRound1Argv(MARK));
+    expect(() => combinedReadArgv(MARK, ['$(reboot)'], [])).toThrow(/not a lowercase libvirt UUID/);
+  });
+
+  it('splits after round 1’s three sections; both halves parse as the rounds they are', () => {
+    // One virsh process prints each command's output in turn: the captured rounds, one after the other.
+    const [r1, r2] = splitCombinedRead(fixture('round1.txt') + fixture('round2.txt'), MARK);
+    expect(parseRound1(r1, MARK)).toEqual(parseRound1(fixture('round1.txt'), MARK));
+    expect(parseRound2(r2, MARK, doms, nets)).toEqual(parseRound2(fixture('round2.txt'), MARK, doms, nets));
+    expect(() => splitCombinedRead('Using library: libvirt 9.0.0\n', MARK)).toThrow(/1 of round 1|0 of round 1/);
   });
 });

@@ -206,6 +206,50 @@ describe('changes compose', () => {
     }
   });
 
+  it('a job cancelled while it waits, and an earlier job that fails, give their places up: the next job runs right after', async () => {
+    const vm = `to-vm-${sfx}`;
+    try {
+      expect((await apply('defineVm', { hypervisor: 'hv1', name: vm, memoryMiB: 32, nics: [{ network: NET }] })).state).toBe('SUCCEEDED');
+      expect((await apply('startVm', { hypervisor: 'hv1', name: vm })).state).toBe('SUCCEEDED');
+      const submit = async (name: string, input: Record<string, unknown>) => {
+        const cap = name[0]!.toUpperCase() + name.slice(1);
+        const res = await gql(tl.url, `mutation($input: ${cap}Input!) { ${name}(input: $input) { job { id } userErrors { message } } }`, { input });
+        expect(res.data[name].userErrors).toEqual([]);
+        return res.data[name].job.id as string;
+      };
+      // A: a guest without an OS ignores the ACPI shutdown: without force it fails after 3 s.
+      const a = await submit('stopVm', { hypervisor: 'hv1', name: vm, timeoutSeconds: 3 });
+      const b = await submit('setPortVlans', { hypervisor: 'hv1', name: UP, trunks: [1001, 1340] });
+      const c = await submit('setPortVlans', { hypervisor: 'hv1', name: UP, trunks: [1001, 1341] });
+      // b waits for a (and says so); cancelled while it waits.
+      const until = Date.now() + 10_000;
+      let events: any[] = [];
+      while (Date.now() < until && !events.some((e) => e.type === 'WAITING')) {
+        events = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { events { type message } } }', { id: b })).data.job.events;
+        await sleep(50);
+      }
+      expect(events.find((e) => e.type === 'WAITING')?.message).toContain(jobUuid(a));
+      const cancelled = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state } userErrors { code } } }', { id: b });
+      expect(cancelled.data.cancelJob.userErrors).toEqual([]);
+      const [ja, jb, jc] = await Promise.all([a, b, c].map((id) => waitForJob(tl.url, id, `${HOST_FIELDS} events { type }`)));
+      expect(ja.state).toBe('FAILED');
+      expect(ja.error.code).toBe('STEP_NOT_CONVERGED');
+      expect(jb.state).toBe('CANCELLED');
+      expect(jb.events.map((e: any) => e.type)).not.toContain('HOST_STARTED');
+      expect(jc.state).toBe('SUCCEEDED');
+      // c went as soon as a had failed: the cancelled b held nothing up.
+      const cStart = Date.parse(jc.hosts[0].startedAt);
+      const aEnd = Date.parse(ja.hosts[0].finishedAt);
+      expect(cStart).toBeGreaterThanOrEqual(aEnd);
+      expect(cStart - aEnd).toBeLessThan(2000);
+      expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', UP, 'trunks')).toBe('[1001, 1341]');
+    } finally {
+      await labExec(labEnv, 'hv1', ['virsh', 'destroy', vm]);
+      await labExec(labEnv, 'hv1', ['virsh', 'undefine', vm]);
+      await apply('setPortVlans', { hypervisor: 'hv1', name: UP, trunks: [1001] });
+    }
+  });
+
   it('the order survives a Redis restart (Redis persisting to an append-only file): jobs accepted before it run after it in that order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-aof-'));
     let server = await startRedisServer({ dir });

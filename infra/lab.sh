@@ -7,7 +7,7 @@
 # namespace, so commands arriving over SSH (`sudo ovs-vsctl`, `sudo virsh`) see THAT host's Open
 # vSwitch and libvirt at their default paths, exactly like on a real hypervisor.
 # An Open vSwitch instance in a switch namespace plays the L2 switch joining the hosts' uplinks,
-# and a plain namespace plays a "test PC" on an access VLAN. See /work/shared/LAB-NOTES.md.
+# and a plain namespace plays a "test PC" on an access VLAN. See docs/lab.md.
 #
 # Usage: infra/lab.sh up|down|status|exec HOST -- CMD...|kill-sshd HOST  [--hosts N] [--name X]
 #                     [--net N] [--state-dir DIR] [--pc-vlan V]
@@ -36,7 +36,7 @@ readonly OVS_SCHEMA=/usr/share/openvswitch/vswitch.ovsschema
 # and variables must not leak into long-lived system daemons.
 readonly DAEMON_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8)
 # Paths each lab host gets its own copy of (bind mounts inside the host's mount namespace).
-# /run/netns is included so that `ip netns add` on a host stays on that host (LAB-NOTES).
+# /run/netns is included so that `ip netns add` on a host stays on that host (docs/lab.md).
 # /var/cache/libvirt is shared by the hosts of one lab (see bind_source).
 readonly HOST_BINDS=(/run/openvswitch /etc/openvswitch /var/log/openvswitch /run/libvirt
   /var/lib/libvirt /etc/libvirt /var/log/libvirt /var/cache/libvirt /run/netns)
@@ -537,7 +537,7 @@ init_libvirt_etc() {  # NODE
   [[ -e $etc/.lab-initialized ]] && return 0
   cp -a /etc/libvirt/. "$etc/"
   # The host runs QEMU as root without a security driver: no DAC/AppArmor games in a lab, and
-  # LAB-NOTES shows the libvirt-qemu user otherwise gets in the way.
+  # docs/lab.md says the libvirt-qemu user otherwise gets in the way.
   {
     if [[ -f $etc/qemu.conf ]]; then
       grep -Ev '^[[:space:]]*(user|group|security_driver)[[:space:]]*=' "$etc/qemu.conf" || true

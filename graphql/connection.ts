@@ -1,5 +1,6 @@
 import type { ObjectRef } from '@pothos/core';
 import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../src/errors/codes.ts';
 import { builder } from './builder.ts';
 
 /** Relay-style connections: `nodes`, `edges { cursor node }`, `pageInfo`, `totalCount`. */
@@ -27,14 +28,14 @@ export const PageInfoRef = builder.objectRef<Page<unknown>>('PageInfo').implemen
 export function pageSize(first: number | null | undefined): number {
   if (first === null || first === undefined) return DEFAULT_PAGE;
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE)
-    throw new GraphQLError(`first must be between 0 and ${MAX_PAGE}`, { extensions: { code: 'INVALID_INPUT', field: 'first' } });
+    throw new GraphQLError(`first must be between 0 and ${MAX_PAGE}`, { extensions: { code: ErrorCode.INVALID_INPUT, field: 'first' } });
   return first;
 }
 
 const encodeOffset = (n: number) => Buffer.from(`offset:${n}`).toString('base64url');
 function decodeOffset(cursor: string): number {
   const m = /^offset:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw new GraphQLError(`invalid cursor: ${cursor}`, { extensions: { code: 'INVALID_INPUT', field: 'after' } });
+  if (!m) throw new GraphQLError(`invalid cursor: ${cursor}`, { extensions: { code: ErrorCode.INVALID_INPUT, field: 'after' } });
   return Number(m[1]);
 }
 

@@ -44,10 +44,9 @@ const ORPHAN_AFTER_MS = 60_000;
  * is stale and released by whoever finds it, so no host waits forever.
  */
 export async function holdsTurn(deps: TurnDeps, jobId: string, host: string): Promise<boolean> {
-  const job = await deps.store.get(jobId);
+  const job = await deps.store.hostPartState(jobId, host);
   if (!job || isTerminal(job.state)) return false;
-  const part = job.hosts.find((h) => h.host === host);
-  if (part && isTerminal(part.state)) return false;
+  if (job.part && isTerminal(job.part)) return false;
   if (job.state === 'QUEUED' && Date.now() - Date.parse(job.createdAt) > ORPHAN_AFTER_MS) {
     const queued = (await deps.queue.getJob(jobId)) ?? (await deps.queue.getJob(hostJobId(jobId, host)));
     if (!queued) return false;

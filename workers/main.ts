@@ -8,6 +8,7 @@ import { CHANGE_QUEUE, createChangeQueue, HOST_STEPS, hostOfChildKey, REFRESH_FL
 import { RedisHostLocks } from '../src/jobs/host-locks.ts';
 import { HostOrder } from '../src/jobs/host-order.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
+import { CHANGE_JOB_KINDS, type ChangeJobKind, type JobKind } from '../src/jobs/job-kinds.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
@@ -61,39 +62,61 @@ async function yieldingTurn<T>(job: Job<ChangeJobData>, token: string | undefine
   }
 }
 
+type Processor = (job: Job<ChangeJobData>, token: string | undefined) => Promise<unknown>;
+
+/** The Trunkline job a BullMQ job executes; every job but the fleet refresh has one. */
+function trunklineJobId(job: Job<ChangeJobData>): string {
+  const jobId = job.data.jobId;
+  if (!jobId) throw new UnrecoverableError(`BullMQ job ${job.id} (${job.name}) has no Trunkline job id`);
+  return jobId;
+}
+
+/** The parent of a change job's flow: every host part is done. */
+const settleChangeJob: Processor = async (job) => {
+  const jobId = trunklineJobId(job);
+  const failures = new Map<string, string>();
+  for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures())) {
+    const host = hostOfChildKey(key, jobId);
+    if (host) failures.set(host, reason);
+  }
+  const record = await finishChangeJob({ store, logger, turns }, jobId, failures);
+  // The record already says why; UnrecoverableError marks it failed in BullMQ too, without a retry.
+  if (record.state === 'FAILED') throw new UnrecoverableError(record.error?.message ?? 'job failed');
+  return { state: record.state };
+};
+
+/** What runs a BullMQ job, by its name: every job kind, plus the internal host part and fleet refresh. */
+const PROCESSORS: Readonly<Record<JobKind | typeof HOST_STEPS | typeof REFRESH_FLEET, Processor>> = {
+  ...(Object.fromEntries(CHANGE_JOB_KINDS.map((kind) => [kind, settleChangeJob])) as Record<ChangeJobKind, Processor>),
+  verifyVlan: async (job, token) => {
+    const jobId = trunklineJobId(job);
+    const record = await yieldingTurn(job, token, () => runVerifyJob({ store, runner, registry, locks, logger, turns }, jobId));
+    return { state: record.state };
+  },
+  refreshHypervisor: async (job) => {
+    const record = await runRefreshJob({ ...refreshDeps, store, registry }, trunklineJobId(job));
+    return { state: record.state };
+  },
+  [HOST_STEPS]: async (job, token) => {
+    const jobId = trunklineJobId(job);
+    const host = job.data.host;
+    if (!host) throw new UnrecoverableError(`BullMQ job ${job.id} has no host`);
+    // A host failure is recorded and returned, not thrown: the parent settles the job.
+    const state = await yieldingTurn(job, token, () => runHostPart(hostPartDeps, jobId, host));
+    return { host, state };
+  },
+  [REFRESH_FLEET]: async () => {
+    const states = await refreshHosts(refreshDeps, await registry.list());
+    return { hosts: states.length, unreachable: states.filter((s) => s.status !== 'REACHABLE').length };
+  },
+};
+
 const worker = new Worker<ChangeJobData>(
   CHANGE_QUEUE,
   async (job, token) => {
-    if (job.name === REFRESH_FLEET) {
-      const states = await refreshHosts(refreshDeps, await registry.list());
-      return { hosts: states.length, unreachable: states.filter((s) => s.status !== 'REACHABLE').length };
-    }
-    const jobId = job.data.jobId;
-    if (!jobId) throw new UnrecoverableError(`BullMQ job ${job.id} (${job.name}) has no Trunkline job id`);
-    if (job.name === 'verifyVlan') {
-      const record = await yieldingTurn(job, token, () => runVerifyJob({ store, runner, registry, locks, logger, turns }, jobId));
-      return { state: record.state };
-    }
-    if (job.name === 'refreshHypervisor') {
-      const record = await runRefreshJob({ ...refreshDeps, store, registry }, jobId);
-      return { state: record.state };
-    }
-    if (job.name === HOST_STEPS) {
-      if (!job.data.host) throw new UnrecoverableError(`BullMQ job ${job.id} has no host`);
-      // A host failure is recorded and returned, not thrown: the parent settles the job.
-      const state = await yieldingTurn(job, token, () => runHostPart(hostPartDeps, jobId, job.data.host!));
-      return { host: job.data.host, state };
-    }
-    // The parent of a change job's flow: every host part is done.
-    const failures = new Map<string, string>();
-    for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures())) {
-      const host = hostOfChildKey(key, jobId);
-      if (host) failures.set(host, reason);
-    }
-    const record = await finishChangeJob({ store, logger, turns }, jobId, failures);
-    // The record already says why; UnrecoverableError marks it failed in BullMQ too, without a retry.
-    if (record.state === 'FAILED') throw new UnrecoverableError(record.error?.message ?? 'job failed');
-    return { state: record.state };
+    const run = Object.hasOwn(PROCESSORS, job.name) ? PROCESSORS[job.name as keyof typeof PROCESSORS] : undefined;
+    if (!run) throw new UnrecoverableError(`BullMQ job ${job.id} has an unknown name ${JSON.stringify(job.name)}: not a Trunkline job kind, ${HOST_STEPS} or ${REFRESH_FLEET}`);
+    return await run(job, token);
   },
   {
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },

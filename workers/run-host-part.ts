@@ -167,7 +167,7 @@ async function planFromHost(deps: HostPartDeps, job: JobRecord, host: Host, part
   const submitted = part.steps;
   const submittedPlan = submitted.map((r) => job.plan.steps[r.index]!).filter(Boolean);
   if (!isPlannedPerHost(job.kind)) return { steps: submittedPlan, read: null, message: `${host.name}: ${submittedPlan.length} steps as planned at submission`, cacheBehind: false };
-  const fail = (code: string, message: string): Planning => ({
+  const fail = (code: ErrorCode, message: string): Planning => ({
     failure: { state: 'FAILED', failure: { code, message, step: null }, applied: false, refreshed: true, cacheAgreed: true },
   });
 

@@ -21,7 +21,7 @@ export async function runRefreshJob(deps: RefreshDeps & { store: JobStore; regis
   await store.record(job, 'STARTED', job.progress.message);
 
   let done = 0;
-  const failures: Array<{ host: string; index: number; code: string; message: string }> = [];
+  const failures: Array<{ host: string; index: number; code: ErrorCode; message: string }> = [];
   await Promise.all(
     job.steps.map(async (step) => {
       Object.assign(step, { state: 'RUNNING', startedAt: new Date().toISOString() });
@@ -32,7 +32,7 @@ export async function runRefreshJob(deps: RefreshDeps & { store: JobStore; regis
         if (!host) throw new TrunklineError(ErrorCode.UNKNOWN_HYPERVISOR, `hypervisor ${step.host} is no longer registered`);
         const state = await refreshHost(deps, host);
         step.observed = summarizeState(state);
-        if (state.error) throw new TrunklineError(state.error.code as ErrorCode, state.error.message);
+        if (state.error) throw new TrunklineError(state.error.code, state.error.message);
         step.state = 'SUCCEEDED';
       } catch (err) {
         const { code, message } = describeError(err);

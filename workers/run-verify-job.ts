@@ -6,6 +6,7 @@ import type { JobStore } from '../src/jobs/job-store.ts';
 import { endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
+import { EXCERPT_CHARS, stderrExcerpt } from '../src/ssh/command-output.ts';
 import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
 import { parsePing } from '../src/verify/ping.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
@@ -105,7 +106,7 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
     const h = hosts.get(host);
     if (!h) throw new TrunklineError(ErrorCode.UNKNOWN_HYPERVISOR, `hypervisor ${host} is no longer registered`);
     const r = await deps.runner.exec(h, argv, { timeoutMs: 15_000 });
-    if (r.exitCode !== 0 && !allowFail) throw new TrunklineError(ErrorCode.COMMAND_FAILED, `${argv.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim().slice(0, 300)}`);
+    if (r.exitCode !== 0 && !allowFail) throw new TrunklineError(ErrorCode.COMMAND_FAILED, `${argv.join(' ')}: exit ${r.exitCode}: ${stderrExcerpt(r.stderr, EXCERPT_CHARS.shortMessage)}`);
     return r;
   };
   const removeProbes = async (host: string) => {
@@ -162,7 +163,7 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
     const why = failedSteps.length
       ? failedSteps.map((s) => `${s.description} on ${s.host}: ${s.stderr}`).join('; ')
       : failedPings.map((r) => `${r.fromHost} ${r.fromAddress} (VLAN ${r.fromVlan}) -> ${r.toHost} ${r.toAddress}: ${r.expect === 'REACH' ? `no reply (${r.lossPercent}% loss)` : `replied although isolated`}`).join('; ');
-    job.error = { code: failedSteps.length ? ErrorCode.COMMAND_FAILED : 'VLAN_VERIFY_FAILED', message: why, step: failedSteps[0]?.index ?? pingStep.index };
+    job.error = { code: failedSteps.length ? ErrorCode.COMMAND_FAILED : ErrorCode.VLAN_VERIFY_FAILED, message: why, step: failedSteps[0]?.index ?? pingStep.index };
     job.progress = { ...job.progress, message: why };
     await store.record(job, 'FAILED', why);
   }

@@ -4,6 +4,7 @@ import { userErrorsFromZod } from '../../src/changes/user-errors.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
 import { submitChange } from '../../src/jobs/submit-change.ts';
 import { CHANGE_KINDS } from '../../src/changes/planners.ts';
+import type { ChangeJobKind } from '../../src/jobs/job-kinds.ts';
 import { builder } from '../builder.ts';
 import { changePayloadType, refused, type ChangePayload } from './change-payload.ts';
 
@@ -19,7 +20,7 @@ interface ChangeOptions {
  * Every refusal is a userError naming the field; nothing reaches the queue or the host.
  */
 export function hostChangeMutation<S extends z.ZodType<ChangeOptions>>(spec: {
-  name: string;
+  name: ChangeJobKind;
   description: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   input: InputObjectRef<any, any>;

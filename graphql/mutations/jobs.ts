@@ -24,7 +24,7 @@ builder.mutationField('cancelJob', (t) =>
       const job = await ctx.store.get(id);
       if (!job) return { job: null, userErrors: [{ field: ['input', 'id'], code: ErrorCode.NOT_FOUND, message: `id: no job ${String(input.id)}` }] };
       if (isTerminal(job.state))
-        return { job, userErrors: [{ field: ['input', 'id'], code: 'JOB_FINISHED', message: `id: the job already ended (${job.state})` }] };
+        return { job, userErrors: [{ field: ['input', 'id'], code: ErrorCode.JOB_FINISHED, message: `id: the job already ended (${job.state})` }] };
       // Removing works only while no worker holds the job; otherwise the worker is asked to stop.
       const removed = job.state === 'QUEUED' && (await ctx.queue.removeQueued(id));
       if (removed) {

@@ -5,6 +5,7 @@ import { planEnsureVlan, planRemoveVlan, type Member } from '../../src/changes/p
 import type { Plan } from '../../src/changes/plan.ts';
 import { userErrorsFromZod, type UserError } from '../../src/changes/user-errors.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
+import type { ChangeJobKind } from '../../src/jobs/job-kinds.ts';
 import { submitChange } from '../../src/jobs/submit-change.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
@@ -27,7 +28,7 @@ async function members(ctx: Context, names: string[]): Promise<{ members: Member
 
 async function fleetChange<S extends z.ZodType<{ hypervisors: string[]; dryRun: boolean; ticketRef?: string | null }>>(
   ctx: Context,
-  kind: string,
+  kind: ChangeJobKind,
   schema: S,
   input: unknown,
   plan: (members: Member[], data: z.infer<S>) => { plan?: Plan; errors?: UserError[] },

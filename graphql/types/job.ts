@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../../src/errors/codes.ts';
 import { builder } from '../builder.ts';
 import { fromGlobalId, toGlobalId } from '../global-id.ts';
 import type { Context } from '../context.ts';
@@ -185,7 +186,7 @@ export function jobKey(id: string): string {
   const decoded = fromGlobalId(id);
   if (decoded?.type === 'Job') return decoded.key;
   if (/^[0-9a-f-]{36}$/i.test(id)) return id;
-  throw new GraphQLError(`not a job id: ${id}`, { extensions: { code: 'INVALID_INPUT' } });
+  throw new GraphQLError(`not a job id: ${id}`, { extensions: { code: ErrorCode.INVALID_INPUT } });
 }
 
 async function loadJob(ctx: Context, id: string): Promise<JobRecord | null> {
@@ -210,7 +211,7 @@ builder.subscriptionField('jobProgress', (t) =>
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx) => {
       const key = jobKey(String(id));
-      if (!(await ctx.store.get(key))) throw new GraphQLError(`no job ${String(id)}`, { extensions: { code: 'NOT_FOUND' } });
+      if (!(await ctx.store.get(key))) throw new GraphQLError(`no job ${String(id)}`, { extensions: { code: ErrorCode.NOT_FOUND } });
       return ctx.hub.follow(key);
     },
     resolve: (event) => event,

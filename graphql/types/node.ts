@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../../src/errors/codes.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { fromGlobalId } from '../global-id.ts';
@@ -25,7 +26,7 @@ builder.queryField('node', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
       const decoded = fromGlobalId(String(id));
-      if (!decoded) throw new GraphQLError(`not a Trunkline id: ${String(id)}`, { extensions: { code: 'INVALID_INPUT' } });
+      if (!decoded) throw new GraphQLError(`not a Trunkline id: ${String(id)}`, { extensions: { code: ErrorCode.INVALID_INPUT } });
       const load = loaders.get(decoded.type);
       return load ? ((await load(decoded.key, ctx)) ?? null) : null;
     },

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../../src/errors/codes.ts';
 import { builder } from '../builder.ts';
 import { toGlobalId } from '../global-id.ts';
 import { CARRIED, deriveVlans, vlanView, type VlanDrift, type VlanOnHost, type VlanPortgroup, type VlanView } from '../../src/fleet/vlans.ts';
@@ -98,7 +99,7 @@ export const VlanRef = builder.objectRef<VlanView>('Vlan').implement({
 
 function checkTag(tag: number): number {
   const r = VlanId.safeParse(tag);
-  if (!r.success) throw new GraphQLError(`tag: ${r.error.issues[0]?.message}`, { extensions: { code: 'INVALID_INPUT', field: 'tag' } });
+  if (!r.success) throw new GraphQLError(`tag: ${r.error.issues[0]?.message}`, { extensions: { code: ErrorCode.INVALID_INPUT, field: 'tag' } });
   return tag;
 }
 

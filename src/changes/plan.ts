@@ -1,3 +1,5 @@
+import type { JobKind } from '../jobs/job-kinds.ts';
+
 /**
  * A plan is data: ordered steps, each naming its host, how to observe the current value,
  * the wanted value and the command that makes it so. `dryRun` returns it; a job executes it,
@@ -60,7 +62,7 @@ export interface PlanStep {
 export type StepHealth = { failure: string; warning?: undefined } | { warning: string; failure?: undefined } | null;
 
 export interface Plan {
-  kind: string;
+  kind: JobKind;
   hypervisors: string[];
   steps: PlanStep[];
 }

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config/config.ts';
+import { ErrorCode } from '../errors/codes.ts';
+import { isChangeJobKind, type ChangeJobKind, type JobKind } from '../jobs/job-kinds.ts';
 import type { HostState } from '../hosts/host-state.ts';
 import type { Host } from '../inventory/host-registry.ts';
 import {
@@ -63,7 +65,8 @@ function fleet<S extends z.ZodType>(schema: S, plan: (members: Member[], input: 
   };
 }
 
-export const CHANGE_KINDS: Record<string, ChangeKind<never>> = {
+/** Keyed by exactly the change job kinds (src/jobs/job-kinds.ts): a kind missing here, or one not there, does not compile. */
+export const CHANGE_KINDS: Readonly<Record<ChangeJobKind, ChangeKind<never>>> = {
   // The OVS planners read nothing but the OVS tables: their parts plan from one snapshot, which
   // then also serves as every step's first probe.
   createBridge: single(
@@ -89,18 +92,18 @@ export const CHANGE_KINDS: Record<string, ChangeKind<never>> = {
   setVmInterfaceVlan: single(SetVmInterfaceVlanInput, planSetVmInterfaceVlan),
   ensureVlan: fleet(EnsureVlanInput, planEnsureVlan),
   removeVlan: fleet(RemoveVlanInput, (members, input) => planRemoveVlan(members, input)),
-} as unknown as Record<string, ChangeKind<never>>;
+};
 
 /**
  * Plans one host's part of a job from its stored input, as the worker does at execution. The
  * input is validated again (a record written by an older gateway, or tampered with, never
  * reaches a host unchecked). Returns the host's steps, or why the plan refuses now.
  */
-export function planHostPart(kind: string, input: unknown, member: Member, config: Config): Planned {
-  const k = CHANGE_KINDS[kind] as ChangeKind<unknown> | undefined;
-  if (!k) return { errors: [{ field: ['kind'], code: 'JOB_INVALID', message: `kind: ${kind} is not a change Trunkline plans per host` }] };
+export function planHostPart(kind: JobKind, input: unknown, member: Member, config: Config): Planned {
+  const k = isChangeJobKind(kind) ? (CHANGE_KINDS[kind] as ChangeKind<unknown>) : undefined;
+  if (!k) return { errors: [{ field: ['kind'], code: ErrorCode.JOB_INVALID, message: `kind: ${kind} is not a change Trunkline plans per host` }] };
   const parsed = k.schema.safeParse(input);
-  if (!parsed.success) return { errors: [{ field: ['input'], code: 'JOB_INVALID', message: `input: the stored input no longer validates: ${parsed.error.issues[0]?.message ?? 'invalid'}` }] };
+  if (!parsed.success) return { errors: [{ field: ['input'], code: ErrorCode.JOB_INVALID, message: `input: the stored input no longer validates: ${parsed.error.issues[0]?.message ?? 'invalid'}` }] };
   const planned = k.planHost(member, parsed.data, config);
   if (planned.errors) return planned;
   // A fleet planner plans every member it is given; keep only this host's steps.
@@ -108,11 +111,11 @@ export function planHostPart(kind: string, input: unknown, member: Member, confi
 }
 
 /** What of a host the worker reads to plan a part of this kind. */
-export function planningScope(kind: string): PlanningScope {
-  return CHANGE_KINDS[kind]?.reads ?? 'host';
+export function planningScope(kind: JobKind): PlanningScope {
+  return isChangeJobKind(kind) ? CHANGE_KINDS[kind].reads : 'host';
 }
 
 /** Whether the worker plans this kind per host at execution (everything but verify and refresh). */
-export function isPlannedPerHost(kind: string): boolean {
-  return kind in CHANGE_KINDS;
+export function isPlannedPerHost(kind: JobKind): kind is ChangeJobKind {
+  return isChangeJobKind(kind);
 }

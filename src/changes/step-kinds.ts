@@ -1,4 +1,5 @@
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
+import { okStdout } from '../ssh/command-output.ts';
 import type { ExecResult } from '../ssh/ssh-pool.ts';
 import type { PlanStep, ProbeKind, StepAction, StepHealth } from './plan.ts';
 import { bridgeStateFromProbe, bridgeValue, undoBridge, type BridgeState } from './steps/ovs-bridge.ts';
@@ -56,11 +57,7 @@ interface StepKind<S> {
   health?(state: S, step: PlanStep, before: S | undefined): StepHealth;
 }
 
-function ok(result: ExecResult): string {
-  if (result.exitCode !== 0)
-    throw new TrunklineError(ErrorCode.COMMAND_FAILED, `probe exited ${result.exitCode}: ${result.stderr.trim().slice(0, 500) || '(no stderr)'}`);
-  return result.stdout;
-}
+const ok = (result: ExecResult): string => okStdout('probe', result);
 
 const bridge: StepKind<BridgeState> = {
   read: (r, step) => {

@@ -4,8 +4,17 @@ import { ErrorCode } from '../errors/codes.ts';
 /** A business error returned as data: which input field, a stable code, a sentence for humans. */
 export interface UserError {
   field: string[];
-  code: string;
+  code: ErrorCode;
   message: string;
+}
+
+/**
+ * A userError about one input field (a path below `input`, e.g. 'tag' or ['nics', '0', 'mac']);
+ * the message starts with the field's dotted path.
+ */
+export function inputError(field: string | readonly string[], code: ErrorCode, message: string): UserError {
+  const path = typeof field === 'string' ? [field] : [...field];
+  return { field: ['input', ...path], code, message: `${path.join('.')}: ${message}` };
 }
 
 /** zod issues → userErrors, with paths rooted at the argument name (`input`). */

@@ -25,7 +25,7 @@ const EnvSchema = z.object({
   TRUNKLINE_LISTEN_PORT: int(4000, 0, 65535),
   TRUNKLINE_SSH_CONNECT_TIMEOUT_MS: int(5000, 100, 120_000),
   TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: int(30_000, 100, 3_600_000),
-  // sshd allows 10 sessions per connection by default, hardened hosts fewer (LAB-NOTES).
+  // sshd allows 10 sessions per connection by default, hardened hosts fewer (docs/lab.md).
   TRUNKLINE_SSH_MAX_CHANNELS: int(4, 1, 10),
   TRUNKLINE_SSH_KEEPALIVE_MS: int(15_000, 0, 600_000),
   // Run host commands through `sudo -n` (never prompts; fails fast if sudo is not set up).

@@ -7,6 +7,27 @@ export const ErrorCode = {
   INVALID_INPUT: 'INVALID_INPUT',
   UNKNOWN_HYPERVISOR: 'UNKNOWN_HYPERVISOR',
   NOT_FOUND: 'NOT_FOUND',
+  // Refusals of a change (userErrors): the input is valid, the hosts' state forbids it
+  /** The object is used (by VMs, portgroups, …); detach or move the users first, or force. */
+  IN_USE: 'IN_USE',
+  /** The port exists, but on another bridge than the one named. */
+  PORT_ON_OTHER_BRIDGE: 'PORT_ON_OTHER_BRIDGE',
+  /** A VM definition names the same MAC twice. */
+  DUPLICATE_MAC: 'DUPLICATE_MAC',
+  /** The VM must be shut off for this change. */
+  VM_RUNNING: 'VM_RUNNING',
+  /** The hypervisor has no uplink in the registry and the input names none. */
+  NO_UPLINK: 'NO_UPLINK',
+  /** The uplink is an access port (one tag), not a trunk. */
+  UPLINK_IS_ACCESS: 'UPLINK_IS_ACCESS',
+  /** Removing the VLAN would leave a trunk portgroup with no VLAN. */
+  WOULD_EMPTY_TRUNK: 'WOULD_EMPTY_TRUNK',
+  /** The change would leave a port with neither tag nor trunks, which in OVS carries every VLAN. */
+  WOULD_TRUNK_ALL_VLANS: 'WOULD_TRUNK_ALL_VLANS',
+  /** The port's VLAN mode, tag and trunks contradict each other. */
+  INVALID_VLAN_CONFIG: 'INVALID_VLAN_CONFIG',
+  /** cancelJob on a job that already ended. */
+  JOB_FINISHED: 'JOB_FINISHED',
   // Configuration
   CONFIG_INVALID: 'CONFIG_INVALID',
   INVENTORY_INVALID: 'INVENTORY_INVALID',
@@ -25,7 +46,13 @@ export const ErrorCode = {
   OVS_INTERFACE_ERROR: 'OVS_INTERFACE_ERROR',
   /** A running libvirt network would need a restart (net-destroy + net-start) to take the definition. */
   NETWORK_RESTART_REQUIRED: 'NETWORK_RESTART_REQUIRED',
+  /** The VM exists but Trunkline did not define it; Trunkline refuses to redefine it. */
+  VM_NOT_MANAGED: 'VM_NOT_MANAGED',
+  /** verifyVlan ran, but a ping that must reach did not, or one that must not did. */
+  VLAN_VERIFY_FAILED: 'VLAN_VERIFY_FAILED',
   JOB_INVALID: 'JOB_INVALID',
+  /** The job was recorded but could not be handed to the queue (Redis/BullMQ unreachable). */
+  QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   /** A worker died while running a host's part, twice (BullMQ gave up on it). */
   WORKER_FAILED: 'WORKER_FAILED',
   INTERNAL: 'INTERNAL',

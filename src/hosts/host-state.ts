@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors/codes.ts';
 import type { LibvirtSnapshot } from '../libvirt/types.ts';
 import type { OvsSnapshot } from '../ovs/snapshot.ts';
 
@@ -12,7 +13,7 @@ export interface HostState {
   status: HostStatus;
   observedAt: string | null;
   checkedAt: string;
-  error: { code: string; message: string } | null;
+  error: { code: ErrorCode; message: string } | null;
   versions: { ovs: string | null; libvirt: string | null; qemu: string | null };
   ovs: OvsSnapshot | null;
   libvirt: Omit<LibvirtSnapshot, 'versions'> | null;
@@ -39,7 +40,7 @@ export function unknownHostState(host: string, now = new Date()): HostState {
  * Merges a failed read into the previous state: keep the last known data (flagged by its
  * observedAt), report the host as unreachable with the reason.
  */
-export function withFailedRead(previous: HostState | null, host: string, error: { code: string; message: string }, reachable: boolean, now = new Date()): HostState {
+export function withFailedRead(previous: HostState | null, host: string, error: { code: ErrorCode; message: string }, reachable: boolean, now = new Date()): HostState {
   const base = previous ?? unknownHostState(host, now);
   return { ...base, status: reachable ? 'REACHABLE' : 'UNREACHABLE', checkedAt: now.toISOString(), error };
 }

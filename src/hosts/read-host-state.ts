@@ -1,7 +1,8 @@
-import { describeError, ErrorCode, TrunklineError } from '../errors/codes.ts';
+import { describeError, ErrorCode } from '../errors/codes.ts';
 import type { Host } from '../inventory/host-registry.ts';
 import { combinedReadArgv, inventoryRound1Argv, inventoryRound2Argv, newMarker, parseRound1, parseRound2, splitCombinedRead } from '../libvirt/virsh-batch.ts';
 import { parseOvsSnapshot, snapshotArgv } from '../ovs/snapshot.ts';
+import { okStdout as ok } from '../ssh/command-output.ts';
 import type { CommandRunner, ExecResult } from '../ssh/ssh-pool.ts';
 import { withFailedRead, type HostState } from './host-state.ts';
 
@@ -10,12 +11,6 @@ export const OVS_VERSION_ARGV = ['ovs-appctl', '--timeout=10', 'version'];
 
 export function parseOvsVersion(stdout: string): string | null {
   return /\(Open vSwitch\)\s+(\S+)/.exec(stdout)?.[1] ?? null;
-}
-
-function ok(what: string, result: ExecResult): string {
-  if (result.exitCode !== 0)
-    throw new TrunklineError(ErrorCode.COMMAND_FAILED, `${what} exited ${result.exitCode}: ${result.stderr.trim().slice(0, 500) || '(no stderr)'}`);
-  return result.stdout;
 }
 
 /**

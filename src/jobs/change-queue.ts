@@ -1,4 +1,5 @@
 import { FlowProducer, Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
+import type { JobKind } from './job-kinds.ts';
 
 /** The BullMQ queue of change jobs. Only this module and workers/ know BullMQ. */
 export const CHANGE_QUEUE = 'changes';
@@ -20,9 +21,9 @@ export const HOST_STEPS = 'hostSteps';
  * Jobs that run in one piece on one worker: verifyVlan pings across hosts and needs them all at
  * once, refreshHypervisor only reads. Every other job is a change plan and runs as a flow.
  */
-const ONE_PIECE_KINDS: ReadonlySet<string> = new Set(['verifyVlan', 'refreshHypervisor']);
+const ONE_PIECE_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['verifyVlan', 'refreshHypervisor']);
 
-export function runsPerHost(kind: string): boolean {
+export function runsPerHost(kind: JobKind): boolean {
   return !ONE_PIECE_KINDS.has(kind);
 }
 
@@ -76,7 +77,7 @@ export class ChangeQueue {
   }
 
   /** Adds the job; its BullMQ id is the Trunkline job id, so adding it twice is a no-op. */
-  async add(kind: string, jobId: string, hosts: readonly string[]): Promise<void> {
+  async add(kind: JobKind, jobId: string, hosts: readonly string[]): Promise<void> {
     if (!runsPerHost(kind)) {
       await this.queue.add(kind, { jobId }, { jobId });
       return;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { JobKind } from './job-kinds.ts';
 
 /*
  * The order in which jobs were accepted, per hypervisor. Accepting a job takes one ticket from
@@ -18,10 +19,10 @@ return seq
 `;
 
 /** Reading hosts needs no turn: a refresh may run alongside changes (each host read is atomic enough). */
-const UNORDERED_KINDS: ReadonlySet<string> = new Set(['refreshHypervisor']);
+const UNORDERED_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['refreshHypervisor']);
 
 /** Whether a job kind's host parts wait for the jobs accepted before it on their hosts. */
-export function takesTurns(kind: string): boolean {
+export function takesTurns(kind: JobKind): boolean {
   return !UNORDERED_KINDS.has(kind);
 }
 

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../errors/codes.ts';
 import type { JobRecord } from './job-types.ts';
 
 /*
@@ -21,7 +22,7 @@ export function endHostRuns(job: JobRecord, now = new Date().toISOString()): voi
       finishedAt: now,
       updatedAt: now,
       message: failed ? `${failed.description}: ${failed.stderr ?? 'failed'}` : last ? `${last.description}: ${last.observed ?? 'done'}` : job.state.toLowerCase(),
-      error: failed ? { code: job.error?.code ?? 'COMMAND_FAILED', message: failed.stderr ?? 'failed', step: failed.index } : null,
+      error: failed ? { code: job.error?.code ?? ErrorCode.COMMAND_FAILED, message: failed.stderr ?? 'failed', step: failed.index } : null,
     });
   }
 }

@@ -284,6 +284,17 @@ export class JobStore {
     return (await this.redis.exists(this.cancelKey(id))) === 1;
   }
 
+  /**
+   * A job's state and one host's part state, without assembling the record (two hash fields,
+   * whatever the job's size): what a host part waiting behind it needs. null when the record is gone.
+   */
+  async hostPartState(id: string, host: string): Promise<{ state: JobRecord['state']; part: HostRun['state'] | null; createdAt: string } | null> {
+    const [state, part, head] = await this.redis.hmget(this.recordKey(id), 'state', `host:${host}`, 'head');
+    if (!state || !head) return null;
+    const createdAt = (JSON.parse(head) as Head).createdAt;
+    return { state: state as JobRecord['state'], part: part ? (JSON.parse(part) as HostPart).run.state : null, createdAt };
+  }
+
   async get(id: string): Promise<JobRecord | null> {
     return assembleRecord(await this.redis.hgetall(this.recordKey(id)));
   }

@@ -1,5 +1,6 @@
 import type { Plan } from '../changes/plan.ts';
 import type { ErrorCode } from '../errors/codes.ts';
+import type { JobKind } from './job-kinds.ts';
 
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -60,7 +61,7 @@ export interface RollbackRecord {
 }
 
 export interface JobError {
-  code: ErrorCode | string;
+  code: ErrorCode;
   message: string;
   step: number | null;
 }
@@ -104,7 +105,7 @@ export function pendingHostRun(host: string): HostRun {
 
 export interface JobRecord {
   id: string;
-  kind: string;
+  kind: JobKind;
   state: JobState;
   hypervisors: string[];
   input: Record<string, unknown>;

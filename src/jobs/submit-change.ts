@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Plan, PlanStep } from '../changes/plan.ts';
+import { ErrorCode } from '../errors/codes.ts';
 import { toShellCommand } from '../ssh/quote.ts';
 import type { ChangeQueue } from './change-queue.ts';
 import { takesTurns, type HostOrder } from './host-order.ts';
+import type { JobKind } from './job-kinds.ts';
 import type { JobStore } from './job-store.ts';
 import { pendingHostRun, type JobRecord, type StepRecord } from './job-types.ts';
 
@@ -34,7 +36,7 @@ export function pendingStepRecord(s: PlanStep, index: number): StepRecord {
 }
 
 /** The job record for a plan, before anything ran. */
-export function newJobRecord(kind: string, input: Record<string, unknown>, plan: Plan, meta: SubmitMeta, now = new Date()): JobRecord {
+export function newJobRecord(kind: JobKind, input: Record<string, unknown>, plan: Plan, meta: SubmitMeta, now = new Date()): JobRecord {
   const steps: StepRecord[] = plan.steps.map(pendingStepRecord);
   return {
     id: randomUUID(),
@@ -63,7 +65,7 @@ export function newJobRecord(kind: string, input: Record<string, unknown>, plan:
  */
 export async function submitChange(
   deps: { store: JobStore; queue: ChangeQueue; order: HostOrder },
-  kind: string,
+  kind: JobKind,
   input: Record<string, unknown>,
   plan: Plan,
   meta: SubmitMeta,
@@ -82,7 +84,7 @@ export async function submitChange(
       ...record,
       state: 'FAILED',
       finishedAt: new Date().toISOString(),
-      error: { code: 'QUEUE_UNAVAILABLE', message: `could not enqueue: ${(err as Error).message}`, step: null },
+      error: { code: ErrorCode.QUEUE_UNAVAILABLE, message: `could not enqueue: ${(err as Error).message}`, step: null },
     };
     await deps.store.record(failed, 'FAILED', failed.error!.message).catch(() => {});
     throw err;

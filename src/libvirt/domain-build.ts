@@ -42,7 +42,7 @@ export function interfaceXml(nic: NicSpec, indent = ''): string {
 
 /**
  * A minimal domain: no disk, no graphics (`<graphics type='none'/>` is invalid); ACPI and APIC
- * so that NIC hotplug and graceful shutdown work (LAB-NOTES).
+ * so that NIC hotplug and graceful shutdown work (docs/lab.md).
  */
 export function domainXml(vm: VmSpec): string {
   return [

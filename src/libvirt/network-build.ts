@@ -34,7 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * A defining XML (ours: `<name>` on its own line) with `<uuid>` after the name. A redefine must
  * carry the existing object's UUID: libvirt refuses XML whose name exists with another or no
- * UUID ("already exists with uuid ...", LAB-NOTES), for networks and domains alike.
+ * UUID ("already exists with uuid ...", docs/lab.md), for networks and domains alike.
  */
 export function withUuid(xml: string, uuid: string): string {
   if (!UUID.test(uuid)) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `not a libvirt UUID: ${JSON.stringify(uuid)}`);

@@ -38,7 +38,7 @@ export function portVlanColumns(v: PortVlans): string[] {
 
 /**
  * Adds the port if missing and sets its VLANs and interface type, in one transaction:
- * `--may-exist add-port B P tag=5` would NOT apply tag=5 to an existing port (LAB-NOTES).
+ * `--may-exist add-port B P tag=5` would NOT apply tag=5 to an existing port (docs/lab.md).
  */
 export function ensurePortArgv(bridge: string, port: string, type: 'internal' | 'system', v: PortVlans): string[] {
   return [

@@ -1,7 +1,7 @@
 /**
  * Decoding of OVSDB cells as `ovs-vsctl --format=json --data=json` prints them.
  * A set of one element may come as a bare atom, otherwise ["set",[...]]; maps are
- * ["map",[[k,v],...]]; uuids ["uuid","..."] (LAB-NOTES "Semantics that bite").
+ * ["map",[[k,v],...]]; uuids ["uuid","..."] (docs/lab.md, "Semantics that bite").
  */
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
 

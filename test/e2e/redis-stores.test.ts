@@ -10,6 +10,7 @@ import { newJobRecord } from '../../src/jobs/submit-change.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { createChangeQueue } from '../../src/jobs/change-queue.ts';
 import { HostOrder } from '../../src/jobs/host-order.ts';
+import type { JobKind } from '../../src/jobs/job-kinds.ts';
 import { finishChangeJob } from '../../workers/finish-change-job.ts';
 import { awaitTurn, handOver, NotYourTurn, type TurnDeps } from '../../workers/host-turn.ts';
 import { fixtureHostState } from '../support/fixture-host-state.ts';
@@ -95,7 +96,7 @@ describe('RedisHostLocks', () => {
 
 describe('JobStore', () => {
   const plan = (hosts: string[]) => ({
-    kind: 'ensureVlan',
+    kind: 'ensureVlan' as const,
     hypervisors: hosts,
     steps: hosts.flatMap((host) =>
       [0, 1].map((i) => ({ host, description: `step ${i} on ${host}`, subject: 's', probe: { kind: 'ovs-bridge' as const, argv: ['true'] }, wanted: 'x', apply: { argv: ['true'] }, observed: null, changes: null })),
@@ -157,7 +158,7 @@ describe('JobStore', () => {
 
 describe('finishChangeJob (the flow parent)', () => {
   const steps = (hosts: string[]) => ({
-    kind: 'ensureVlan',
+    kind: 'ensureVlan' as const,
     hypervisors: hosts,
     steps: hosts.map((host) => ({ host, description: `step on ${host}`, subject: 's', probe: { kind: 'ovs-bridge' as const, argv: ['true'] }, wanted: 'x', apply: { argv: ['true'] }, observed: null, changes: null })),
   });
@@ -199,7 +200,7 @@ describe('finishChangeJob (the flow parent)', () => {
 });
 
 describe('HostOrder and turns: jobs on a host run in the order they were accepted', () => {
-  const job = (kind = 'setPortVlans', hosts = ['hv1']) =>
+  const job = (kind: JobKind = 'setPortVlans', hosts = ['hv1']) =>
     newJobRecord(kind, {}, { kind, hypervisors: hosts, steps: [] }, { requestedBy: null, ticketRef: null });
   const noWait = { onWait: async () => {}, cancelRequested: async () => false };
 

@@ -104,7 +104,7 @@ describe('VM lifecycle', () => {
   });
 
   it('stopVm: a guest that ignores ACPI is reported with a hint; with force it is powered off', async () => {
-    // These VMs have no OS, so they never react to the ACPI shutdown (LAB-NOTES).
+    // These VMs have no OS, so they never react to the ACPI shutdown (docs/lab.md).
     const graceful = await apply('stopVm', { hypervisor: 'hv1', name: VM, timeoutSeconds: 2 });
     expect(graceful.state).toBe('FAILED');
     expect(graceful.error.code).toBe('STEP_NOT_CONVERGED');

@@ -27,7 +27,7 @@ export interface VmSpec {
 
 export function domainXml(vm: VmSpec, network = 'ovs-network'): string {
   const pg = vm.portgroup ? ` portgroup='${vm.portgroup}'` : '';
-  // ACPI/APIC so that hotplug and graceful shutdown work (LAB-NOTES); no disk, no graphics.
+  // ACPI/APIC so that hotplug and graceful shutdown work (docs/lab.md); no disk, no graphics.
   return `<domain type='qemu'>
   <name>${vm.name}</name>
   <memory unit='MiB'>32</memory>

@@ -6,6 +6,7 @@ import { planHostPart } from '../../src/changes/planners.ts';
 import { planAddPort, planCreateBridge, planSetPortVlans } from '../../src/changes/plans/ovs.ts';
 import { portVlansStep } from '../../src/changes/steps/ovs-port.ts';
 import type { HostState } from '../../src/hosts/host-state.ts';
+import type { JobKind } from '../../src/jobs/job-kinds.ts';
 import type { JobEventType, RollbackRecord } from '../../src/jobs/job-types.ts';
 import { newJobRecord } from '../../src/jobs/submit-change.ts';
 import { parseOvsSnapshot, snapshotArgv } from '../../src/ovs/snapshot.ts';
@@ -77,7 +78,7 @@ function scriptedHost(start: string, opts: { ignore?: RegExp; cancelAfterRound?:
 }
 
 async function run(steps: PlanStep[], h: ReturnType<typeof scriptedHost>, extra: Partial<HostStepsContext> = {}) {
-  const record = newJobRecord('test', {}, { kind: 'test', hypervisors: ['hv1'], steps }, { requestedBy: null, ticketRef: null });
+  const record = newJobRecord('test' as JobKind, {}, { kind: 'test' as JobKind, hypervisors: ['hv1'], steps }, { requestedBy: null, ticketRef: null });
   const events: { type: JobEventType; message: string }[] = [];
   const rollback: RollbackRecord[] = [];
   const outcome = await runHostSteps({
@@ -242,6 +243,6 @@ describe('planning again when the turn comes', () => {
 
   it('a stored input that no longer validates, or a kind nobody plans per host, never reaches a host', () => {
     expect(planHostPart('setPortVlans', { hypervisor: 'hv1', name: '-x', tag: 5 }, { host, state: null }, config).errors?.[0]).toMatchObject({ code: 'JOB_INVALID' });
-    expect(planHostPart('rebootEverything', {}, { host, state: null }, config).errors?.[0]).toMatchObject({ code: 'JOB_INVALID' });
+    expect(planHostPart('rebootEverything' as JobKind, {}, { host, state: null }, config).errors?.[0]).toMatchObject({ code: 'JOB_INVALID' });
   });
 });

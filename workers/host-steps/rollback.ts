@@ -1,5 +1,6 @@
 import { describeError } from '../../src/errors/codes.ts';
 import type { RollbackRecord } from '../../src/jobs/job-types.ts';
+import { EXCERPT_CHARS, stderrExcerpt } from '../../src/ssh/command-output.ts';
 import { toShellCommand } from '../../src/ssh/quote.ts';
 import { Cancelled, endStep, StepFailed, type HostStepsOutcome, type RunState, type Work } from './state.ts';
 import { verifyQuietly } from './verify.ts';
@@ -74,7 +75,7 @@ async function rollBack(run: RunState, applied: Work[]): Promise<RollbackRecord[
         entry =
           out.exitCode === 0
             ? { ...base, command, state: 'SUCCEEDED', message: 'undone' }
-            : { ...base, command, state: 'FAILED', message: `exit ${out.exitCode}: ${out.stderr.trim().slice(0, 300)}` };
+            : { ...base, command, state: 'FAILED', message: `exit ${out.exitCode}: ${stderrExcerpt(out.stderr, EXCERPT_CHARS.shortMessage)}` };
       } catch (err) {
         entry = { ...base, command, state: 'FAILED', message: describeError(err).message };
       }

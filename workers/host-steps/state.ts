@@ -4,6 +4,7 @@ import { describeError, ErrorCode, TrunklineError } from '../../src/errors/codes
 import type { Host } from '../../src/inventory/host-registry.ts';
 import type { JobEventType, RollbackRecord, StepRecord } from '../../src/jobs/job-types.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
+import { EXCERPT_CHARS, stderrExcerpt } from '../../src/ssh/command-output.ts';
 import type { CommandRunner, ExecResult } from '../../src/ssh/ssh-pool.ts';
 
 /** What the caller gives a host's run of steps (see ../host-steps.ts for the phases). */
@@ -26,7 +27,7 @@ export interface HostStepsContext {
 
 export interface HostStepsOutcome {
   state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-  failure?: { code: string; message: string; step: number | null };
+  failure?: { code: ErrorCode; message: string; step: number | null };
   /** Some step changed the host (or a command ran before a failure). */
   applied: boolean;
   /** `readAlong` or `whileVerifying` brought the cache up to date. */
@@ -77,7 +78,7 @@ export class Cancelled extends Error {}
 export class StepFailed extends Error {
   constructor(
     readonly work: Work,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
@@ -92,7 +93,7 @@ export class StepFailed extends Error {
 
   /** A command of `work` that exited non-zero. */
   static exit(work: Work, out: { exitCode: number | null; stderr: string | null }): StepFailed {
-    return new StepFailed(work, ErrorCode.COMMAND_FAILED, `exit ${out.exitCode}: ${out.stderr?.trim().slice(0, 500) || '(no stderr)'}`);
+    return new StepFailed(work, ErrorCode.COMMAND_FAILED, `exit ${out.exitCode}: ${stderrExcerpt(out.stderr) || '(no stderr)'}`);
   }
 }
 
@@ -119,5 +120,5 @@ export function endStep(w: Work, state: 'SUCCEEDED' | 'FAILED'): void {
 }
 
 // Job records keep an excerpt of command output, enough to diagnose, small enough to stream.
-const EXCERPT_CHARS = 4000;
-export const excerpt = (s: string) => (s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…(${s.length - EXCERPT_CHARS} more chars)` : s);
+const RECORD_CHARS = EXCERPT_CHARS.stepRecord;
+export const excerpt = (s: string) => (s.length > RECORD_CHARS ? `${s.slice(0, RECORD_CHARS)}…(${s.length - RECORD_CHARS} more chars)` : s);

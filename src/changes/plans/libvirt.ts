@@ -42,7 +42,7 @@ export function nicsUsing(state: HostState | null, network: string, portgroup?: 
 
 function inUse(field: string, what: string, nics: ReturnType<typeof nicsUsing>): UserError {
   const list = nics.map((n) => `${n.vm} (${n.iface.mac ?? 'no mac'})`).join(', ');
-  return { field: ['input', field], code: 'IN_USE', message: `${field}: ${what} is used by ${list}; detach or move them first, or set force: true` };
+  return { field: ['input', field], code: ErrorCode.IN_USE, message: `${field}: ${what} is used by ${list}; detach or move them first, or set force: true` };
 }
 
 /**
@@ -66,7 +66,7 @@ export function planDefineNetwork(host: Host, state: HostState | null, input: Om
   if (orphans.length) {
     const list = orphans.map((n) => `${n.vm} (${n.iface.mac ?? 'no mac'}) on ${n.iface.portgroup}`).join(', ');
     return {
-      errors: [{ field: ['input', 'portgroups'], code: 'IN_USE', message: `portgroups: the definition drops portgroups used by ${list}; move them first (setVmInterfaceVlan) or remove those portgroups with removePortgroup(force: true)` }],
+      errors: [{ field: ['input', 'portgroups'], code: ErrorCode.IN_USE, message: `portgroups: the definition drops portgroups used by ${list}; move them first (setVmInterfaceVlan) or remove those portgroups with removePortgroup(force: true)` }],
     };
   }
   const marker = newMarker();

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../errors/codes.ts';
 import type { HostState } from '../../hosts/host-state.ts';
 import type { Host } from '../../inventory/host-registry.ts';
+import type { ChangeJobKind } from '../../jobs/job-kinds.ts';
 import type { DatapathType } from '../../validation/names.ts';
 import type { AddPortInput, DeleteBridgeInput, RemovePortInput, SetPortVlansInput } from '../inputs.ts';
 import type { Plan } from '../plan.ts';
@@ -12,7 +13,7 @@ import { checkPortVlans } from './port-vlans.ts';
 /** A planner's answer: a plan, or the reasons it refuses (nothing is queued then). */
 export type Planned = { plan: Plan; errors?: undefined } | { plan?: undefined; errors: UserError[] };
 
-const one = (kind: string, host: string, steps: Plan['steps']): Planned => ({ plan: { kind, hypervisors: [host], steps } });
+const one = (kind: ChangeJobKind, host: string, steps: Plan['steps']): Planned => ({ plan: { kind, hypervisors: [host], steps } });
 
 export function planCreateBridge(host: Host, state: HostState | null, input: { name: string; datapathType: DatapathType }): Planned {
   return one('createBridge', host.name, [bridgePresentStep(host.name, input.name, input.datapathType, bridgeStateFromSnapshot(state?.ovs ?? null, input.name))]);
@@ -36,7 +37,7 @@ export function planAddPort(
   const cachedPort = portStateFromSnapshot(state?.ovs ?? null, input.name);
   if (cachedPort && cachedPort.bridge !== bridge)
     return {
-      errors: [{ field: ['input', 'name'], code: 'PORT_ON_OTHER_BRIDGE', message: `name: port ${input.name} already exists on bridge ${cachedPort.bridge} of ${host.name}` }],
+      errors: [{ field: ['input', 'name'], code: ErrorCode.PORT_ON_OTHER_BRIDGE, message: `name: port ${input.name} already exists on bridge ${cachedPort.bridge} of ${host.name}` }],
     };
   return one('addPort', host.name, [portPresentStep(host.name, bridge, input.name, input.type, vlans, cachedPort, input.deviceMayBeMissing ?? false)]);
 }

@@ -1,5 +1,6 @@
 import type { PortVlans } from '../../ovs/commands.ts';
-import type { UserError } from '../user-errors.ts';
+import { ErrorCode } from '../../errors/codes.ts';
+import { inputError as err, type UserError } from '../user-errors.ts';
 
 export interface PortVlanRequest {
   tag?: number | null;
@@ -7,8 +8,6 @@ export interface PortVlanRequest {
   vlanMode?: PortVlans['vlanMode'];
   trunkAllVlans: boolean;
 }
-
-const err = (field: string, code: string, message: string): UserError => ({ field: ['input', field], code, message: `${field}: ${message}` });
 
 /**
  * Turns requested VLAN settings into OVS columns, refusing combinations OVS would take
@@ -20,16 +19,16 @@ export function checkPortVlans(req: PortVlanRequest): { vlans: PortVlans; errors
   const trunks = [...new Set(req.trunks ?? [])].sort((a, b) => a - b);
   const vlanMode = req.vlanMode ?? null;
   const errors: UserError[] = [];
-  if (vlanMode === 'access' && trunks.length) errors.push(err('trunks', 'INVALID_VLAN_CONFIG', 'an access port has no trunks'));
-  if (vlanMode === 'access' && tag === null) errors.push(err('tag', 'INVALID_VLAN_CONFIG', 'an access port needs a tag'));
-  if (vlanMode === 'trunk' && tag !== null) errors.push(err('tag', 'INVALID_VLAN_CONFIG', 'a trunk port has no tag (use native-tagged/native-untagged for a native VLAN)'));
+  if (vlanMode === 'access' && trunks.length) errors.push(err('trunks', ErrorCode.INVALID_VLAN_CONFIG, 'an access port has no trunks'));
+  if (vlanMode === 'access' && tag === null) errors.push(err('tag', ErrorCode.INVALID_VLAN_CONFIG, 'an access port needs a tag'));
+  if (vlanMode === 'trunk' && tag !== null) errors.push(err('tag', ErrorCode.INVALID_VLAN_CONFIG, 'a trunk port has no tag (use native-tagged/native-untagged for a native VLAN)'));
   if ((vlanMode === 'native-tagged' || vlanMode === 'native-untagged') && tag === null)
-    errors.push(err('tag', 'INVALID_VLAN_CONFIG', `${vlanMode} needs a tag (the native VLAN)`));
+    errors.push(err('tag', ErrorCode.INVALID_VLAN_CONFIG, `${vlanMode} needs a tag (the native VLAN)`));
   if (tag === null && trunks.length === 0 && !req.trunkAllVlans)
     errors.push(
-      err('trunks', 'WOULD_TRUNK_ALL_VLANS', 'no tag and no trunks makes the port carry EVERY VLAN; give a tag or trunks, or set trunkAllVlans: true'),
+      err('trunks', ErrorCode.WOULD_TRUNK_ALL_VLANS, 'no tag and no trunks makes the port carry EVERY VLAN; give a tag or trunks, or set trunkAllVlans: true'),
     );
   if (req.trunkAllVlans && (tag !== null || trunks.length))
-    errors.push(err('trunkAllVlans', 'INVALID_VLAN_CONFIG', 'trunkAllVlans excludes tag and trunks'));
+    errors.push(err('trunkAllVlans', ErrorCode.INVALID_VLAN_CONFIG, 'trunkAllVlans excludes tag and trunks'));
   return { vlans: { tag, trunks, vlanMode }, errors };
 }

@@ -1,4 +1,5 @@
 import type { Host } from '../../inventory/host-registry.ts';
+import { ErrorCode } from '../../errors/codes.ts';
 import { toShellCommand } from '../../ssh/quote.ts';
 import { createProbeArgvs, pingPairs, planProbes, removeProbeArgvs, type Probe } from '../../verify/probes.ts';
 import type { VerifyVlanInput } from '../inputs.ts';
@@ -20,9 +21,9 @@ const show = (argvs: string[][]) => argvs.map(toShellCommand).join(' && ');
  */
 export function planVerifyVlan(hosts: Host[], input: VerifyVlanInput): { plan?: Plan; spec?: VerifySpec; errors?: UserError[] } {
   if (hosts.length < 2 && input.isolationFrom.length === 0)
-    return { errors: [{ field: ['input', 'hypervisors'], code: 'INVALID_INPUT', message: 'hypervisors: name two or more, or give isolationFrom' }] };
+    return { errors: [{ field: ['input', 'hypervisors'], code: ErrorCode.INVALID_INPUT, message: 'hypervisors: name two or more, or give isolationFrom' }] };
   if (input.isolationFrom.includes(input.tag))
-    return { errors: [{ field: ['input', 'isolationFrom'], code: 'INVALID_INPUT', message: `isolationFrom: cannot include the VLAN being verified (${input.tag})` }] };
+    return { errors: [{ field: ['input', 'isolationFrom'], code: ErrorCode.INVALID_INPUT, message: `isolationFrom: cannot include the VLAN being verified (${input.tag})` }] };
   const bridgeOf = (h: Host) => input.bridge ?? h.defaults.bridge;
   const probes = planProbes(
     hosts.map((h) => h.name),

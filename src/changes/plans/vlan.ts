@@ -1,4 +1,5 @@
 import type { Config } from '../../config/config.ts';
+import { ErrorCode } from '../../errors/codes.ts';
 import { vlanPortgroupName, vlanView } from '../../fleet/vlans.ts';
 import type { HostState } from '../../hosts/host-state.ts';
 import type { Host } from '../../inventory/host-registry.ts';
@@ -9,7 +10,7 @@ import { networkPresentStep, networkRunningStep, portgroupStep } from '../steps/
 import { bridgePresentStep, bridgeStateFromSnapshot } from '../steps/ovs-bridge.ts';
 import { portStateFromSnapshot } from '../steps/ovs-port.ts';
 import { uplinkCarriesStep, uplinkDropsStep } from '../steps/ovs-uplink.ts';
-import type { UserError } from '../user-errors.ts';
+import { inputError as err, type UserError } from '../user-errors.ts';
 import { cachedNetwork, portgroupChangeSteps } from './libvirt.ts';
 import { newMarker } from '../../libvirt/virsh-batch.ts';
 
@@ -20,7 +21,6 @@ export interface Member {
 }
 
 const DEFAULT_NETWORK = 'ovs-network';
-const err = (field: string, code: string, message: string): UserError => ({ field: ['input', field], code, message: `${field}: ${message}` });
 
 function names(m: Member, input: { bridge?: string | null; uplink?: string | null; network?: string | null }) {
   return {
@@ -43,13 +43,13 @@ const withTag = (pg: Portgroup, tag: number, add: boolean): Portgroup => {
 function ensureOnHost(m: Member, input: EnsureVlanInput, config: Config): { steps: PlanStep[]; errors: UserError[] } {
   const { bridge, uplink, network } = names(m, input);
   const host = m.host.name;
-  if (!uplink) return { steps: [], errors: [err('uplink', 'NO_UPLINK', `${host} has no uplink in the registry; give uplink`)] };
+  if (!uplink) return { steps: [], errors: [err('uplink', ErrorCode.NO_UPLINK, `${host} has no uplink in the registry; give uplink`)] };
   const ovs = m.state?.ovs ?? null;
   const cachedUplink = portStateFromSnapshot(ovs, uplink);
   if (cachedUplink && cachedUplink.vlans.tag !== null && cachedUplink.vlans.trunks.length === 0 && cachedUplink.vlans.tag !== input.tag)
-    return { steps: [], errors: [err('uplink', 'UPLINK_IS_ACCESS', `${uplink} on ${host} is an access port of VLAN ${cachedUplink.vlans.tag}, not a trunk`)] };
+    return { steps: [], errors: [err('uplink', ErrorCode.UPLINK_IS_ACCESS, `${uplink} on ${host} is an access port of VLAN ${cachedUplink.vlans.tag}, not a trunk`)] };
   if (cachedUplink && cachedUplink.bridge !== bridge)
-    return { steps: [], errors: [err('uplink', 'PORT_ON_OTHER_BRIDGE', `${uplink} on ${host} sits on bridge ${cachedUplink.bridge}, not ${bridge}`)] };
+    return { steps: [], errors: [err('uplink', ErrorCode.PORT_ON_OTHER_BRIDGE, `${uplink} on ${host} sits on bridge ${cachedUplink.bridge}, not ${bridge}`)] };
   const pgName = input.portgroup ?? vlanPortgroupName(input.tag);
   const pg: Portgroup = { name: pgName, isDefault: false, vlan: { tags: [input.tag], trunk: false, nativeMode: null } };
   const steps: PlanStep[] = [
@@ -92,7 +92,7 @@ export function planRemoveVlan(members: Member[], input: RemoveVlanInput): { pla
   const users = vlanView(fleet, input.tag).interfaces;
   if (users.length && !input.force)
     errors.push(
-      err('tag', 'IN_USE', `VLAN ${input.tag} is used by ${users.map((i) => `${i.vm} on ${i.hypervisor} (${i.iface.mac ?? '?'})`).join(', ')}; move them first or set force: true`),
+      err('tag', ErrorCode.IN_USE, `VLAN ${input.tag} is used by ${users.map((i) => `${i.vm} on ${i.hypervisor} (${i.iface.mac ?? '?'})`).join(', ')}; move them first or set force: true`),
     );
   const steps: PlanStep[] = [];
   for (const m of members) {
@@ -104,7 +104,7 @@ export function planRemoveVlan(members: Member[], input: RemoveVlanInput): { pla
     if (net?.portgroups.some((p) => p.name === pgName)) steps.push(portgroupStep(host, network, { name: pgName, isDefault: false, vlan: null }, net, marker, true));
     for (const trunkPg of net?.portgroups.filter((p) => p.vlan?.trunk && p.vlan.tags.includes(input.tag)) ?? []) {
       if (trunkPg.vlan!.tags.length === 1) {
-        errors.push(err('tag', 'WOULD_EMPTY_TRUNK', `portgroup ${trunkPg.name} of ${network} on ${host} trunks only VLAN ${input.tag}; remove it instead`));
+        errors.push(err('tag', ErrorCode.WOULD_EMPTY_TRUNK, `portgroup ${trunkPg.name} of ${network} on ${host} trunks only VLAN ${input.tag}; remove it instead`));
         continue;
       }
       steps.push(...portgroupChangeSteps(m.host, m.state, network, withTag(trunkPg, input.tag, false), marker));
@@ -112,7 +112,7 @@ export function planRemoveVlan(members: Member[], input: RemoveVlanInput): { pla
     const cachedUplink = uplink ? portStateFromSnapshot(m.state?.ovs ?? null, uplink) : undefined;
     if (uplink && cachedUplink?.vlans.trunks.includes(input.tag)) {
       if (cachedUplink.vlans.trunks.length === 1)
-        errors.push(err('tag', 'WOULD_TRUNK_ALL_VLANS', `VLAN ${input.tag} is the last VLAN on uplink ${uplink} of ${host}; an empty trunks set would carry every VLAN`));
+        errors.push(err('tag', ErrorCode.WOULD_TRUNK_ALL_VLANS, `VLAN ${input.tag} is the last VLAN on uplink ${uplink} of ${host}; an empty trunks set would carry every VLAN`));
       else steps.push(uplinkDropsStep(host, uplink, input.tag, cachedUplink));
     }
   }

@@ -3,6 +3,7 @@ import { ErrorCode } from '../../errors/codes.ts';
 import { resolveDomain } from '../../fleet/vm-interfaces.ts';
 import type { HostState } from '../../hosts/host-state.ts';
 import type { Host } from '../../inventory/host-registry.ts';
+import type { ChangeJobKind } from '../../jobs/job-kinds.ts';
 import { stableMac, type NicSpec } from '../../libvirt/domain-build.ts';
 import type { Domain } from '../../libvirt/types.ts';
 import { newMarker } from '../../libvirt/virsh-batch.ts';
@@ -10,14 +11,12 @@ import type { AttachVmInterfaceInput, DefineVmInput, DetachVmInterfaceInput, Set
 import { nicPortgroupStep, nicStep, vmDefinedStep, vmRunningStep, vmStoppedStep, vmUndefinedStep } from '../steps/libvirt-vm.ts';
 import { portStateFromSnapshot, portVlansStep } from '../steps/ovs-port.ts';
 import type { PlanStep } from '../plan.ts';
-import type { UserError } from '../user-errors.ts';
+import { inputError as err, type UserError } from '../user-errors.ts';
 import { portVlansOf } from './libvirt.ts';
 import type { Planned } from './ovs.ts';
 
 type Args<T> = Omit<T, 'hypervisor' | 'dryRun' | 'ticketRef'>;
 const DEFAULT_NETWORK = 'ovs-network';
-
-const err = (field: string[], code: string, message: string): UserError => ({ field: ['input', ...field], code, message: `${field.join('.')}: ${message}` });
 
 function domain(state: HostState | null, name: string): Domain | null | undefined {
   return state?.libvirt ? (state.libvirt.domains.find((d) => d.name === name) ?? null) : undefined;
@@ -37,7 +36,7 @@ function checkNic(host: Host, state: HostState | null, network: string, portgrou
   return [];
 }
 
-const one = (kind: string, host: string, steps: PlanStep[]): Planned => ({ plan: { kind, hypervisors: [host], steps } });
+const one = (kind: ChangeJobKind, host: string, steps: PlanStep[]): Planned => ({ plan: { kind, hypervisors: [host], steps } });
 
 export function planDefineVm(host: Host, state: HostState | null, input: Args<DefineVmInput>, config: Config): Planned {
   const nics: NicSpec[] = input.nics.map((n, i) => ({
@@ -50,7 +49,7 @@ export function planDefineVm(host: Host, state: HostState | null, input: Args<De
   const errors = nics.flatMap((n, i) => checkNic(host, state, n.network, n.portgroup, ['nics', String(i)]));
   const macs = new Set<string>();
   nics.forEach((n, i) => {
-    if (macs.has(n.mac)) errors.push(err(['nics', String(i), 'mac'], 'DUPLICATE_MAC', `MAC ${n.mac} is used twice`));
+    if (macs.has(n.mac)) errors.push(err(['nics', String(i), 'mac'], ErrorCode.DUPLICATE_MAC, `MAC ${n.mac} is used twice`));
     macs.add(n.mac);
   });
   if (errors.length) return { errors };
@@ -72,7 +71,7 @@ export function planStopVm(host: Host, state: HostState | null, input: Args<Stop
 
 export function planUndefineVm(host: Host, state: HostState | null, input: Args<VmRefInput>): Planned {
   const d = domain(state, input.name);
-  if (d && d.state !== 'shut off') return { errors: [err(['name'], 'VM_RUNNING', `VM ${input.name} is ${d.state}; stop it first`)] };
+  if (d && d.state !== 'shut off') return { errors: [err(['name'], ErrorCode.VM_RUNNING, `VM ${input.name} is ${d.state}; stop it first`)] };
   return one('undefineVm', host.name, [vmUndefinedStep(host.name, input.name, d)]);
 }
 

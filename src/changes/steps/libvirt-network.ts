@@ -3,6 +3,7 @@ import { ovsNetworkXml, portgroupsValue, portgroupValue, portgroupXml, withUuid,
 import { parseNetInfo, parseNetworkXml, type NetInfo } from '../../libvirt/network-xml.ts';
 import type { LibvirtNetwork, Portgroup } from '../../libvirt/types.ts';
 import { newMarker, VIRSH } from '../../libvirt/virsh-batch.ts';
+import { stderrExcerpt } from '../../ssh/command-output.ts';
 import type { ExecResult } from '../../ssh/ssh-pool.ts';
 import { judged, type PlanStep, type StepAction } from '../plan.ts';
 import { ABSENT } from './ovs-bridge.ts';
@@ -12,7 +13,7 @@ const NOT_FOUND = /Network not found|no network with matching name/;
 function virshOutput(r: ExecResult): string | null {
   if (r.exitCode === 0) return r.stdout;
   if (NOT_FOUND.test(r.stderr)) return null;
-  throw new TrunklineError(ErrorCode.COMMAND_FAILED, `virsh exited ${r.exitCode}: ${r.stderr.trim().slice(0, 500)}`);
+  throw new TrunklineError(ErrorCode.COMMAND_FAILED, `virsh exited ${r.exitCode}: ${stderrExcerpt(r.stderr)}`);
 }
 
 /* ---- the definition, persistent and live ---- */
@@ -52,7 +53,7 @@ export function networkDefStateValue(s: NetworkDefState): string {
  *
  * Every virsh command here and below ends its options with `--` before the network's name, so
  * that no name can be read as an option (names are validated too: src/validation/names.ts).
- * Options go in front of `--`: virsh reads whatever follows it as positionals (LAB-NOTES).
+ * Options go in front of `--`: virsh reads whatever follows it as positionals (docs/lab.md).
  */
 export function networkProbeArgv(network: string, marker: string): string[] {
   return [...VIRSH, `net-info -- ${network}; echo ${marker}; net-dumpxml --inactive -- ${network}; echo ${marker}; net-dumpxml -- ${network}`];
@@ -275,7 +276,7 @@ export function portgroupStateValue(s: PortgroupState): string {
 
 /**
  * `net-update` changes the running network and its definition at once (--live --config);
- * without both flags only one of them changes (LAB-NOTES). add or modify is chosen from what
+ * without both flags only one of them changes (docs/lab.md). add or modify is chosen from what
  * is there; an inactive network only gets --config.
  */
 export function portgroupUpdate(network: string, pg: Portgroup, before: PortgroupState, remove = false): StepAction {

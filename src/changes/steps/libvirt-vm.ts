@@ -4,6 +4,7 @@ import { memoryToKiB, parseDomainXml } from '../../libvirt/domain-xml.ts';
 import { withUuid } from '../../libvirt/network-build.ts';
 import type { Domain, DomainInterface } from '../../libvirt/types.ts';
 import { VIRSH } from '../../libvirt/virsh-batch.ts';
+import { stderrExcerpt } from '../../ssh/command-output.ts';
 import type { ExecResult } from '../../ssh/ssh-pool.ts';
 import { judged, type PlanStep, type StepAction } from '../plan.ts';
 import { ABSENT } from './ovs-bridge.ts';
@@ -13,7 +14,7 @@ const NOT_FOUND = /Domain not found|failed to get domain/;
 function output(r: ExecResult): string | null {
   if (r.exitCode === 0) return r.stdout;
   if (NOT_FOUND.test(r.stderr)) return null;
-  throw new TrunklineError(ErrorCode.COMMAND_FAILED, `virsh exited ${r.exitCode}: ${r.stderr.trim().slice(0, 500)}`);
+  throw new TrunklineError(ErrorCode.COMMAND_FAILED, `virsh exited ${r.exitCode}: ${stderrExcerpt(r.stderr)}`);
 }
 
 /* ---- the persistent definition ---- */
@@ -72,7 +73,7 @@ export function vmUndefinedStep(host: string, name: string, cached: Omit<Domain,
  */
 export function applyVmDef(before: VmDefState, step: PlanStep): StepAction {
   if (!before || step.wanted === ABSENT || !step.apply?.stdin) return step.apply!;
-  if (!before.managed) throw new TrunklineError('VM_NOT_MANAGED' as ErrorCode, `VM ${step.subject} exists and was not defined by Trunkline; refusing to redefine it`);
+  if (!before.managed) throw new TrunklineError(ErrorCode.VM_NOT_MANAGED, `VM ${step.subject} exists and was not defined by Trunkline; refusing to redefine it`);
   return { ...step.apply, stdin: withUuid(step.apply.stdin, before.dom.uuid) };
 }
 

@@ -121,7 +121,7 @@ export function deviceMissing(state: PortState): boolean {
 
 /**
  * A port that reads as wanted may still not work: OVS accepts a port on a device that does not
- * exist (the transaction succeeds, the Interface row carries the error and ofport -1; LAB-NOTES).
+ * exist (the transaction succeeds, the Interface row carries the error and ofport -1; docs/lab.md).
  * That fails the step, unless the plan says the device may appear later (then OVS attaches it
  * when it does): a warning. `before` is the port before this run changed it, undefined when the
  * step found it as wanted and changed nothing.

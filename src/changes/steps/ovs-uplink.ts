@@ -5,7 +5,7 @@ import { interfaceProblem, portStateFromProbe, type PortState } from './ovs-port
 
 /**
  * Whether a host's uplink carries one VLAN. Trunks are changed with `add`/`remove`, which touch
- * one value, never with `set`, which would replace the VLANs others rely on (LAB-NOTES).
+ * one value, never with `set`, which would replace the VLANs others rely on (docs/lab.md).
  */
 const OVS = ['ovs-vsctl', '--timeout=10'];
 

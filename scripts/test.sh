@@ -5,13 +5,16 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash infra/install-deps.sh
+# shellcheck source=scripts/node-runtime.sh
+source scripts/node-runtime.sh
 bash scripts/node-deps.sh
+echo "== node $(node -v)"
 mkdir -p .trunkline
 echo "== type check"
-npx tsc --noEmit
+node_modules/.bin/tsc --noEmit
 echo "== tests"
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.trunkline/test-results.json "$@" || status=$?
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.trunkline/test-results.json "$@" || status=$?
 # One plain summary line that any CI understands.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".trunkline/test-results.json", "utf8"));

@@ -8,6 +8,8 @@ run="$root/.trunkline/run"; logs="$root/.trunkline/logs"
 mkdir -p "$run" "$logs"
 
 bash infra/install-deps.sh
+# shellcheck source=scripts/node-runtime.sh
+source scripts/node-runtime.sh
 bash scripts/node-deps.sh
 export TRUNKLINE_REDIS_URL; TRUNKLINE_REDIS_URL=$(bash scripts/ensure-redis.sh)
 export LAB_NAME=${LAB_NAME:-tl} LAB_HOSTS=${LAB_HOSTS:-2}

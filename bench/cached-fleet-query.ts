@@ -7,7 +7,7 @@
  * hosts x 50 VMs built from REAL captured virsh/ovs-vsctl output (test/fixtures, parsed with the
  * project's parsers, see bench/support/fleet-fixture.ts) and registers the 10 hosts (addresses in
  * 198.18.250.0/24 that nothing connects to: the gateway never SSHes). Runs createGateway() with
- * the services src/gateway/main.ts builds, served by node:http on 127.0.0.1, and measures
+ * the services gateway/main.ts builds, served by node:http on 127.0.0.1, and measures
  * queries with a keep-alive client. Then splits the fleet query's time into its parts (manual
  * timers and a CPU profile). Everything it started is stopped at the end, also on Ctrl-C.
  * Prints tables; writes JSON to .trunkline/bench/cached-fleet-query.json and the CPU profile to
@@ -17,7 +17,7 @@
  *      BENCH_CONCURRENCY (8) for the concurrent fleet run.
  */
 import { randomBytes } from 'node:crypto';
-import { VlanNames } from '../src/fleet/vlan-names.ts';
+import { VlanNames } from '../src/inventory/vlan-names.ts';
 import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -29,7 +29,7 @@ import { createContext, type GatewayServices, type HostView } from '../graphql/c
 import { resolveDomain, resolveInterfaces } from '../src/fleet/vm-interfaces.ts';
 import { schema } from '../graphql/schema.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { createGateway } from '../src/gateway/create-gateway.ts';
+import { createGateway } from '../gateway/create-gateway.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   log(`node ${process.version}, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'} (graphql-js runs its slower development-mode checks unless it is "production")`);
   log(`redis ${redisServer.url} (private, no persistence), prefix ${prefix}; ${HOSTS} hosts x ${VMS_PER_HOST} VMs; ${REQUESTS} requests after ${WARMUP} warm-ups`);
 
-  // The services src/gateway/main.ts builds, in this process.
+  // The services gateway/main.ts builds, in this process.
   const logger = createLogger('trunkline-gateway', config.logLevel);
   const redis = connectRedis(config.redisUrl, 'trunkline-bench-gateway');
   const subscriber = connectRedis(config.redisUrl, 'trunkline-bench-gateway-events');

@@ -11,7 +11,7 @@ import type { JobStore } from '../src/jobs/job-store.ts';
 import type { JobRecord } from '../src/jobs/job-types.ts';
 import { submitChange } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
-import type { VlanNames } from '../src/fleet/vlan-names.ts';
+import type { VlanNames } from '../src/inventory/vlan-names.ts';
 
 /** Long-lived services a gateway process shares between requests. The gateway never SSHes. */
 export interface GatewayServices {

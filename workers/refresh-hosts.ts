@@ -2,10 +2,9 @@ import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
 import { knownObjectsRead, readHostState } from '../src/hosts/read-host-state.ts';
 import type { BatchCommand } from '../src/ssh/command-batch.ts';
-import type { ExecResult } from '../src/ssh/ssh-pool.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
 import type { Logger } from '../src/log/logger.ts';
-import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
+import type { CommandRunner, ExecResult } from '../src/ssh/runner.ts';
 
 export interface RefreshDeps {
   runner: CommandRunner;

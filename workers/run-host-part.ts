@@ -10,7 +10,7 @@ import type { HostPart, JobStore } from '../src/jobs/job-store.ts';
 import { isTerminal, pendingHostRun, type HostRunState, type JobEventType, type JobRecord, type StepRecord } from '../src/jobs/job-types.ts';
 import { pendingStepRecord } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
-import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
+import type { CommandRunner } from '../src/ssh/runner.ts';
 import { runHostSteps, type HostStepsContext, type HostStepsOutcome } from './host-steps.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
 

@@ -7,7 +7,7 @@ import { endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../src/ssh/command-output.ts';
-import type { CommandRunner } from '../src/ssh/ssh-pool.ts';
+import type { CommandRunner } from '../src/ssh/runner.ts';
 import { parsePing } from '../src/verify/ping.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
 import { createProbeArgvs, pingArgv, pingPairs, removeProbeArgvs, type Probe } from '../src/verify/probes.ts';

@@ -1,6 +1,6 @@
 import type { Host } from '../../src/inventory/host-registry.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
-import type { BatchExecOptions, CommandRunner, ExecOptions, ExecResult } from '../../src/ssh/ssh-pool.ts';
+import type { BatchExecOptions, CommandRunner, ExecOptions, ExecResult } from '../../src/ssh/runner.ts';
 
 /** One exec as the decorator saw it (times from performance.now()). */
 export interface ExecRecord {

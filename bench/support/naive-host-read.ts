@@ -8,7 +8,7 @@ import type { Host } from '../../src/inventory/host-registry.ts';
 import { parseDomainXml } from '../../src/libvirt/domain-xml.ts';
 import { parseNetInfo, parseNetworkXml } from '../../src/libvirt/network-xml.ts';
 import { VIRSH } from '../../src/libvirt/virsh-batch.ts';
-import type { CommandRunner } from '../../src/ssh/ssh-pool.ts';
+import type { CommandRunner } from '../../src/ssh/runner.ts';
 
 /** What was read: counts, to check that the naive read saw what readHostState saw. */
 export interface NaiveReadResult {

@@ -101,7 +101,7 @@ export async function startBenchDeployment(opts: {
     NODE_ENV: 'production',
     TRUNKLINE_LOG_LEVEL: 'warn',
   };
-  const gateway = spawnTrunkline('gateway', 'src/gateway/main.ts', env);
+  const gateway = spawnTrunkline('gateway', 'gateway/main.ts', env);
   const workers = [spawnTrunkline('worker-1', 'workers/main.ts', env), spawnTrunkline('worker-2', 'workers/main.ts', env)];
   await waitUntilReady(gateway, async () => (await gql(url, '{ __typename }')).data?.__typename === 'Query');
   for (const w of workers) await waitUntilReady(w, async () => (await queue.getWorkersCount()) >= workers.length);

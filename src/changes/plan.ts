@@ -67,6 +67,12 @@ export interface Plan {
   steps: PlanStep[];
 }
 
+/**
+ * The value of an object that does not exist, observed or wanted (a deleted port's `wanted`),
+ * shared by every step kind; `portgroupValue` (src/libvirt/network-build.ts) writes the same word.
+ */
+export const ABSENT = 'absent';
+
 /** Fills `observed` and `changes` from a cached value. */
 export function judged(step: Omit<PlanStep, 'observed' | 'changes'>, observed: string | null): PlanStep {
   return { ...step, observed, changes: observed === null ? null : observed !== step.wanted };

@@ -1,6 +1,6 @@
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
 import { okStdout } from '../ssh/command-output.ts';
-import type { ExecResult } from '../ssh/ssh-pool.ts';
+import type { ExecResult } from '../ssh/runner.ts';
 import type { PlanStep, ProbeKind, StepAction, StepHealth } from './plan.ts';
 import { bridgeStateFromProbe, bridgeValue, undoBridge, type BridgeState } from './steps/ovs-bridge.ts';
 import {

@@ -3,7 +3,7 @@ import type { Host } from '../inventory/host-registry.ts';
 import { combinedReadArgv, inventoryRound1Argv, inventoryRound2Argv, newMarker, parseRound1, parseRound2, splitCombinedRead } from '../libvirt/virsh-batch.ts';
 import { parseOvsSnapshot, snapshotArgv } from '../ovs/snapshot.ts';
 import { okStdout as ok } from '../ssh/command-output.ts';
-import type { CommandRunner, ExecResult } from '../ssh/ssh-pool.ts';
+import type { CommandRunner, ExecResult } from '../ssh/runner.ts';
 import { withFailedRead, type HostState } from './host-state.ts';
 
 /** `ovs-appctl version` asks the running ovs-vswitchd, not the client binary. */

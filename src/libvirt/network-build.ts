@@ -75,7 +75,7 @@ export function canonicalTags(vlan: VlanSpec): number[] {
 
 /** Canonical one-line form of a portgroup, for comparing observed with wanted (tags as a set). */
 export function portgroupValue(pg: Portgroup | null): string {
-  if (!pg) return 'absent';
+  if (!pg) return 'absent'; // the plans' ABSENT (src/changes/plan.ts), which builds on this module
   const v = pg.vlan;
   const vlan = v && v.tags.length ? `${v.trunk ? 'trunk' : 'tag'}=${canonicalTags(v).join(',')}${v.nativeMode ? ` native=${v.nativeMode}(${v.tags[0]})` : ''}` : 'untagged';
   return `${pg.name}${pg.isDefault ? ' (default)' : ''} ${vlan}`;

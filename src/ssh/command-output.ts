@@ -1,5 +1,5 @@
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
-import type { ExecResult } from './ssh-pool.ts';
+import type { ExecResult } from './runner.ts';
 
 /** How much of a command's output Trunkline keeps, by where it ends up. */
 export const EXCERPT_CHARS = {

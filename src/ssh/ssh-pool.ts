@@ -6,43 +6,7 @@ import type { Logger } from '../log/logger.ts';
 import { buildBatchScript, splitBatchOutput, type BatchCommand } from './command-batch.ts';
 import { sameFingerprint, sha256Fingerprint } from './fingerprint.ts';
 import { toShellCommand } from './quote.ts';
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
-
-export interface ExecOptions {
-  /** Run through `sudo -n` (default: the pool's setting). */
-  sudo?: boolean;
-  timeoutMs?: number;
-  /** Text written to the command's stdin (e.g. XML for `virsh define /dev/stdin`). */
-  stdin?: string;
-}
-
-export interface BatchExecOptions {
-  sudo?: boolean;
-  /** For the whole batch. */
-  timeoutMs?: number;
-  /** Stop at the first command that fails; the result then has fewer entries than commands. */
-  stopOnFailure?: boolean;
-}
-
-/**
- * Runs argv on a host. The only way Trunkline code touches a hypervisor; tests of pure code
- * never need it, and integration tests use the real SSH implementation below.
- */
-export interface CommandRunner {
-  exec(host: Host, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
-  /**
-   * Runs commands one after the other in one round trip (command-batch.ts) and returns one
-   * result per command that ran; `durationMs` of each is the whole batch's.
-   */
-  execBatch(host: Host, commands: readonly BatchCommand[], options?: BatchExecOptions): Promise<ExecResult[]>;
-  close(): Promise<void>;
-}
+import type { BatchExecOptions, CommandRunner, ExecOptions, ExecResult } from './runner.ts';
 
 export interface SshPoolOptions {
   connectTimeoutMs: number;

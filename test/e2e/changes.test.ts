@@ -355,7 +355,7 @@ describe('cancelling and following jobs', () => {
 
   it('events reach subscribers of another gateway process (Redis pub/sub)', async () => {
     const port = await freePort();
-    const other = await startProcess('src/gateway/main.ts', { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
+    const other = await startProcess('gateway/main.ts', { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
     try {
       const otherUrl = `http://127.0.0.1:${port}/graphql`;
       // Queued through gateway 1 while no worker runs; followed on gateway 2; then a worker starts.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { HostState } from '../../src/hosts/host-state.ts';
 import { knownObjectsRead, readForPlanning, readHostState } from '../../src/hosts/read-host-state.ts';
-import type { CommandRunner } from '../../src/ssh/ssh-pool.ts';
+import type { CommandRunner } from '../../src/ssh/runner.ts';
 import { InventoryFileSource } from '../../src/inventory/inventory-file.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { SshPool } from '../../src/ssh/ssh-pool.ts';

@@ -137,7 +137,7 @@ describe('changes compose', () => {
 
   it('two gateways accepting interleaved requests for one host: they take effect in the order of acceptance, and a waiting job says which job it waits for', async () => {
     const port = await freePort();
-    const gw = await startProcess('src/gateway/main.ts', { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
+    const gw = await startProcess('gateway/main.ts', { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
     extra.push(gw);
     const urls = [tl.url, `http://127.0.0.1:${port}/graphql`];
     const ids: string[] = [];

@@ -59,7 +59,7 @@ export async function startTrunkline(opts: { redisUrl: string; inventoryPath: st
     },
   };
   try {
-    tl.gateway = await startProcess('src/gateway/main.ts', { ...env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
+    tl.gateway = await startProcess('gateway/main.ts', { ...env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
     if (opts.worker !== false) await tl.startWorker();
   } catch (err) {
     await tl.stop();

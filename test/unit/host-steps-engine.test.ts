@@ -11,7 +11,7 @@ import type { JobEventType, RollbackRecord } from '../../src/jobs/job-types.ts';
 import { newJobRecord } from '../../src/jobs/submit-change.ts';
 import { parseOvsSnapshot, snapshotArgv } from '../../src/ovs/snapshot.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
-import type { CommandRunner, ExecResult } from '../../src/ssh/ssh-pool.ts';
+import type { CommandRunner, ExecResult } from '../../src/ssh/runner.ts';
 import { runHostSteps, type HostStepsContext } from '../../workers/host-steps.ts';
 import { planDifference } from '../../workers/run-host-part.ts';
 import { fixtureHostState, testHost } from '../support/fixture-host-state.ts';

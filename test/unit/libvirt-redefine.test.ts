@@ -12,7 +12,7 @@ import { parseDomainXml } from '../../src/libvirt/domain-xml.ts';
 import { portgroupValue } from '../../src/libvirt/network-build.ts';
 import { parseNetInfo, parseNetworkXml } from '../../src/libvirt/network-xml.ts';
 import type { LibvirtNetwork } from '../../src/libvirt/types.ts';
-import type { ExecResult } from '../../src/ssh/ssh-pool.ts';
+import type { ExecResult } from '../../src/ssh/runner.ts';
 import { FIXTURE_MARKER, fixtureHostState, testHost } from '../support/fixture-host-state.ts';
 
 /**

@@ -9,7 +9,7 @@ import { newJobRecord } from '../../src/jobs/submit-change.ts';
 import type { JobEventType, RollbackRecord, StepRecord } from '../../src/jobs/job-types.ts';
 import { snapshotArgv } from '../../src/ovs/snapshot.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
-import type { CommandRunner, ExecResult } from '../../src/ssh/ssh-pool.ts';
+import type { CommandRunner, ExecResult } from '../../src/ssh/runner.ts';
 import { runHostSteps } from '../../workers/host-steps.ts';
 import { testHost } from '../support/fixture-host-state.ts';
 

@@ -3,7 +3,7 @@ import { dependsOn } from '../../src/changes/step-dependencies.ts';
 import { isAsWanted } from '../../src/changes/step-kinds.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
 import { toShellCommand } from '../../src/ssh/quote.ts';
-import type { ExecResult } from '../../src/ssh/ssh-pool.ts';
+import type { ExecResult } from '../../src/ssh/runner.ts';
 import { observe } from './probe.ts';
 import { checkCancel, excerpt, finishStep, startStep, StepFailed, type RunState, type Work } from './state.ts';
 import { checkHealthy, settle } from './verify.ts';

@@ -1,4 +1,4 @@
-import type { ExecResult } from '../../src/ssh/ssh-pool.ts';
+import type { ExecResult } from '../../src/ssh/runner.ts';
 import { checkCancel, StepFailed, type HostStepsContext, type RunState, type Work } from './state.ts';
 
 const keyOf = (argv: readonly string[]) => argv.join('\0');

@@ -5,7 +5,7 @@ import type { Host } from '../../src/inventory/host-registry.ts';
 import type { JobEventType, RollbackRecord, StepRecord } from '../../src/jobs/job-types.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../../src/ssh/command-output.ts';
-import type { CommandRunner, ExecResult } from '../../src/ssh/ssh-pool.ts';
+import type { CommandRunner, ExecResult } from '../../src/ssh/runner.ts';
 
 /** What the caller gives a host's run of steps (see ../host-steps.ts for the phases). */
 export interface HostStepsContext {

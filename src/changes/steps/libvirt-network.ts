@@ -4,9 +4,8 @@ import { parseNetInfo, parseNetworkXml, type NetInfo } from '../../libvirt/netwo
 import type { LibvirtNetwork, Portgroup } from '../../libvirt/types.ts';
 import { newMarker, VIRSH } from '../../libvirt/virsh-batch.ts';
 import { stderrExcerpt } from '../../ssh/command-output.ts';
-import type { ExecResult } from '../../ssh/ssh-pool.ts';
-import { judged, type PlanStep, type StepAction } from '../plan.ts';
-import { ABSENT } from './ovs-bridge.ts';
+import type { ExecResult } from '../../ssh/runner.ts';
+import { ABSENT, judged, type PlanStep, type StepAction } from '../plan.ts';
 
 const NOT_FOUND = /Network not found|no network with matching name/;
 
@@ -311,7 +310,7 @@ export function portgroupStep(
   // The cache holds the live definition for active networks, the persistent one otherwise.
   const cachedState: PortgroupState | undefined =
     cachedNetwork === undefined ? undefined : cachedNetwork === null ? null : { config: cachedPg, live: cachedNetwork.active ? cachedPg : null, active: cachedNetwork.active };
-  const wanted = remove ? 'absent' : portgroupValue(pg);
+  const wanted = remove ? ABSENT : portgroupValue(pg);
   const step: PlanStep = {
     host,
     subject: `${network}/${pg.name}`,

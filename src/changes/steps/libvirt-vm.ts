@@ -5,9 +5,8 @@ import { withUuid } from '../../libvirt/network-build.ts';
 import type { Domain, DomainInterface } from '../../libvirt/types.ts';
 import { VIRSH } from '../../libvirt/virsh-batch.ts';
 import { stderrExcerpt } from '../../ssh/command-output.ts';
-import type { ExecResult } from '../../ssh/ssh-pool.ts';
-import { judged, type PlanStep, type StepAction } from '../plan.ts';
-import { ABSENT } from './ovs-bridge.ts';
+import type { ExecResult } from '../../ssh/runner.ts';
+import { ABSENT, judged, type PlanStep, type StepAction } from '../plan.ts';
 
 const NOT_FOUND = /Domain not found|failed to get domain/;
 

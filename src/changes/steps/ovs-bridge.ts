@@ -1,8 +1,6 @@
 import { deleteBridgeArgv, ensureBridgeArgv } from '../../ovs/commands.ts';
 import { parseOvsSnapshotOnce, snapshotArgv, type OvsSnapshot } from '../../ovs/snapshot.ts';
-import { judged, type PlanStep, type StepAction } from '../plan.ts';
-
-export const ABSENT = 'absent';
+import { ABSENT, judged, type PlanStep, type StepAction } from '../plan.ts';
 
 /** A bridge as far as these steps care: absent (null) or its datapath type. */
 export type BridgeState = { datapathType: string } | null;

@@ -1,7 +1,6 @@
 import { deletePortArgv, ensurePortArgv, setPortVlansArgv, type PortVlans } from '../../ovs/commands.ts';
 import { parseOvsSnapshotOnce, snapshotArgv, type OvsSnapshot } from '../../ovs/snapshot.ts';
-import { judged, type PlanStep, type StepAction, type StepHealth } from '../plan.ts';
-import { ABSENT } from './ovs-bridge.ts';
+import { ABSENT, judged, type PlanStep, type StepAction, type StepHealth } from '../plan.ts';
 
 export type PortType = 'internal' | 'system';
 

@@ -1,6 +1,5 @@
 import { snapshotArgv } from '../../ovs/snapshot.ts';
-import { judged, type PlanStep, type StepAction, type StepHealth } from '../plan.ts';
-import { ABSENT } from './ovs-bridge.ts';
+import { ABSENT, judged, type PlanStep, type StepAction, type StepHealth } from '../plan.ts';
 import { interfaceProblem, portStateFromProbe, type PortState } from './ovs-port.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import type { DocumentNode } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { createContext, type Context, type GatewayServices } from '../../graphql/context.ts';
-import { schema } from '../../graphql/schema.ts';
+import { createContext, type Context, type GatewayServices } from '../graphql/context.ts';
+import { schema } from '../graphql/schema.ts';
 
 export type Gateway = YogaServerInstance<Record<string, never>, Context>;
 

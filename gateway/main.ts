@@ -1,15 +1,15 @@
 import { createServer } from 'node:http';
-import { loadConfig } from '../config/config.ts';
-import { VlanNames } from '../fleet/vlan-names.ts';
-import { HostStateCache } from '../hosts/host-state-cache.ts';
-import { RedisHostRegistry } from '../inventory/redis-host-registry.ts';
-import { seedRegistryFromFile } from '../inventory/seed-registry.ts';
-import { ChangeQueue } from '../jobs/change-queue.ts';
-import { HostOrder } from '../jobs/host-order.ts';
-import { JobEventHub } from '../jobs/job-event-hub.ts';
-import { JobStore } from '../jobs/job-store.ts';
-import { createLogger } from '../log/logger.ts';
-import { connectRedis } from '../redis/connect.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { HostStateCache } from '../src/hosts/host-state-cache.ts';
+import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
+import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
+import { VlanNames } from '../src/inventory/vlan-names.ts';
+import { ChangeQueue } from '../src/jobs/change-queue.ts';
+import { HostOrder } from '../src/jobs/host-order.ts';
+import { JobEventHub } from '../src/jobs/job-event-hub.ts';
+import { JobStore } from '../src/jobs/job-store.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { connectRedis } from '../src/redis/connect.ts';
 import { createGateway } from './create-gateway.ts';
 import { attachWebSocket } from './websocket.ts';
 

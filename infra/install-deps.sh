@@ -9,6 +9,7 @@ PKGS=(
   iproute2 iputils-ping sudo procps util-linux
   redis-server
   ca-certificates curl
+  shellcheck
 )
 
 missing=()

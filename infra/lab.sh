@@ -132,7 +132,9 @@ resolve_settings() {  # use_recorded(0|1)
 
 # Prints VALUE as a plain decimal ("08" would be octal to bash arithmetic) if MIN <= VALUE <= MAX.
 int_in_range() {  # NAME VALUE MIN MAX
-  [[ $2 =~ ^[0-9]{1,5}$ ]] && (( 10#$2 >= $3 && 10#$2 <= $4 )) || die "$1 must be $3..$4, got '$2'"
+  if ! { [[ $2 =~ ^[0-9]{1,5}$ ]] && (( 10#$2 >= $3 && 10#$2 <= $4 )); }; then
+    die "$1 must be $3..$4, got '$2'"
+  fi
   printf '%d' $((10#$2))
 }
 
@@ -283,14 +285,13 @@ kill_in_netns() {  # NS...
 }
 
 kill_links() {  # NETLINK...
-  local links=("$@") pids
+  local links=("$@") pids pid_list=()
   for _ in 1 2 3 4 5; do
     pids=$(lab_pids "${links[@]}")
     [[ -n $pids ]] || return 0
-    # shellcheck disable=SC2086 # one pid per word
-    kill -9 $pids 2>/dev/null || true
-    # shellcheck disable=SC2086
-    wait_until 5 pids_gone $pids || true
+    mapfile -t pid_list <<<"$pids"   # one pid per line
+    kill -9 "${pid_list[@]}" 2>/dev/null || true
+    wait_until 5 pids_gone "${pid_list[@]}" || true
   done
   pids=$(lab_pids "${links[@]}")
   [[ -z $pids ]] || warn "processes survived SIGKILL in ${*}: ${pids//$'\n'/ }"
@@ -438,7 +439,7 @@ keeper_ready() {  # PID: unshare done and exec'd into the keeper
 }
 
 # Runs inside a fresh keeper's mount + UTS namespace: sets the host's private view of the machine.
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016 # a script for the keeper's shell: its $1, $# and "$t" expand there
 readonly KEEPER_SETUP='
 set -e
 hn=$1; shift
@@ -733,9 +734,10 @@ configure_switch() {
   fi
   # Ports of hosts beyond LAB_HOSTS (the lab shrank).
   while IFS=, read -r port _; do
-    [[ $port =~ ^p-hv([0-9]+)$ ]] && ((BASH_REMATCH[1] > LAB_HOSTS)) || continue
-    sw_vsctl --if-exists del-port "$SWITCH_BRIDGE" "$port"
-    act "switch: removed port $port"
+    if [[ $port =~ ^p-hv([0-9]+)$ ]] && ((BASH_REMATCH[1] > LAB_HOSTS)); then
+      sw_vsctl --if-exists del-port "$SWITCH_BRIDGE" "$port"
+      act "switch: removed port $port"
+    fi
   done <<<"$cur"
 }
 
@@ -1010,15 +1012,15 @@ cmd_exec() {  # HOST [--] CMD...
 # Descendants of the given pids, found through the whole machine's parent links (a session's
 # commands may have switched namespaces, e.g. `ip netns exec` on the host).
 descendants() {  # PID...
-  local -A kids=() seen=(); local pid ppid out=() queue=("$@")
+  local -A kids=() seen=(); local pid ppid out=() queue=("$@") more=()
   while read -r pid ppid; do kids[$ppid]+=" $pid"; done < <(ps -e -o pid=,ppid=)
   while ((${#queue[@]})); do
     pid=${queue[0]}; queue=("${queue[@]:1}")
     [[ -z ${seen[$pid]:-} ]] || continue
     seen[$pid]=1
     out+=("$pid")
-    # shellcheck disable=SC2206
-    queue+=(${kids[$pid]:-})
+    read -ra more <<<"${kids[$pid]:-}"
+    queue+=("${more[@]}")
   done
   printf '%s\n' "${out[@]}"
 }

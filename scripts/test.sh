@@ -12,10 +12,13 @@ echo "== node $(node -v)"
 mkdir -p .trunkline
 echo "== type check"
 node_modules/.bin/tsc --noEmit
+echo "== shellcheck"
+shellcheck -x infra/*.sh scripts/*.sh test/fixtures/*.sh
 echo "== tests"
 status=0
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.trunkline/test-results.json "$@" || status=$?
 # One plain summary line that any CI understands.
+# shellcheck disable=SC2016 # JavaScript: the ${...} are template literals, not shell expansions
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".trunkline/test-results.json", "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;

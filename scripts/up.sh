@@ -17,16 +17,8 @@ bash infra/lab.sh up
 export TRUNKLINE_INVENTORY=${TRUNKLINE_INVENTORY:-/run/trunkline/lab-$LAB_NAME/inventory.json}
 port=${TRUNKLINE_LISTEN_PORT:-4000}; host=${TRUNKLINE_LISTEN_HOST:-127.0.0.1}
 
-stop_pidfile() {
-  local f=$1
-  [[ -f $f ]] || return 0
-  local pid; pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"; for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
-}
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 # A re-run replaces the processes, so they pick up new code and settings.
 stop_pidfile "$run/gateway.pid"
 stop_pidfile "$run/worker.pid"
@@ -37,7 +29,7 @@ start() { # name entry
   echo $! >"$run/$1.pid"
 }
 start worker workers/main.ts
-start gateway src/gateway/main.ts
+start gateway gateway/main.ts
 
 url="http://$host:$port/graphql"
 for _ in $(seq 1 150); do

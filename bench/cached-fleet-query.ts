@@ -88,7 +88,11 @@ function post(agent: Agent, port: number, payload: string): Promise<Reply> {
         port,
         method: 'POST',
         path: '/graphql',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'content-length': Buffer.byteLength(payload) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          'content-length': Buffer.byteLength(payload),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -109,7 +113,15 @@ interface RunResult {
   responseBytes: number;
 }
 
-async function runRequests(agent: Agent, port: number, query: string, warmup: number, count: number, concurrency: number, afterWarmup?: () => void): Promise<RunResult> {
+async function runRequests(
+  agent: Agent,
+  port: number,
+  query: string,
+  warmup: number,
+  count: number,
+  concurrency: number,
+  afterWarmup?: () => void,
+): Promise<RunResult> {
   const payload = JSON.stringify({ query });
   const check = (r: Reply) => {
     if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.toString().slice(0, 300)}`);
@@ -187,7 +199,9 @@ function summarizeProfile(profile: { nodes: ProfileNode[]; samples?: number[]; t
   const selfUs = new Map<number, number>();
   const deltas = profile.timeDeltas ?? [];
   // timeDeltas[i] is the time elapsed before sample i; charge it to that sample's node.
-  (profile.samples ?? []).forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i] ?? 0)));
+  (profile.samples ?? []).forEach((id, i) => {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i] ?? 0));
+  });
   const rootUrl = `file://${ROOT}`;
   const where = (url: string): string => {
     const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
@@ -234,11 +248,24 @@ async function main(): Promise<void> {
   step('starting a private redis-server');
   const redisServer = await startRedisServer();
   const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({ ...process.env, TRUNKLINE_REDIS_URL: redisServer.url, TRUNKLINE_PREFIX: prefix, TRUNKLINE_LOG_LEVEL: 'silent' });
-  log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`);
+  const config = loadConfig({
+    ...process.env,
+    TRUNKLINE_REDIS_URL: redisServer.url,
+    TRUNKLINE_PREFIX: prefix,
+    TRUNKLINE_LOG_LEVEL: 'silent',
+  });
+  log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`,
+  );
   log(describeGit());
-  log(`node ${process.version}, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'} (graphql-js runs its slower development-mode checks unless it is "production")`);
-  log(`redis ${redisServer.url} (private, no persistence), prefix ${prefix}; ${HOSTS} hosts x ${VMS_PER_HOST} VMs; ${REQUESTS} requests after ${WARMUP} warm-ups`);
+  log(
+    `node ${process.version}, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'} (graphql-js runs its slower development-mode checks unless it is "production")`,
+  );
+  log(
+    `redis ${redisServer.url} (private, no persistence), prefix ${prefix}; ${HOSTS} hosts x ${VMS_PER_HOST} VMs; ${REQUESTS} requests after ${WARMUP} warm-ups`,
+  );
 
   // The services gateway/main.ts builds, in this process.
   const logger = createLogger('trunkline-gateway', config.logLevel);
@@ -268,11 +295,23 @@ async function main(): Promise<void> {
   const ports = states[0]!.ovs!.bridges[0]!.ports.length;
   const nics = states[0]!.libvirt!.domains.reduce((n, d) => n + d.interfaces.length, 0);
   const running = states[0]!.libvirt!.domains.filter((d) => d.state === 'running').length;
-  log(`per host: ${VMS_PER_HOST} VMs (${running} running, ${nics} NICs), ${ports} OVS ports, ${captured.networks.length} networks; cached state JSON ${Math.round(stateBytes[0]! / 1024)} KiB/host, ${Math.round(stateBytes.reduce((a, b) => a + b, 0) / 1024)} KiB in all`);
+  log(
+    `per host: ${VMS_PER_HOST} VMs (${running} running, ${nics} NICs), ${ports} OVS ports, ${captured.networks.length} networks; cached state JSON ${Math.round(stateBytes[0]! / 1024)} KiB/host, ${Math.round(stateBytes.reduce((a, b) => a + b, 0) / 1024)} KiB in all`,
+  );
 
   // ---- gateway ------------------------------------------------------------------------------------
   await hub.start();
-  const services: GatewayServices = { config, registry, cache, store, queue, order: new HostOrder(redis, config.prefix), hub, vlanNames: new VlanNames(redis, config.prefix), logger };
+  const services: GatewayServices = {
+    config,
+    registry,
+    cache,
+    store,
+    queue,
+    order: new HostOrder(redis, config.prefix),
+    hub,
+    vlanNames: new VlanNames(redis, config.prefix),
+    logger,
+  };
   const gateway = createGateway(services);
   const server = createServer(gateway);
   let connections = 0;
@@ -305,12 +344,17 @@ async function main(): Promise<void> {
     if (r.status !== 200 || json.errors) throw new Error(`${name}: HTTP ${r.status} ${r.body.toString().slice(0, 500)}`);
     answers[name] = json.data;
   }
-  const fleetData = answers.fleet as { hypervisors: Array<{ vms: { nodes: Array<{ interfaces: unknown[] }> }; bridges: Array<{ ports: unknown[] }> }> };
+  const fleetData = answers.fleet as {
+    hypervisors: Array<{ vms: { nodes: Array<{ interfaces: unknown[] }> }; bridges: Array<{ ports: unknown[] }> }>;
+  };
   const fleetVms = fleetData.hypervisors.reduce((n, h) => n + h.vms.nodes.length, 0);
   const fleetPorts = fleetData.hypervisors.reduce((n, h) => n + h.bridges.reduce((m, b) => m + b.ports.length, 0), 0);
   const vlanIfaces = (answers.vlan as { vlan: { interfaces: unknown[] } }).vlan.interfaces.length;
-  if (fleetData.hypervisors.length !== HOSTS || fleetVms !== HOSTS * VMS_PER_HOST) throw new Error(`fleet query answered ${fleetData.hypervisors.length} hosts, ${fleetVms} VMs`);
-  log(`answers: fleet query returns ${fleetData.hypervisors.length} hypervisors, ${fleetVms} VMs, ${fleetPorts} ports; vlan(1001) returns ${vlanIfaces} interfaces`);
+  if (fleetData.hypervisors.length !== HOSTS || fleetVms !== HOSTS * VMS_PER_HOST)
+    throw new Error(`fleet query answered ${fleetData.hypervisors.length} hosts, ${fleetVms} VMs`);
+  log(
+    `answers: fleet query returns ${fleetData.hypervisors.length} hypervisors, ${fleetVms} VMs, ${fleetPorts} ports; vlan(1001) returns ${vlanIfaces} interfaces`,
+  );
   log();
 
   // ---- latency --------------------------------------------------------------------------------------
@@ -327,26 +371,30 @@ async function main(): Promise<void> {
   results[`fleet x${CONCURRENCY}`] = { ...rc, server: summarize(serverSide), concurrency: CONCURRENCY, connections: connections - before };
 
   log('## Latency through HTTP (ms, as the client sees it; client and gateway share this process and its cores)');
-  log(table(
-    ['query', 'conc.', 'p50', 'p90', 'p99', 'max', 'req/s', 'response', 'new TCP conns', 'server-side p50'],
-    Object.entries(results).map(([name, r]) => [
-      name,
-      r.concurrency,
-      fmt(r.latency.p50),
-      fmt(r.latency.p90),
-      fmt(r.latency.p99),
-      fmt(r.latency.max),
-      Math.round(r.requestsPerSecond),
-      `${(r.responseBytes / 1024).toFixed(1)} KiB`,
-      r.connections,
-      fmt(r.server?.p50 ?? NaN),
-    ]),
-  ));
+  log(
+    table(
+      ['query', 'conc.', 'p50', 'p90', 'p99', 'max', 'req/s', 'response', 'new TCP conns', 'server-side p50'],
+      Object.entries(results).map(([name, r]) => [
+        name,
+        r.concurrency,
+        fmt(r.latency.p50),
+        fmt(r.latency.p90),
+        fmt(r.latency.p99),
+        fmt(r.latency.max),
+        Math.round(r.requestsPerSecond),
+        `${(r.responseBytes / 1024).toFixed(1)} KiB`,
+        r.connections,
+        fmt(r.server?.p50 ?? NaN),
+      ]),
+    ),
+  );
   log('server-side = from the request event to the last byte handed to the socket (no client work).');
   const fleetP50 = results.fleet!.latency.p50;
   const met = fleetP50 < TARGET_P50_MS;
   log();
-  log(`TARGET (issue): cached fleet query p50 < ${TARGET_P50_MS} ms -> ${met ? 'MET' : 'NOT MET'}: p50 = ${fmt(fleetP50)} ms (sequential, keep-alive)`);
+  log(
+    `TARGET (issue): cached fleet query p50 < ${TARGET_P50_MS} ms -> ${met ? 'MET' : 'NOT MET'}: p50 = ${fmt(fleetP50)} ms (sequential, keep-alive)`,
+  );
   log();
 
   // ---- where the fleet query's time goes ----------------------------------------------------------------
@@ -392,11 +440,18 @@ async function main(): Promise<void> {
     await res.text();
   });
   log(`## Where the fleet query's time goes (p50 ms of ${N} runs each, in process, no HTTP)`);
-  log(table(['part', 'p50', 'p90'], Object.entries(parts).map(([k, v]) => [k, fmt(summarize(v).p50), fmt(summarize(v).p90)])));
+  log(
+    table(
+      ['part', 'p50', 'p90'],
+      Object.entries(parts).map(([k, v]) => [k, fmt(summarize(v).p50), fmt(summarize(v).p90)]),
+    ),
+  );
   const p50 = (k: string) => summarize(parts[k]!).p50;
   const inProcess = p50('gateway.fetch(): the whole yoga pipeline in process, no socket');
-  log('[1] graphql-js\'s execute(); yoga runs @graphql-tools/executor, which the gateway.fetch() line includes.');
-  log(`=> HTTP p50 ${fmt(fleetP50)} ms = gateway.fetch() ${fmt(inProcess)} ms + ${fmt(fleetP50 - inProcess)} ms for node:http, the socket and the client (the floor query shows that part alone is about ${fmt(results.floor!.latency.p50)} ms when little is allocated)`);
+  log("[1] graphql-js's execute(); yoga runs @graphql-tools/executor, which the gateway.fetch() line includes.");
+  log(
+    `=> HTTP p50 ${fmt(fleetP50)} ms = gateway.fetch() ${fmt(inProcess)} ms + ${fmt(fleetP50 - inProcess)} ms for node:http, the socket and the client (the floor query shows that part alone is about ${fmt(results.floor!.latency.p50)} ms when little is allocated)`,
+  );
   log();
 
   step('CPU profile of 200 sequential fleet queries');
@@ -412,20 +467,48 @@ async function main(): Promise<void> {
   writeFileSync(profilePath, JSON.stringify(profile));
   const prof = summarizeProfile(profile as unknown as Parameters<typeof summarizeProfile>[0]);
   const perReq = (ms: number) => ms / 200;
-  log(`## CPU profile: 200 fleet queries over HTTP (p50 ${fmt(profiled.latency.p50)} ms while profiling); self time per request, busy time only`);
-  log(table(
-    ['where (package or project file)', 'ms/request', 'share'],
-    prof.groups.slice(0, 14).map(([g, ms]) => [g, fmt(perReq(ms)), `${((ms / prof.totalMs) * 100).toFixed(1)}%`]),
-  ));
-  log(table(['hottest functions (self time)', 'ms/request'], prof.functions.slice(0, 12).map(([f, ms]) => [f.slice(0, 110), fmt(perReq(ms))])));
+  log(
+    `## CPU profile: 200 fleet queries over HTTP (p50 ${fmt(profiled.latency.p50)} ms while profiling); self time per request, busy time only`,
+  );
+  log(
+    table(
+      ['where (package or project file)', 'ms/request', 'share'],
+      prof.groups.slice(0, 14).map(([g, ms]) => [g, fmt(perReq(ms)), `${((ms / prof.totalMs) * 100).toFixed(1)}%`]),
+    ),
+  );
+  log(
+    table(
+      ['hottest functions (self time)', 'ms/request'],
+      prof.functions.slice(0, 12).map(([f, ms]) => [f.slice(0, 110), fmt(perReq(ms))]),
+    ),
+  );
   log(`profile: ${profilePath}`);
 
-  log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const path = writeResults('cached-fleet-query.json', {
     benchmark: 'cached-fleet-query',
     machine: await machine(),
-    settings: { nodeEnv: process.env.NODE_ENV ?? null, hosts: HOSTS, vmsPerHost: VMS_PER_HOST, requests: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY },
-    seeded: { portsPerHost: ports, nicsPerHost: nics, runningVmsPerHost: running, stateBytesPerHost: stateBytes[0], fleetVms, fleetPorts, vlan1001Interfaces: vlanIfaces },
+    settings: {
+      nodeEnv: process.env.NODE_ENV ?? null,
+      hosts: HOSTS,
+      vmsPerHost: VMS_PER_HOST,
+      requests: REQUESTS,
+      warmup: WARMUP,
+      concurrency: CONCURRENCY,
+    },
+    seeded: {
+      portsPerHost: ports,
+      nicsPerHost: nics,
+      runningVmsPerHost: running,
+      stateBytesPerHost: stateBytes[0],
+      fleetVms,
+      fleetPorts,
+      vlan1001Interfaces: vlanIfaces,
+    },
     queries: QUERIES,
     latency: Object.fromEntries(
       Object.entries(results).map(([k, r]) => [

@@ -88,11 +88,16 @@ interface ProgressEvent {
   error: { code: string; message: string } | null;
 }
 
-const PROGRESS_SUBSCRIPTION = 'subscription($id: ID!) { jobProgress(id: $id) { type at state step { changed durationMs } error { code message } } }';
+const PROGRESS_SUBSCRIPTION =
+  'subscription($id: ID!) { jobProgress(id: $id) { type at state step { changed durationMs } error { code message } } }';
 
 // ---- GraphQL helpers (the public API, as a script would use it) -------------------------------
 async function mutate(url: string, name: string, input: Record<string, unknown>): Promise<string> {
-  const res = await gql(url, `mutation($input: ${cap(name)}Input!) { ${name}(input: $input) { job { id } userErrors { field code message } } }`, { input });
+  const res = await gql(
+    url,
+    `mutation($input: ${cap(name)}Input!) { ${name}(input: $input) { job { id } userErrors { field code message } } }`,
+    { input },
+  );
   const payload = res.data?.[name];
   if (res.errors || !payload) throw new Error(`${name}: ${JSON.stringify(res.errors ?? res.data)}`);
   if (payload.userErrors.length) throw new Error(`${name} refused: ${JSON.stringify(payload.userErrors)}`);
@@ -102,7 +107,12 @@ async function mutate(url: string, name: string, input: Record<string, unknown>)
 /** Follows a job with jobProgress until it ends; returns every event with the wall time it arrived. */
 async function follow(url: string, jobId: string, onTerminal?: () => void): Promise<Array<ProgressEvent & { receivedAt: number }>> {
   const events: Array<ProgressEvent & { receivedAt: number }> = [];
-  for await (const msg of subscribeSse<{ jobProgress: ProgressEvent }>(url, PROGRESS_SUBSCRIPTION, { id: jobId }, AbortSignal.timeout(JOB_DEADLINE_MS))) {
+  for await (const msg of subscribeSse<{ jobProgress: ProgressEvent }>(
+    url,
+    PROGRESS_SUBSCRIPTION,
+    { id: jobId },
+    AbortSignal.timeout(JOB_DEADLINE_MS),
+  )) {
     if (msg.errors || !msg.data) throw new Error(`jobProgress ${jobId}: ${JSON.stringify(msg.errors)}`);
     const e = msg.data.jobProgress;
     events.push({ ...e, receivedAt: Date.now() });
@@ -117,7 +127,8 @@ async function apply(url: string, name: string, input: Record<string, unknown>):
   const id = await mutate(url, name, input);
   const events = await follow(url, id);
   const last = events.at(-1);
-  if (last?.type !== 'SUCCEEDED') throw new Error(`${name} ${JSON.stringify(input)}: job ended ${last?.type}: ${JSON.stringify(last?.error)}`);
+  if (last?.type !== 'SUCCEEDED')
+    throw new Error(`${name} ${JSON.stringify(input)}: job ended ${last?.type}: ${JSON.stringify(last?.error)}`);
 }
 
 // ---- one timed change per method -----------------------------------------------------------------
@@ -162,9 +173,27 @@ function sshArgs(host: Host): string[] {
   // What an operator's script runs: a fresh ssh process with the lab's key and known_hosts.
   // -F /dev/null and BatchMode keep root's own ssh config (ControlMaster, agents) out of it.
   return [
-    '-F', '/dev/null', '-i', host.privateKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${KNOWN_HOSTS}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', '-p', String(host.port), `${host.user}@${host.address}`,
+    '-F',
+    '/dev/null',
+    '-i',
+    host.privateKeyPath,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${KNOWN_HOSTS}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'ConnectTimeout=5',
+    '-o',
+    'LogLevel=ERROR',
+    '-p',
+    String(host.port),
+    `${host.user}@${host.address}`,
   ];
 }
 
@@ -226,7 +255,8 @@ function followAllJobs(url: string, signal: AbortSignal) {
       while (!ids.every((id) => ended.has(id))) {
         if (failure) throw failure;
         const left = until - Date.now();
-        if (left <= 0) throw new Error(`${ids.filter((id) => !ended.has(id)).length} of ${ids.length} jobs not ended after ${deadlineMs} ms`);
+        if (left <= 0)
+          throw new Error(`${ids.filter((id) => !ended.has(id)).length} of ${ids.length} jobs not ended after ${deadlineMs} ms`);
         await new Promise<void>((r) => {
           const t = setTimeout(r, Math.min(left, 1000));
           waiter = () => {
@@ -291,10 +321,18 @@ const p = (xs: number[], q: number) => percentile(xs.filter(Number.isFinite), q)
 async function main(): Promise<void> {
   const config = loadConfig();
   log(`# change-latency: one-step changes through Trunkline vs ssh + ovs-vsctl, and throughput (${new Date().toISOString()})`);
-  log(`lab ${LAB.LAB_NAME} (198.18.${LAB.LAB_NET}.0/24, ${LAB.LAB_HOSTS} hosts); real gateway + 2 real workers (concurrency ${config.worker.concurrency} each), NODE_ENV=production, log level warn`);
-  log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`);
+  log(
+    `lab ${LAB.LAB_NAME} (198.18.${LAB.LAB_NET}.0/24, ${LAB.LAB_HOSTS} hosts); real gateway + 2 real workers (concurrency ${config.worker.concurrency} each), NODE_ENV=production, log level warn`,
+  );
+  log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`,
+  );
   log(describeGit());
-  log(`latency: ${RUNS} timed runs per method after ${WARMUPS} warm-ups, interleaved run by run; throughput: ${CHANGES} addPort jobs, ${SUBMIT_CONCURRENCY} mutations in flight`);
+  log(
+    `latency: ${RUNS} timed runs per method after ${WARMUPS} warm-ups, interleaved run by run; throughput: ${CHANGES} addPort jobs, ${SUBMIT_CONCURRENCY} mutations in flight`,
+  );
   log();
 
   // ---- lab, Redis, processes ---------------------------------------------------------------------
@@ -321,7 +359,9 @@ async function main(): Promise<void> {
   await Promise.all(['hv1', 'hv2'].map((h) => apply(url, 'createBridge', { hypervisor: h, name: 'ovsbr0' })));
   const refreshed = await gql(url, '{ hypervisors(refresh: true) { name status } }');
   if (refreshed.errors) throw new Error(`hypervisors(refresh: true): ${JSON.stringify(refreshed.errors)}`);
-  log(`hypervisors(refresh: true): ${refreshed.data.hypervisors.map((h: { name: string; status: string }) => `${h.name} ${h.status}`).join(', ')}`);
+  log(
+    `hypervisors(refresh: true): ${refreshed.data.hypervisors.map((h: { name: string; status: string }) => `${h.name} ${h.status}`).join(', ')}`,
+  );
   for (const name of Object.values(PORT)) await apply(url, 'addPort', { hypervisor: LATENCY_HOST, name, type: 'INTERNAL', tag: 100 });
 
   // ---- latency, interleaved ----------------------------------------------------------------------
@@ -400,7 +440,12 @@ async function main(): Promise<void> {
   const lastFinished = Math.max(...jobs.map((j) => ms(j.finishedAt)));
   const throughputWallMs = lastFinished - submitStart;
   const portsOnHosts = await Promise.all(
-    ['hv1', 'hv2'].map(async (h) => (await pool.exec(hosts.get(h)!, ['ovs-vsctl', '--timeout=10', 'list-ports', 'ovsbr0'])).stdout.split('\n').filter((l) => /^tp\d{3}$/.test(l)).length),
+    ['hv1', 'hv2'].map(
+      async (h) =>
+        (await pool.exec(hosts.get(h)!, ['ovs-vsctl', '--timeout=10', 'list-ports', 'ovsbr0'])).stdout
+          .split('\n')
+          .filter((l) => /^tp\d{3}$/.test(l)).length,
+    ),
   );
 
   // Per host: time the host lock was held by a step, the gaps between steps, the refresh after.
@@ -421,7 +466,9 @@ async function main(): Promise<void> {
   // ---- teardown through the API ----------------------------------------------------------------------
   step('deleteBridge ovsbr0 on hv1 and hv2');
   await Promise.all(['hv1', 'hv2'].map((h) => apply(url, 'deleteBridge', { hypervisor: h, name: 'ovsbr0' })));
-  const bridgesLeft = await Promise.all(['hv1', 'hv2'].map(async (h) => (await pool.exec(hosts.get(h)!, ['ovs-vsctl', '--timeout=10', 'list-br'])).stdout.trim()));
+  const bridgesLeft = await Promise.all(
+    ['hv1', 'hv2'].map(async (h) => (await pool.exec(hosts.get(h)!, ['ovs-vsctl', '--timeout=10', 'list-br'])).stdout.trim()),
+  );
 
   // ---- output --------------------------------------------------------------------------------------
   const tlS = summarize(tl.map((r) => r.totalMs));
@@ -429,19 +476,33 @@ async function main(): Promise<void> {
   const floorS = summarize(floor);
   const ratio = tlS.p50 / sshS.p50;
   const met = ratio <= TARGET_RATIO;
-  const row = (label: string, s: Summary) => [label, s.n, fmt(s.min), fmt(s.p50), fmt(s.p90), fmt(s.max), `${(s.p50 / sshS.p50).toFixed(2)}x`];
+  const row = (label: string, s: Summary) => [
+    label,
+    s.n,
+    fmt(s.min),
+    fmt(s.p50),
+    fmt(s.p90),
+    fmt(s.max),
+    `${(s.p50 / sshS.p50).toFixed(2)}x`,
+  ];
   log(`## Latency of one change on ${LATENCY_HOST} (set Port tag 101 <-> 102), ${RUNS} runs each, interleaved`);
-  log(table(
-    ['method', 'runs', 'min ms', 'p50 ms', 'p90 ms', 'max ms', 'p50 vs bare ssh'],
-    [
-      row('Trunkline: setPortVlans mutation -> SUCCEEDED on jobProgress (SSE)', tlS),
-      row('bare: fresh `ssh ... sudo -n -- ovs-vsctl set Port ...` process', sshS),
-      row('floor: the same command over an open connection (SshPool.exec)', floorS),
-    ],
-  ));
-  log(`every Trunkline run changed the host (step.changed and changedSteps = 1): ${notChanged === 0 ? 'yes' : `NO, ${notChanged} of ${total} runs did not`}; final tags on lat0/lat1/lat2 = ${finalTags.join('/')} (wanted ${lastTag}): ${hostsAsWanted ? 'ok' : 'WRONG'}`);
+  log(
+    table(
+      ['method', 'runs', 'min ms', 'p50 ms', 'p90 ms', 'max ms', 'p50 vs bare ssh'],
+      [
+        row('Trunkline: setPortVlans mutation -> SUCCEEDED on jobProgress (SSE)', tlS),
+        row('bare: fresh `ssh ... sudo -n -- ovs-vsctl set Port ...` process', sshS),
+        row('floor: the same command over an open connection (SshPool.exec)', floorS),
+      ],
+    ),
+  );
+  log(
+    `every Trunkline run changed the host (step.changed and changedSteps = 1): ${notChanged === 0 ? 'yes' : `NO, ${notChanged} of ${total} runs did not`}; final tags on lat0/lat1/lat2 = ${finalTags.join('/')} (wanted ${lastTag}): ${hostsAsWanted ? 'ok' : 'WRONG'}`,
+  );
   log();
-  log(`Trunkline p50 / bare-ssh p50 = ${fmt(tlS.p50)} / ${fmt(sshS.p50)} ms = ${ratio.toFixed(2)}x. Target (issue): <= ${TARGET_RATIO}x -> ${met ? 'MET' : 'NOT MET'}.`);
+  log(
+    `Trunkline p50 / bare-ssh p50 = ${fmt(tlS.p50)} / ${fmt(sshS.p50)} ms = ${ratio.toFixed(2)}x. Target (issue): <= ${TARGET_RATIO}x -> ${met ? 'MET' : 'NOT MET'}.`,
+  );
   log();
 
   const phases: Array<[string, (r: TrunklineRun) => number]> = [
@@ -449,64 +510,165 @@ async function main(): Promise<void> {
     ['queue: recorded -> its host part STARTED (flow add, BullMQ pickup, load record)', (r) => r.at.STARTED! - r.at.QUEUED!],
     ['host part: STARTED -> STEP_STARTED (registry, host lock, probe round)', (r) => r.at.STEP_STARTED! - r.at.STARTED!],
     ['step: change round + verify round (STEP_STARTED -> STEP_FINISHED)', (r) => r.at.STEP_FINISHED! - r.at.STEP_STARTED!],
-    ['host part end: store the re-read (done in the verify batch), release the lock (STEP_FINISHED -> HOST_FINISHED)', (r) => r.at.HOST_FINISHED! - r.at.STEP_FINISHED!],
-    ['flow parent: last host part done -> SUCCEEDED (BullMQ moves the parent, a worker settles it)', (r) => r.at.SUCCEEDED! - r.at.HOST_FINISHED!],
+    [
+      'host part end: store the re-read (done in the verify batch), release the lock (STEP_FINISHED -> HOST_FINISHED)',
+      (r) => r.at.HOST_FINISHED! - r.at.STEP_FINISHED!,
+    ],
+    [
+      'flow parent: last host part done -> SUCCEEDED (BullMQ moves the parent, a worker settles it)',
+      (r) => r.at.SUCCEEDED! - r.at.HOST_FINISHED!,
+    ],
     ['delivery: SUCCEEDED recorded -> client has the SSE event', (r) => r.receivedAt - r.at.SUCCEEDED!],
   ];
   const phaseP50 = phases.map(([label, f]) => ({ label, values: tl.map(f) }));
   const sumP50 = sumOf(phaseP50.map((x) => p(x.values, 50)));
   log(`## Where the Trunkline time goes (event \`at\` timestamps, ms resolution; ${RUNS} runs)`);
-  log(table(
-    ['phase', 'p50 ms', 'p90 ms', 'share of p50 sum'],
-    [...phaseP50.map((x) => [x.label, fmt(p(x.values, 50)), fmt(p(x.values, 90)), `${Math.round((100 * p(x.values, 50)) / sumP50)}%`]),
-      ['sum of the p50s', fmt(sumP50), '', ''], ['end to end (measured)', fmt(tlS.p50), fmt(tlS.p90), '']],
-  ));
-  log(table(
-    ['side measurements', 'p50 ms', 'p90 ms'],
-    [
-      ['mutation response at the client (after QUEUED + BullMQ add)', fmt(p(tl.map((r) => r.respondedAt - r.sentAt), 50)), fmt(p(tl.map((r) => r.respondedAt - r.sentAt), 90))],
-      ['mutation response -> first jobProgress event (subscription set-up, replay)', fmt(p(tl.map((r) => r.firstEventAt - r.respondedAt), 50)), fmt(p(tl.map((r) => r.firstEventAt - r.respondedAt), 90))],
-      ['step durationMs in the job record', fmt(p(tl.map((r) => r.stepDurationMs ?? NaN), 50)), fmt(p(tl.map((r) => r.stepDurationMs ?? NaN), 90))],
-      ['alone, pooled: the probe (the OVS snapshot: ovs-vsctl list Bridge/Port/Interface, JSON)', fmt(p(alone.probe!, 50)), fmt(p(alone.probe!, 90))],
-      ['alone, pooled: the change (ovs-vsctl set Port)', fmt(p(alone.change!, 50)), fmt(p(alone.change!, 90))],
-      ['alone, pooled: readHostState(hv1) (the refresh read)', fmt(p(alone.readHostState!, 50)), fmt(p(alone.readHostState!, 90))],
-    ],
-  ));
+  log(
+    table(
+      ['phase', 'p50 ms', 'p90 ms', 'share of p50 sum'],
+      [
+        ...phaseP50.map((x) => [x.label, fmt(p(x.values, 50)), fmt(p(x.values, 90)), `${Math.round((100 * p(x.values, 50)) / sumP50)}%`]),
+        ['sum of the p50s', fmt(sumP50), '', ''],
+        ['end to end (measured)', fmt(tlS.p50), fmt(tlS.p90), ''],
+      ],
+    ),
+  );
+  log(
+    table(
+      ['side measurements', 'p50 ms', 'p90 ms'],
+      [
+        [
+          'mutation response at the client (after QUEUED + BullMQ add)',
+          fmt(
+            p(
+              tl.map((r) => r.respondedAt - r.sentAt),
+              50,
+            ),
+          ),
+          fmt(
+            p(
+              tl.map((r) => r.respondedAt - r.sentAt),
+              90,
+            ),
+          ),
+        ],
+        [
+          'mutation response -> first jobProgress event (subscription set-up, replay)',
+          fmt(
+            p(
+              tl.map((r) => r.firstEventAt - r.respondedAt),
+              50,
+            ),
+          ),
+          fmt(
+            p(
+              tl.map((r) => r.firstEventAt - r.respondedAt),
+              90,
+            ),
+          ),
+        ],
+        [
+          'step durationMs in the job record',
+          fmt(
+            p(
+              tl.map((r) => r.stepDurationMs ?? NaN),
+              50,
+            ),
+          ),
+          fmt(
+            p(
+              tl.map((r) => r.stepDurationMs ?? NaN),
+              90,
+            ),
+          ),
+        ],
+        [
+          'alone, pooled: the probe (the OVS snapshot: ovs-vsctl list Bridge/Port/Interface, JSON)',
+          fmt(p(alone.probe!, 50)),
+          fmt(p(alone.probe!, 90)),
+        ],
+        ['alone, pooled: the change (ovs-vsctl set Port)', fmt(p(alone.change!, 50)), fmt(p(alone.change!, 90))],
+        ['alone, pooled: readHostState(hv1) (the refresh read)', fmt(p(alone.readHostState!, 50)), fmt(p(alone.readHostState!, 90))],
+      ],
+    ),
+  );
   const stepEst = 2 * p(alone.probe!, 50) + p(alone.change!, 50);
-  log(`The host part runs 3 round trips in sequence (probe, change, probe again): ~${fmt(stepEst)} ms by the figures above; the last one also re-reads the host (the OVS snapshot it shares with the verification, plus the known objects' XML).`);
-  log(`Trunkline does more than the bare command: it checks before and after (2 extra execs) and re-reads the whole host before it reports SUCCEEDED.`);
+  log(
+    `The host part runs 3 round trips in sequence (probe, change, probe again): ~${fmt(stepEst)} ms by the figures above; the last one also re-reads the host (the OVS snapshot it shares with the verification, plus the known objects' XML).`,
+  );
+  log(
+    `Trunkline does more than the bare command: it checks before and after (2 extra execs) and re-reads the whole host before it reports SUCCEEDED.`,
+  );
   log();
 
   const c = summarize(submitted.map((s) => s.ms));
-  log(`## Throughput: ${CHANGES} addPort jobs (internal ports, ${CHANGES / 2} per host), 2 workers, submitted ${SUBMIT_CONCURRENCY} at a time`);
-  log(table(
-    ['figure', 'value'],
-    [
-      ['submitting all mutations', `${fmt(submitMs)} ms (${(CHANGES / (submitMs / 1000)).toFixed(1)} mutations/s; per mutation p50 ${fmt(c.p50)} ms, p90 ${fmt(c.p90)} ms)`],
-      ['first mutation sent -> last job finished (records)', `${fmt(throughputWallMs)} ms`],
-      ['changes per second', `${(CHANGES / (throughputWallMs / 1000)).toFixed(2)}`],
-      ['first mutation sent -> last SUCCEEDED seen on jobEvents', `${fmt(observedMs)} ms`],
-      ['succeeded / failed / missing', `${succeeded.length} / ${failed.length} / ${CHANGES - jobs.length}`],
-      ['succeeded without changing the host', `${unchanged}`],
-      ['tp ports on hv1 / hv2 afterwards', portsOnHosts.join(' / ')],
-      ['jobs that had to wait for a host lock (WAITING events)', `${waitingJobs}`],
-    ],
-  ));
+  log(
+    `## Throughput: ${CHANGES} addPort jobs (internal ports, ${CHANGES / 2} per host), 2 workers, submitted ${SUBMIT_CONCURRENCY} at a time`,
+  );
+  log(
+    table(
+      ['figure', 'value'],
+      [
+        [
+          'submitting all mutations',
+          `${fmt(submitMs)} ms (${(CHANGES / (submitMs / 1000)).toFixed(1)} mutations/s; per mutation p50 ${fmt(c.p50)} ms, p90 ${fmt(c.p90)} ms)`,
+        ],
+        ['first mutation sent -> last job finished (records)', `${fmt(throughputWallMs)} ms`],
+        ['changes per second', `${(CHANGES / (throughputWallMs / 1000)).toFixed(2)}`],
+        ['first mutation sent -> last SUCCEEDED seen on jobEvents', `${fmt(observedMs)} ms`],
+        ['succeeded / failed / missing', `${succeeded.length} / ${failed.length} / ${CHANGES - jobs.length}`],
+        ['succeeded without changing the host', `${unchanged}`],
+        ['tp ports on hv1 / hv2 afterwards', portsOnHosts.join(' / ')],
+        ['jobs that had to wait for a host lock (WAITING events)', `${waitingJobs}`],
+      ],
+    ),
+  );
   for (const f of failed.slice(0, 5)) log(`  failed: ${f.id} ${f.state} ${f.error?.code}: ${f.error?.message}`);
-  log(table(
-    ['per job (records)', 'p50 ms', 'p90 ms', 'max ms'],
-    [
-      ['created -> STARTED by a worker (queue wait)', fmt(p(queueWait, 50)), fmt(p(queueWait, 90)), fmt(Math.max(...queueWait))],
-      ['STARTED -> step started (host lock wait)', fmt(p(startToStep, 50)), fmt(p(startToStep, 90)), fmt(Math.max(...startToStep))],
-      ['step (probe + apply + verify, lock held)', fmt(p(perHost.flatMap((h) => h.stepMs), 50)), fmt(p(perHost.flatMap((h) => h.stepMs), 90)), fmt(Math.max(...perHost.flatMap((h) => h.stepMs)))],
-      ['step finished -> SUCCEEDED (refresh, lock released)', fmt(p(refreshTail, 50)), fmt(p(refreshTail, 90)), fmt(Math.max(...refreshTail))],
-      ['created -> SUCCEEDED', fmt(p(endToEnd, 50)), fmt(p(endToEnd, 90)), fmt(Math.max(...endToEnd))],
-    ],
-  ));
-  log(table(
-    ['host', 'jobs', 'first step -> last step ms', 'lock held by steps', 'gap between steps p50 / p90 ms', 'jobs/s on this host'],
-    perHost.map((h) => [h.host, h.jobs, fmt(h.spanMs), `${Math.round((100 * h.stepBusyMs) / h.spanMs)}%`, `${fmt(p(h.gaps, 50))} / ${fmt(p(h.gaps, 90))}`, (h.jobs / (h.spanMs / 1000)).toFixed(2)]),
-  ));
+  log(
+    table(
+      ['per job (records)', 'p50 ms', 'p90 ms', 'max ms'],
+      [
+        ['created -> STARTED by a worker (queue wait)', fmt(p(queueWait, 50)), fmt(p(queueWait, 90)), fmt(Math.max(...queueWait))],
+        ['STARTED -> step started (host lock wait)', fmt(p(startToStep, 50)), fmt(p(startToStep, 90)), fmt(Math.max(...startToStep))],
+        [
+          'step (probe + apply + verify, lock held)',
+          fmt(
+            p(
+              perHost.flatMap((h) => h.stepMs),
+              50,
+            ),
+          ),
+          fmt(
+            p(
+              perHost.flatMap((h) => h.stepMs),
+              90,
+            ),
+          ),
+          fmt(Math.max(...perHost.flatMap((h) => h.stepMs))),
+        ],
+        [
+          'step finished -> SUCCEEDED (refresh, lock released)',
+          fmt(p(refreshTail, 50)),
+          fmt(p(refreshTail, 90)),
+          fmt(Math.max(...refreshTail)),
+        ],
+        ['created -> SUCCEEDED', fmt(p(endToEnd, 50)), fmt(p(endToEnd, 90)), fmt(Math.max(...endToEnd))],
+      ],
+    ),
+  );
+  log(
+    table(
+      ['host', 'jobs', 'first step -> last step ms', 'lock held by steps', 'gap between steps p50 / p90 ms', 'jobs/s on this host'],
+      perHost.map((h) => [
+        h.host,
+        h.jobs,
+        fmt(h.spanMs),
+        `${Math.round((100 * h.stepBusyMs) / h.spanMs)}%`,
+        `${fmt(p(h.gaps, 50))} / ${fmt(p(h.gaps, 90))}`,
+        (h.jobs / (h.spanMs / 1000)).toFixed(2),
+      ]),
+    ),
+  );
   log('Jobs on one host run one at a time (Redis host lock); a waiting job polls for the lock with back-off (25 ms doubling to 250 ms).');
   log(`teardown: deleteBridge ovsbr0 on hv1 and hv2; bridges left: ${bridgesLeft.map((b, i) => `hv${i + 1}: ${b || 'none'}`).join(', ')}`);
 
@@ -514,7 +676,16 @@ async function main(): Promise<void> {
   const path = writeResults('change-latency.json', {
     benchmark: 'change-latency',
     machine: await machine(),
-    settings: { runs: RUNS, warmups: WARMUPS, changes: CHANGES, submitConcurrency: SUBMIT_CONCURRENCY, lab: LAB, workers: 2, workerConcurrency: config.worker.concurrency, maxChannels: config.ssh.maxChannels },
+    settings: {
+      runs: RUNS,
+      warmups: WARMUPS,
+      changes: CHANGES,
+      submitConcurrency: SUBMIT_CONCURRENCY,
+      lab: LAB,
+      workers: 2,
+      workerConcurrency: config.worker.concurrency,
+      maxChannels: config.ssh.maxChannels,
+    },
     latencyMs: { trunkline: sum(tlS), bareSsh: sum(sshS), pooledExec: sum(floorS) },
     ratio: { trunklineP50OverBareSshP50: round(ratio), target: TARGET_RATIO, met },
     everyRunChanged: notChanged === 0,
@@ -537,12 +708,24 @@ async function main(): Promise<void> {
         refreshTail: { p50: round(p(refreshTail, 50)), p90: round(p(refreshTail, 90)) },
         endToEnd: { p50: round(p(endToEnd, 50)), p90: round(p(endToEnd, 90)) },
       },
-      perHost: perHost.map((h) => ({ host: h.host, jobs: h.jobs, spanMs: h.spanMs, stepBusyMs: h.stepBusyMs, stepP50: round(p(h.stepMs, 50)), gapP50: round(p(h.gaps, 50)), gapP90: round(p(h.gaps, 90)) })),
+      perHost: perHost.map((h) => ({
+        host: h.host,
+        jobs: h.jobs,
+        spanMs: h.spanMs,
+        stepBusyMs: h.stepBusyMs,
+        stepP50: round(p(h.stepMs, 50)),
+        gapP50: round(p(h.gaps, 50)),
+        gapP90: round(p(h.gaps, 90)),
+      })),
     },
     rawMs: { trunkline: tl.map((r) => round(r.totalMs)), bareSsh: ssh.map((x) => round(x)), pooledExec: floor.map((x) => round(x)) },
   });
   log();
-  log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   log(`JSON: ${path}`);
 }
 

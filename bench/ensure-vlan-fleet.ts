@@ -99,7 +99,11 @@ const pgName = (tag: number) => `vlan-${String(tag).padStart(4, '0')}`;
 
 // ---- GraphQL (the public API, as a script would use it) -------------------------------------------
 async function mutate(url: string, name: string, input: Record<string, unknown>): Promise<string> {
-  const res = await gql(url, `mutation($input: ${cap(name)}Input!) { ${name}(input: $input) { job { id } userErrors { field code message } } }`, { input });
+  const res = await gql(
+    url,
+    `mutation($input: ${cap(name)}Input!) { ${name}(input: $input) { job { id } userErrors { field code message } } }`,
+    { input },
+  );
   const payload = res.data?.[name];
   if (res.errors || !payload) throw new Error(`${name}: ${JSON.stringify(res.errors ?? res.data)}`);
   if (payload.userErrors.length) throw new Error(`${name} refused: ${JSON.stringify(payload.userErrors)}`);
@@ -116,7 +120,12 @@ interface ProgressEvent {
 async function follow(url: string, jobId: string, onTerminal?: () => void): Promise<ProgressEvent[]> {
   const events: ProgressEvent[] = [];
   const q = 'subscription($id: ID!) { jobProgress(id: $id) { type at } }';
-  for await (const msg of subscribeSse<{ jobProgress: { type: string; at: string } }>(url, q, { id: jobId }, AbortSignal.timeout(JOB_DEADLINE_MS))) {
+  for await (const msg of subscribeSse<{ jobProgress: { type: string; at: string } }>(
+    url,
+    q,
+    { id: jobId },
+    AbortSignal.timeout(JOB_DEADLINE_MS),
+  )) {
     if (msg.errors || !msg.data) throw new Error(`jobProgress ${jobId}: ${JSON.stringify(msg.errors)}`);
     events.push({ ...msg.data.jobProgress, receivedAt: Date.now() });
     if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(msg.data.jobProgress.type)) onTerminal?.();
@@ -133,11 +142,22 @@ interface JobRecord {
   finishedAt: string | null;
   error: { code: string; message: string } | null;
   hosts: Array<{ host: string; startedAt: string | null; finishedAt: string | null }>;
-  steps: Array<{ host: string; description: string; changed: boolean | null; startedAt: string | null; finishedAt: string | null; durationMs: number | null }>;
+  steps: Array<{
+    host: string;
+    description: string;
+    changed: boolean | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+    durationMs: number | null;
+  }>;
 }
 
 async function jobRecord(url: string, id: string): Promise<JobRecord> {
-  const res = await gql(url, 'query($id: ID!) { job(id: $id) { id state changedSteps createdAt startedAt finishedAt error { code message } hosts { host: hypervisor startedAt finishedAt } steps { host description changed startedAt finishedAt durationMs } } }', { id });
+  const res = await gql(
+    url,
+    'query($id: ID!) { job(id: $id) { id state changedSteps createdAt startedAt finishedAt error { code message } hosts { host: hypervisor startedAt finishedAt } steps { host description changed startedAt finishedAt durationMs } } }',
+    { id },
+  );
   if (res.errors || !res.data?.job) throw new Error(`job ${id}: ${JSON.stringify(res.errors)}`);
   return res.data.job as JobRecord;
 }
@@ -152,14 +172,19 @@ interface TrunklineRun {
 }
 
 /** One change through Trunkline, timed from sending the mutation to receiving SUCCEEDED. */
-async function trunklineRun(url: string, name: string, input: Record<string, unknown>): Promise<{ totalMs: number; sentAt: number; job: JobRecord; events: ProgressEvent[] }> {
+async function trunklineRun(
+  url: string,
+  name: string,
+  input: Record<string, unknown>,
+): Promise<{ totalMs: number; sentAt: number; job: JobRecord; events: ProgressEvent[] }> {
   const sentAt = Date.now();
   const t0 = performance.now();
   let t1 = NaN;
   const id = await mutate(url, name, input);
   const events = await follow(url, id, () => (t1 = performance.now()));
   const job = await jobRecord(url, id);
-  if (job.state !== 'SUCCEEDED') throw new Error(`${name} ${JSON.stringify(input)}: job ${id} ended ${job.state}: ${JSON.stringify(job.error)}`);
+  if (job.state !== 'SUCCEEDED')
+    throw new Error(`${name} ${JSON.stringify(input)}: job ${id} ended ${job.state}: ${JSON.stringify(job.error)}`);
   return { totalMs: t1 - t0, sentAt, job, events };
 }
 
@@ -173,12 +198,29 @@ async function refreshAll(url: string): Promise<void> {
 // ---- checking the hosts (untimed, as root inside each host) ---------------------------------------
 /** What a host has for VLAN handling: the uplink's trunks, portgroups (live and persistent). */
 async function hostVlanState(host: string): Promise<{ trunks: number[]; live: Map<string, number[]>; config: Map<string, number[]> }> {
-  const r = await labExec(LAB, host, ['sh', '-c', 'ovs-vsctl --timeout=10 get Port enp5s0f0 trunks; echo ===; virsh -q net-dumpxml ovs-network; echo ===; virsh -q net-dumpxml --inactive ovs-network']);
+  const r = await labExec(LAB, host, [
+    'sh',
+    '-c',
+    'ovs-vsctl --timeout=10 get Port enp5s0f0 trunks; echo ===; virsh -q net-dumpxml ovs-network; echo ===; virsh -q net-dumpxml --inactive ovs-network',
+  ]);
   if (r.code !== 0) throw new Error(`${host}: reading VLAN state failed: ${r.stderr}`);
   const [trunks, live, config] = r.stdout.split('===\n');
   const pgs = (xml: string) =>
-    new Map([...xml.matchAll(/<portgroup name='([^']+)'[^>]*>([\s\S]*?)<\/portgroup>|<portgroup name='([^']+)'[^>]*\/>/g)].map((m) => [m[1] ?? m[3]!, [...(m[2] ?? '').matchAll(/<tag id='(\d+)'/g)].map((t) => Number(t[1]))]));
-  return { trunks: (trunks ?? '').replace(/[[\]\s]/g, '').split(',').filter(Boolean).map(Number), live: pgs(live ?? ''), config: pgs(config ?? '') };
+    new Map(
+      [...xml.matchAll(/<portgroup name='([^']+)'[^>]*>([\s\S]*?)<\/portgroup>|<portgroup name='([^']+)'[^>]*\/>/g)].map((m) => [
+        m[1] ?? m[3]!,
+        [...(m[2] ?? '').matchAll(/<tag id='(\d+)'/g)].map((t) => Number(t[1])),
+      ]),
+    );
+  return {
+    trunks: (trunks ?? '')
+      .replace(/[[\]\s]/g, '')
+      .split(',')
+      .filter(Boolean)
+      .map(Number),
+    live: pgs(live ?? ''),
+    config: pgs(config ?? ''),
+  };
 }
 
 /** Throws unless every host carries the tag: uplink trunk, portgroup vlan-T, vlan-all (live and persistent). */
@@ -188,9 +230,14 @@ async function checkHosts(hosts: string[], tag: number, method: string): Promise
     hosts.map(async (h) => {
       const s = await hostVlanState(h);
       if (!s.trunks.includes(tag)) problems.push(`${h}: uplink trunks ${s.trunks.join(',')} lack ${tag}`);
-      for (const [which, pgs] of [['live', s.live], ['persistent', s.config]] as const) {
-        if (JSON.stringify(pgs.get(pgName(tag))) !== JSON.stringify([tag])) problems.push(`${h}: ${which} portgroup ${pgName(tag)} = ${JSON.stringify(pgs.get(pgName(tag)))}`);
-        if (!pgs.get('vlan-all')?.includes(tag)) problems.push(`${h}: ${which} vlan-all = ${JSON.stringify(pgs.get('vlan-all'))} lacks ${tag}`);
+      for (const [which, pgs] of [
+        ['live', s.live],
+        ['persistent', s.config],
+      ] as const) {
+        if (JSON.stringify(pgs.get(pgName(tag))) !== JSON.stringify([tag]))
+          problems.push(`${h}: ${which} portgroup ${pgName(tag)} = ${JSON.stringify(pgs.get(pgName(tag)))}`);
+        if (!pgs.get('vlan-all')?.includes(tag))
+          problems.push(`${h}: ${which} vlan-all = ${JSON.stringify(pgs.get('vlan-all'))} lacks ${tag}`);
       }
     }),
   );
@@ -200,9 +247,27 @@ async function checkHosts(hosts: string[], tag: number, method: string): Promise
 // ---- the plain loop --------------------------------------------------------------------------------
 function sshArgs(host: Host): string[] {
   return [
-    '-F', '/dev/null', '-i', host.privateKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${KNOWN_HOSTS}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', '-p', String(host.port), `${host.user}@${host.address}`,
+    '-F',
+    '/dev/null',
+    '-i',
+    host.privateKeyPath,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${KNOWN_HOSTS}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'ConnectTimeout=5',
+    '-o',
+    'LogLevel=ERROR',
+    '-p',
+    String(host.port),
+    `${host.user}@${host.address}`,
   ];
 }
 
@@ -220,7 +285,19 @@ function loopCommand(tag: number, vlanAllTags: number[]): string {
 async function loopRun(hosts: Host[], tag: number, vlanAll: Map<string, Set<number>>): Promise<number> {
   const t0 = performance.now();
   await Promise.all(
-    hosts.map((h) => execFileP('ssh', [...sshArgs(h), loopCommand(tag, [...vlanAll.get(h.name)!, tag].sort((a, b) => a - b))], { timeout: SSH_DEADLINE_MS })),
+    hosts.map((h) =>
+      execFileP(
+        'ssh',
+        [
+          ...sshArgs(h),
+          loopCommand(
+            tag,
+            [...vlanAll.get(h.name)!, tag].sort((a, b) => a - b),
+          ),
+        ],
+        { timeout: SSH_DEADLINE_MS },
+      ),
+    ),
   );
   return performance.now() - t0;
 }
@@ -234,26 +311,39 @@ interface AnsibleEnv {
 async function run(argv: string[], opts: { input?: string; timeout?: number; env?: Record<string, string> } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const env = opts.env ? { ...process.env, ...opts.env } : process.env;
-    const child = execFile(argv[0]!, argv.slice(1), { timeout: opts.timeout ?? 60_000, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${argv.join(' ').slice(0, 200)}: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      argv[0]!,
+      argv.slice(1),
+      { timeout: opts.timeout ?? 60_000, env, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${argv.join(' ').slice(0, 200)}: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
 
 /** The temporary account, its sudoers file, a second sshd per host and Ansible's config files. */
 async function setUpAnsible(hosts: Host[]): Promise<AnsibleEnv> {
-  for (const bin of [ANSIBLE_PLAYBOOK, '/usr/bin/ansible-doc']) if (!existsSync(bin)) throw new Error(`${bin} missing: apt-get install -y ansible python3-libvirt python3-lxml`);
+  for (const bin of [ANSIBLE_PLAYBOOK, '/usr/bin/ansible-doc'])
+    if (!existsSync(bin)) throw new Error(`${bin} missing: apt-get install -y ansible python3-libvirt python3-lxml`);
   // Everything Ansible writes on this machine (its home, local temp, SSH control sockets) goes here.
   const dir = mkdtempSync(join(tmpdir(), 'tle-ansible-'));
   onCleanup(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755);
-  const env = { ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_HOME: join(dir, 'home'), ANSIBLE_LOCAL_TEMP: join(dir, 'local-tmp'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' };
+  const env = {
+    ANSIBLE_CONFIG: join(dir, 'ansible.cfg'),
+    ANSIBLE_HOME: join(dir, 'home'),
+    ANSIBLE_LOCAL_TEMP: join(dir, 'local-tmp'),
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_FORCE_COLOR: '0',
+  };
   const docEnv = { ANSIBLE_HOME: env.ANSIBLE_HOME, ANSIBLE_LOCAL_TEMP: env.ANSIBLE_LOCAL_TEMP };
   const modules = await run(['/usr/bin/ansible-doc', '-l', 'openvswitch.openvswitch'], { timeout: 120_000, env: docEnv }).catch(() => '');
   const libvirtModules = await run(['/usr/bin/ansible-doc', '-l', 'community.libvirt'], { timeout: 120_000, env: docEnv }).catch(() => '');
-  for (const m of ['openvswitch_bridge', 'openvswitch_port', 'openvswitch_db']) if (!modules.includes(`openvswitch.openvswitch.${m}`)) throw new Error(`Ansible module openvswitch.openvswitch.${m} not found`);
+  for (const m of ['openvswitch_bridge', 'openvswitch_port', 'openvswitch_db'])
+    if (!modules.includes(`openvswitch.openvswitch.${m}`)) throw new Error(`Ansible module openvswitch.openvswitch.${m} not found`);
   if (!libvirtModules.includes('community.libvirt.virt_net')) throw new Error('Ansible module community.libvirt.virt_net not found');
   await run(['/usr/bin/python3', '-c', 'import libvirt, lxml']).catch(() => {
     throw new Error('python3-libvirt / python3-lxml missing: apt-get install -y python3-libvirt python3-lxml');
@@ -262,20 +352,28 @@ async function setUpAnsible(hosts: Host[]): Promise<AnsibleEnv> {
   // The account: refuse to touch one that is not ours (a leftover of ours is removed first).
   const existing = await run(['getent', 'passwd', ANSIBLE_USER]).catch(() => '');
   if (existing) {
-    if (!existing.includes(ANSIBLE_GECOS)) throw new Error(`account ${ANSIBLE_USER} exists and is not this benchmark's: refusing to use or remove it`);
+    if (!existing.includes(ANSIBLE_GECOS))
+      throw new Error(`account ${ANSIBLE_USER} exists and is not this benchmark's: refusing to use or remove it`);
     step(`removing a leftover ${ANSIBLE_USER} account of an earlier run`);
     await run(['userdel', '-r', ANSIBLE_USER]).catch(() => {});
   }
   onCleanup(`remove account ${ANSIBLE_USER}`, async () => {
     const now = await run(['getent', 'passwd', ANSIBLE_USER]).catch(() => '');
-    if (now.includes(ANSIBLE_GECOS)) await run(['userdel', '-r', ANSIBLE_USER]).catch((e) => run(['userdel', '-f', '-r', ANSIBLE_USER]).catch(() => { throw e; }));
+    if (now.includes(ANSIBLE_GECOS))
+      await run(['userdel', '-r', ANSIBLE_USER]).catch((e) =>
+        run(['userdel', '-f', '-r', ANSIBLE_USER]).catch(() => {
+          throw e;
+        }),
+      );
     step(`account ${ANSIBLE_USER} removed`);
   });
   await run(['useradd', '--create-home', '--shell', '/bin/sh', '--comment', ANSIBLE_GECOS, ANSIBLE_USER]);
   await run(['usermod', '-p', '*', ANSIBLE_USER]); // a usable password field, or sshd says "account is locked"
 
   const sudoersTmp = join(dir, 'sudoers');
-  writeFileSync(sudoersTmp, `# ${ANSIBLE_GECOS}: Ansible's become runs sudo /bin/sh -c ...\n${ANSIBLE_USER} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+  writeFileSync(sudoersTmp, `# ${ANSIBLE_GECOS}: Ansible's become runs sudo /bin/sh -c ...\n${ANSIBLE_USER} ALL=(ALL) NOPASSWD: ALL\n`, {
+    mode: 0o440,
+  });
   await run(['visudo', '-cf', sudoersTmp]);
   onCleanup(`remove ${ANSIBLE_SUDOERS}`, () => rmSync(ANSIBLE_SUDOERS, { force: true }));
   writeFileSync(ANSIBLE_SUDOERS, readFileSync(sudoersTmp), { mode: 0o440 });
@@ -294,10 +392,20 @@ async function setUpAnsible(hosts: Host[]): Promise<AnsibleEnv> {
         `ListenAddress ${h.address}:${ANSIBLE_PORT}`,
         `HostKey ${LAB_DIR}/${h.name}/ssh/ssh_host_ed25519_key`,
         `PidFile ${join(dir, `sshd-${h.name}.pid`)}`,
-        'UsePAM no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PubkeyAuthentication yes', 'PermitRootLogin no',
+        'UsePAM no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        'PermitRootLogin no',
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
         `AllowUsers ${ANSIBLE_USER}`,
-        'MaxSessions 10', 'StrictModes no', 'UseDNS no', 'PrintMotd no', 'PrintLastLog no', 'X11Forwarding no', '',
+        'MaxSessions 10',
+        'StrictModes no',
+        'UseDNS no',
+        'PrintMotd no',
+        'PrintLastLog no',
+        'X11Forwarding no',
+        '',
       ].join('\n'),
     );
     onCleanup(`stop bench sshd on ${h.name}`, () => stopSshd(join(dir, `sshd-${h.name}.pid`)));
@@ -339,7 +447,10 @@ async function setUpAnsible(hosts: Host[]): Promise<AnsibleEnv> {
 
 async function closeControlMasters(cpDir: string): Promise<void> {
   if (!existsSync(cpDir)) return;
-  for (const s of readdirSync(cpDir)) await run(['ssh', '-F', '/dev/null', '-o', `ControlPath=${join(cpDir, s)}`, '-O', 'exit', 'bench'], { timeout: 10_000 }).catch(() => {});
+  for (const s of readdirSync(cpDir))
+    await run(['ssh', '-F', '/dev/null', '-o', `ControlPath=${join(cpDir, s)}`, '-O', 'exit', 'bench'], { timeout: 10_000 }).catch(
+      () => {},
+    );
 }
 
 /** Stops a bench sshd by its pid file, and the sessions it spawned (found by parent links). */
@@ -411,7 +522,8 @@ async function ansibleRun(a: AnsibleEnv, hosts: string[], tag: number): Promise<
   clearTimeout(timer);
   unregister();
   const changed: Record<string, number> = {};
-  for (const m of out.matchAll(/^(hv\d+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)) changed[m[1]!] = Number(m[3]);
+  for (const m of out.matchAll(/^(hv\d+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm))
+    changed[m[1]!] = Number(m[3]);
   const ok = code === 0 && hosts.every((h) => h in changed);
   if (!ok) throw new Error(`ansible-playbook (tag ${tag}, ${hosts.join(',')}) exited ${code}:\n${out.slice(-6000)}`);
   return { totalMs, changed, ok, output: out };
@@ -419,9 +531,17 @@ async function ansibleRun(a: AnsibleEnv, hosts: string[], tag: number): Promise<
 
 // ---- main --------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
-  log(`# ensure-vlan-fleet: one new VLAN on 1/2/4/8 hosts: Trunkline ensureVlan vs Ansible vs a plain ssh loop (${new Date().toISOString()})`);
-  log(`lab ${LAB.LAB_NAME} (198.18.${LAB.LAB_NET}.0/24, ${LAB.LAB_HOSTS} hosts); real gateway + 2 real workers, NODE_ENV=production, log level warn`);
-  log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`);
+  log(
+    `# ensure-vlan-fleet: one new VLAN on 1/2/4/8 hosts: Trunkline ensureVlan vs Ansible vs a plain ssh loop (${new Date().toISOString()})`,
+  );
+  log(
+    `lab ${LAB.LAB_NAME} (198.18.${LAB.LAB_NET}.0/24, ${LAB.LAB_HOSTS} hosts); real gateway + 2 real workers, NODE_ENV=production, log level warn`,
+  );
+  log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`,
+  );
   log(describeGit());
   log(`Trunkline and loop: ${RUNS} run(s) per N (median); Ansible: ${SKIP_ANSIBLE ? 'skipped' : `${ANSIBLE_RUNS} run(s) + rerun per N`}`);
   log();
@@ -443,13 +563,21 @@ async function main(): Promise<void> {
   step(`prepare: ensureVlan ${BASE_TAG} on hv1..hv8, addPortgroup vlan-all [${BASE_TAG}] on each, refresh`);
   await refreshAll(url);
   const prep = await trunklineRun(url, 'ensureVlan', { tag: BASE_TAG, hypervisors: HOSTS });
-  await Promise.all(HOSTS.map((h) => trunklineRun(url, 'addPortgroup', { hypervisor: h, portgroup: { name: 'vlan-all', trunk: true, vlanTags: [BASE_TAG] } })));
+  await Promise.all(
+    HOSTS.map((h) =>
+      trunklineRun(url, 'addPortgroup', { hypervisor: h, portgroup: { name: 'vlan-all', trunk: true, vlanTags: [BASE_TAG] } }),
+    ),
+  );
   await refreshAll(url);
   await checkHosts(HOSTS, BASE_TAG, 'prepare');
-  log(`prepared: ensureVlan ${BASE_TAG} on 8 hosts (${prep.job.steps.length} steps, ${prep.job.changedSteps} changed, ${fmt(prep.totalMs)} ms incl. connecting to every host), vlan-all on each`);
+  log(
+    `prepared: ensureVlan ${BASE_TAG} on 8 hosts (${prep.job.steps.length} steps, ${prep.job.changedSteps} changed, ${fmt(prep.totalMs)} ms incl. connecting to every host), vlan-all on each`,
+  );
   /** vlan-all's tags per host, kept up to date for the loop (which reads nothing). */
   const vlanAll = new Map(HOSTS.map((h) => [h, new Set([BASE_TAG])]));
-  const applied = (hs: string[], tag: number) => hs.forEach((h) => vlanAll.get(h)!.add(tag));
+  const applied = (hs: string[], tag: number) => {
+    for (const h of hs) vlanAll.get(h)!.add(tag);
+  };
 
   let ansible: AnsibleEnv | null = null;
   let ansibleError: string | null = null;
@@ -532,38 +660,74 @@ async function main(): Promise<void> {
     };
   });
   const sumChanged = (c: Record<string, number>) => Object.values(c).reduce((s, v) => s + v, 0);
-  log(`## Wall time for one new VLAN on N hosts (ms; Trunkline and loop: median of ${RUNS}; every first run changed every host, checked on the hosts)`);
-  log(table(
-    ['N', 'Trunkline', 'runs', 'changed steps', 'Trunkline rerun', 'rerun changed steps', 'Ansible', 'changed=', 'Ansible rerun', 'rerun changed= (per host)', 'plain loop', 'loop runs'],
-    rows.map((r) => [
-      r.n, fmt(r.trunkline), r.trunklineAll.join(' / '), r.trunklineChanged.join('/'), fmt(r.rerun), r.rerunChanged.join('/'),
-      fmt(r.ansible), r.ansibleChanged.join('/') || '-', fmt(r.ansibleRerun),
-      r.ansibleRerunChanged.map((c) => `${sumChanged(c)} (${[...new Set(Object.values(c))].join(',')})`).join('; ') || '-',
-      fmt(r.loop), r.loopAll.join(' / '),
-    ]),
-  ));
+  log(
+    `## Wall time for one new VLAN on N hosts (ms; Trunkline and loop: median of ${RUNS}; every first run changed every host, checked on the hosts)`,
+  );
+  log(
+    table(
+      [
+        'N',
+        'Trunkline',
+        'runs',
+        'changed steps',
+        'Trunkline rerun',
+        'rerun changed steps',
+        'Ansible',
+        'changed=',
+        'Ansible rerun',
+        'rerun changed= (per host)',
+        'plain loop',
+        'loop runs',
+      ],
+      rows.map((r) => [
+        r.n,
+        fmt(r.trunkline),
+        r.trunklineAll.join(' / '),
+        r.trunklineChanged.join('/'),
+        fmt(r.rerun),
+        r.rerunChanged.join('/'),
+        fmt(r.ansible),
+        r.ansibleChanged.join('/') || '-',
+        fmt(r.ansibleRerun),
+        r.ansibleRerunChanged.map((c) => `${sumChanged(c)} (${[...new Set(Object.values(c))].join(',')})`).join('; ') || '-',
+        fmt(r.loop),
+        r.loopAll.join(' / '),
+      ]),
+    ),
+  );
   const r1 = rows[0]!;
   const r8 = rows.at(-1)!;
   log();
-  log(table(
-    ['growth vs N=1', 'N=2', 'N=4', 'N=8'],
-    [
-      ['Trunkline', ...rows.slice(1).map((r) => `${(r.trunkline / r1.trunkline).toFixed(2)}x`)],
-      ['Ansible', ...rows.slice(1).map((r) => `${(r.ansible / r1.ansible).toFixed(2)}x`)],
-      ['plain loop', ...rows.slice(1).map((r) => `${(r.loop / r1.loop).toFixed(2)}x`)],
-    ],
-  ));
+  log(
+    table(
+      ['growth vs N=1', 'N=2', 'N=4', 'N=8'],
+      [
+        ['Trunkline', ...rows.slice(1).map((r) => `${(r.trunkline / r1.trunkline).toFixed(2)}x`)],
+        ['Ansible', ...rows.slice(1).map((r) => `${(r.ansible / r1.ansible).toFixed(2)}x`)],
+        ['plain loop', ...rows.slice(1).map((r) => `${(r.loop / r1.loop).toFixed(2)}x`)],
+      ],
+    ),
+  );
   const ansibleRatio = r8.ansible / r8.trunkline;
   const loopRatio = r8.trunkline / r8.loop;
   const reruns0 = tl.every((x) => x.rerunChanged === 0);
   log();
-  log(`At N=8: Ansible / Trunkline = ${fmt(r8.ansible)} / ${fmt(r8.trunkline)} ms = ${Number.isFinite(ansibleRatio) ? `${ansibleRatio.toFixed(1)}x` : '-'} (target >= ${TARGET_ANSIBLE_RATIO}x) -> ${Number.isFinite(ansibleRatio) ? (ansibleRatio >= TARGET_ANSIBLE_RATIO ? 'MET' : 'NOT MET') : 'not measured'}`);
-  log(`At N=8: Trunkline / plain loop = ${fmt(r8.trunkline)} / ${fmt(r8.loop)} ms = ${loopRatio.toFixed(2)}x (target <= ${TARGET_LOOP_RATIO}x) -> ${loopRatio <= TARGET_LOOP_RATIO ? 'MET' : 'NOT MET'}`);
+  log(
+    `At N=8: Ansible / Trunkline = ${fmt(r8.ansible)} / ${fmt(r8.trunkline)} ms = ${Number.isFinite(ansibleRatio) ? `${ansibleRatio.toFixed(1)}x` : '-'} (target >= ${TARGET_ANSIBLE_RATIO}x) -> ${Number.isFinite(ansibleRatio) ? (ansibleRatio >= TARGET_ANSIBLE_RATIO ? 'MET' : 'NOT MET') : 'not measured'}`,
+  );
+  log(
+    `At N=8: Trunkline / plain loop = ${fmt(r8.trunkline)} / ${fmt(r8.loop)} ms = ${loopRatio.toFixed(2)}x (target <= ${TARGET_LOOP_RATIO}x) -> ${loopRatio <= TARGET_LOOP_RATIO ? 'MET' : 'NOT MET'}`,
+  );
   const growth = r8.trunkline / r1.trunkline;
   const perExtraHost = (r8.trunkline - r1.trunkline) / 7;
-  log(`Trunkline growth N=8 vs N=1: ${growth.toFixed(2)}x for 8x the hosts (linear: 8x; each host beyond the first adds ~${fmt(perExtraHost)} ms against ${fmt(r1.trunkline)} ms for one host) -> ${growth <= 4 ? 'far slower than linear (under half of it)' : 'NOT far below linear'}`);
+  log(
+    `Trunkline growth N=8 vs N=1: ${growth.toFixed(2)}x for 8x the hosts (linear: 8x; each host beyond the first adds ~${fmt(perExtraHost)} ms against ${fmt(r1.trunkline)} ms for one host) -> ${growth <= 4 ? 'far slower than linear (under half of it)' : 'NOT far below linear'}`,
+  );
   log(`Trunkline reruns: changed steps ${tl.map((x) => x.rerunChanged).join(', ')} -> ${reruns0 ? 'zero everywhere (MET)' : 'NOT zero'}`);
-  if (ans.length) log(`Ansible reruns report changed=${[...new Set(ans.flatMap((a) => Object.values(a.rerun.changed)))].join('/')} per host: openvswitch_db compares the column's text ("[1001, ...]" from ovs-vsctl list) with the value it is given ("1001,..."), so the trunks task reports a change every time`);
+  if (ans.length)
+    log(
+      `Ansible reruns report changed=${[...new Set(ans.flatMap((a) => Object.values(a.rerun.changed)))].join('/')} per host: openvswitch_db compares the column's text ("[1001, ...]" from ovs-vsctl list) with the value it is given ("1001,..."), so the trunks task reports a change every time`,
+    );
   if (ansibleError) log(`Ansible: ${ansibleError.split('\n').slice(0, 12).join('\n  ')}`);
   log();
 
@@ -603,21 +767,52 @@ async function main(): Promise<void> {
       stepMs: median(x.job.steps.map((s) => s.durationMs ?? NaN)),
     };
   };
-  log('## Where Trunkline\'s time goes (job record and event timestamps, ms resolution; medians over the runs)');
-  log(table(
-    ['N', 'gateway: sent -> created', 'queue: created -> STARTED', 'STARTED -> first step', 'steps (first start -> last end)', 'host part: min / max', 'host parts start spread', 'steps/host', 'step p50', 'last step -> last host part done', 'parent: last part -> SUCCEEDED', 'SSE delivery', 'WAITING events'],
-    SIZES.map((n) => {
-      const ps = byN(tl, n).map(phases);
-      const m = (k: keyof ReturnType<typeof phases>) => fmt(median(ps.map((p) => p[k] as number)));
-      return [n, m('gateway'), m('queue'), m('toFirstStep'), m('steps'), `${m('hostMin')} / ${m('hostMax')}`, m('hostStartSpread'), ps[0]?.stepsPerHost ?? '-', m('stepMs'), m('afterSteps'), m('settle'), m('delivery'), ps.map((p) => p.waits).join('/')];
-    }),
-  ));
+  log("## Where Trunkline's time goes (job record and event timestamps, ms resolution; medians over the runs)");
+  log(
+    table(
+      [
+        'N',
+        'gateway: sent -> created',
+        'queue: created -> STARTED',
+        'STARTED -> first step',
+        'steps (first start -> last end)',
+        'host part: min / max',
+        'host parts start spread',
+        'steps/host',
+        'step p50',
+        'last step -> last host part done',
+        'parent: last part -> SUCCEEDED',
+        'SSE delivery',
+        'WAITING events',
+      ],
+      SIZES.map((n) => {
+        const ps = byN(tl, n).map(phases);
+        const m = (k: keyof ReturnType<typeof phases>) => fmt(median(ps.map((p) => p[k] as number)));
+        return [
+          n,
+          m('gateway'),
+          m('queue'),
+          m('toFirstStep'),
+          m('steps'),
+          `${m('hostMin')} / ${m('hostMax')}`,
+          m('hostStartSpread'),
+          ps[0]?.stepsPerHost ?? '-',
+          m('stepMs'),
+          m('afterSteps'),
+          m('settle'),
+          m('delivery'),
+          ps.map((p) => p.waits).join('/'),
+        ];
+      }),
+    ),
+  );
   log(
     'Steps per host: bridge present, uplink carries the tag, portgroup vlan-T, trunk portgroup vlan-all. The job is a BullMQ flow: one child per host (any worker), the parent settles the job. ' +
       'A host part takes its lock and runs its steps in 3 round trips: one batch of probes, one batch of the changes that do not depend on each other, one batch of verifying probes that also re-reads the host into the cache. ' +
       'A step starts when its change is chosen (after the probe round) and finishes when verified, so "step p50" spans the change and verify rounds.',
   );
-  const cpuNote = 'On 2 cores the N=8 runs are CPU-bound: per host Trunkline runs 8 sudo\'d processes (probe round: the OVS snapshot + one virsh; 3 changes; last round: the OVS snapshot, one virsh probe, the virsh re-read of known objects) where the loop runs 3 plus an SSH handshake.';
+  const cpuNote =
+    "On 2 cores the N=8 runs are CPU-bound: per host Trunkline runs 8 sudo'd processes (probe round: the OVS snapshot + one virsh; 3 changes; last round: the OVS snapshot, one virsh probe, the virsh re-read of known objects) where the loop runs 3 plus an SSH handshake.";
   log(cpuNote);
   const cores = cpus().length;
   log(`## Where the CPU goes during a first run (ms of CPU time over all ${cores} cores, from /proc; medians over the runs)`);
@@ -634,27 +829,85 @@ async function main(): Promise<void> {
     const lWall = med(l.map((x) => x.ms));
     return { n, wall, machine, own, client, rest, busy: machine / (cores * wall), lWall, lMachine, lBusy: lMachine / (cores * lWall) };
   });
-  log(table(
-    ['N', 'Trunkline wall', 'machine CPU', 'busy', 'Trunkline processes (gateway, workers, Redis)', 'per host', 'benchmark client', 'the rest (hosts: sshd, sudo, ovs-vsctl, virsh, libvirtd, ...)', 'per host', 'loop wall', 'loop machine CPU', 'busy', 'per host'],
-    cpuRows.map((c) => [c.n, fmt(c.wall), fmt(c.machine), `${Math.round(100 * c.busy)}%`, fmt(c.own), fmt(c.own / c.n), fmt(c.client), fmt(c.rest), fmt(c.rest / c.n), fmt(c.lWall), fmt(c.lMachine), `${Math.round(100 * c.lBusy)}%`, fmt(c.lMachine / c.n)]),
-  ));
+  log(
+    table(
+      [
+        'N',
+        'Trunkline wall',
+        'machine CPU',
+        'busy',
+        'Trunkline processes (gateway, workers, Redis)',
+        'per host',
+        'benchmark client',
+        'the rest (hosts: sshd, sudo, ovs-vsctl, virsh, libvirtd, ...)',
+        'per host',
+        'loop wall',
+        'loop machine CPU',
+        'busy',
+        'per host',
+      ],
+      cpuRows.map((c) => [
+        c.n,
+        fmt(c.wall),
+        fmt(c.machine),
+        `${Math.round(100 * c.busy)}%`,
+        fmt(c.own),
+        fmt(c.own / c.n),
+        fmt(c.client),
+        fmt(c.rest),
+        fmt(c.rest / c.n),
+        fmt(c.lWall),
+        fmt(c.lMachine),
+        `${Math.round(100 * c.lBusy)}%`,
+        fmt(c.lMachine / c.n),
+      ]),
+    ),
+  );
   const c8 = cpuRows.at(-1)!;
   log(
     `busy = machine CPU / (${cores} cores x wall). At N=8 the machine is ${Math.round(100 * c8.busy)}% busy during a Trunkline run: the simulated hypervisors share this machine's cores, so their work ` +
       `(${fmt(c8.rest / 8)} ms of CPU per host) queues up; Trunkline's own processes use ${fmt(c8.own / 8)} ms per host. On separate hypervisors each host's part would run on its own CPU.`,
   );
   const rr = byN(tl, 8).map((x) => ({ ...phases({ ...x, job: x.rerunJob, events: [], sentAt: NaN } as TrunklineRun) }));
-  log(`rerun at N=8 (nothing to change: one probe round per host, no refresh when the cache agrees): ${fmt(r8.rerun)} ms end to end; steps ${fmt(median(rr.map((p) => p.steps)))} ms`);
+  log(
+    `rerun at N=8 (nothing to change: one probe round per host, no refresh when the cache agrees): ${fmt(r8.rerun)} ms end to end; steps ${fmt(median(rr.map((p) => p.steps)))} ms`,
+  );
 
   const path = writeResults('ensure-vlan-fleet.json', {
     benchmark: 'ensure-vlan-fleet',
     machine: await machine(),
     settings: { runs: RUNS, ansibleRuns: ANSIBLE_RUNS, lab: LAB, workers: 2, sizes: SIZES },
-    rows: rows.map((r) => ({ ...r, trunkline: round(r.trunkline), rerun: round(r.rerun), ansible: round(r.ansible), ansibleRerun: round(r.ansibleRerun), loop: round(r.loop) })),
+    rows: rows.map((r) => ({
+      ...r,
+      trunkline: round(r.trunkline),
+      rerun: round(r.rerun),
+      ansible: round(r.ansible),
+      ansibleRerun: round(r.ansibleRerun),
+      loop: round(r.loop),
+    })),
     cpu: cpuRows,
-    atN8: { ansibleOverTrunkline: round(ansibleRatio), trunklineOverLoop: round(loopRatio), targets: { ansible: TARGET_ANSIBLE_RATIO, loop: TARGET_LOOP_RATIO } },
-    trunklineRuns: tl.map((x) => ({ n: x.n, tag: x.tag, totalMs: round(x.totalMs), changedSteps: x.job.changedSteps, rerunMs: round(x.rerunMs), rerunChanged: x.rerunChanged, phases: phases(x) })),
-    ansibleRuns: ans.map((a) => ({ n: a.n, tag: a.tag, ms: round(a.run.totalMs), changed: a.run.changed, rerunMs: round(a.rerun.totalMs), rerunChanged: a.rerun.changed })),
+    atN8: {
+      ansibleOverTrunkline: round(ansibleRatio),
+      trunklineOverLoop: round(loopRatio),
+      targets: { ansible: TARGET_ANSIBLE_RATIO, loop: TARGET_LOOP_RATIO },
+    },
+    trunklineRuns: tl.map((x) => ({
+      n: x.n,
+      tag: x.tag,
+      totalMs: round(x.totalMs),
+      changedSteps: x.job.changedSteps,
+      rerunMs: round(x.rerunMs),
+      rerunChanged: x.rerunChanged,
+      phases: phases(x),
+    })),
+    ansibleRuns: ans.map((a) => ({
+      n: a.n,
+      tag: a.tag,
+      ms: round(a.run.totalMs),
+      changed: a.run.changed,
+      rerunMs: round(a.rerun.totalMs),
+      rerunChanged: a.rerun.changed,
+    })),
     loopRuns: loop.map((l) => ({ ...l, ms: round(l.ms) })),
     ansibleError,
   });

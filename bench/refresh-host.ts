@@ -90,7 +90,17 @@ async function measure(
 ): Promise<Measurement> {
   for (let i = 0; i < warmups; i++) await once();
   runner.take();
-  const m: Measurement = { label, runs, wallMs: summarize([0]), execs: [], roundTripsLogical: [], roundTripsAsRun: [], counts: undefined as never, execRunMs: {}, execStdoutBytes: {} };
+  const m: Measurement = {
+    label,
+    runs,
+    wallMs: summarize([0]),
+    execs: [],
+    roundTripsLogical: [],
+    roundTripsAsRun: [],
+    counts: undefined as never,
+    execRunMs: {},
+    execStdoutBytes: {},
+  };
   const wall: number[] = [];
   for (let i = 0; i < runs; i++) {
     const { counts, state, start, end } = await once();
@@ -164,8 +174,14 @@ function replayParsers(runner: CountingRunner): Record<string, number[]> {
 async function main(): Promise<void> {
   const config = loadConfig();
   log(`# refresh-host: readHostState over SSH vs a naive per-object read (${new Date().toISOString()})`);
-  log(`lab ${BENCH_LAB.LAB_NAME} (198.18.${BENCH_LAB.LAB_NET}.0/24, 1 host), SSH pool maxChannels=${config.ssh.maxChannels}, sudo=${config.ssh.sudo}`);
-  log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`);
+  log(
+    `lab ${BENCH_LAB.LAB_NAME} (198.18.${BENCH_LAB.LAB_NET}.0/24, 1 host), SSH pool maxChannels=${config.ssh.maxChannels}, sudo=${config.ssh.sudo}`,
+  );
+  log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${cpus().length} CPUs; other work on the machine shows up in the figures)`,
+  );
   log(describeGit());
   log(`runs: readHostState ${RUNS} after ${WARMUPS} warm-ups; naive ${NAIVE_RUNS} after 1 warm-up`);
   log();
@@ -238,7 +254,13 @@ async function main(): Promise<void> {
 
   // ---- round trips vs. size -------------------------------------------------------------------
   let portsPresent = true;
-  for (const [vms, ports] of [[10, 100], [0, 100], [0, 0], [10, 0], [50, 0]] as const) {
+  for (const [vms, ports] of [
+    [10, 100],
+    [0, 100],
+    [0, 0],
+    [10, 0],
+    [50, 0],
+  ] as const) {
     step(`scaling: ${vms} VMs, ${ports} extra ports`);
     if (ports === 0 && portsPresent) {
       await removePorts();
@@ -250,34 +272,75 @@ async function main(): Promise<void> {
 
   // ---- output -------------------------------------------------------------------------------------
   log('## Per-exec cost on the warm pooled connection (20 runs each)');
-  log(table(['command', 'p50 ms', 'p95 ms'], Object.entries(baseline).map(([k, v]) => [k, fmt(percentile(v, 50)), fmt(percentile(v, 95))])));
+  log(
+    table(
+      ['command', 'p50 ms', 'p95 ms'],
+      Object.entries(baseline).map(([k, v]) => [k, fmt(percentile(v, 50)), fmt(percentile(v, 95))]),
+    ),
+  );
   log();
   const c = tl.counts;
-  log(`## Reading hv1: ${c.bridges} bridge, ${c.ports} OVS ports, ${c.domains} defined VMs (${c.domainInterfaces} NICs), ${c.networks} network`);
-  log(table(
-    ['read', 'runs', 'execs', 'round trips (logical)', 'round trips (as run)', 'p50 ms', 'p95 ms', 'vs Trunkline p50'],
-    [tl, seq, par].map((m) => [m.label, m.runs, uniq(m.execs), uniq(m.roundTripsLogical), uniq(m.roundTripsAsRun), fmt(m.wallMs.p50), fmt(m.wallMs.p95), `${(m.wallMs.p50 / tl.wallMs.p50).toFixed(1)}x`]),
-  ));
-  log(`all three reads saw the same objects: ${sameView ? 'yes' : `NO (trunkline ${JSON.stringify(tl.counts)}, naive ${JSON.stringify(seq.counts)} / ${JSON.stringify(par.counts)})`}`);
-  log(`readHostState's own read stats: roundTrips=${uniq(tl.selfReported!.roundTrips)} commands=${uniq(tl.selfReported!.commands)} durationMs p50=${fmt(percentile(tl.selfReported!.durationMs, 50))}`);
-  log('round trips: logical = dependency depth of the code; as run = also counting waits for one of the pool\'s channels.');
+  log(
+    `## Reading hv1: ${c.bridges} bridge, ${c.ports} OVS ports, ${c.domains} defined VMs (${c.domainInterfaces} NICs), ${c.networks} network`,
+  );
+  log(
+    table(
+      ['read', 'runs', 'execs', 'round trips (logical)', 'round trips (as run)', 'p50 ms', 'p95 ms', 'vs Trunkline p50'],
+      [tl, seq, par].map((m) => [
+        m.label,
+        m.runs,
+        uniq(m.execs),
+        uniq(m.roundTripsLogical),
+        uniq(m.roundTripsAsRun),
+        fmt(m.wallMs.p50),
+        fmt(m.wallMs.p95),
+        `${(m.wallMs.p50 / tl.wallMs.p50).toFixed(1)}x`,
+      ]),
+    ),
+  );
+  log(
+    `all three reads saw the same objects: ${sameView ? 'yes' : `NO (trunkline ${JSON.stringify(tl.counts)}, naive ${JSON.stringify(seq.counts)} / ${JSON.stringify(par.counts)})`}`,
+  );
+  log(
+    `readHostState's own read stats: roundTrips=${uniq(tl.selfReported!.roundTrips)} commands=${uniq(tl.selfReported!.commands)} durationMs p50=${fmt(percentile(tl.selfReported!.durationMs, 50))}`,
+  );
+  log("round trips: logical = dependency depth of the code; as run = also counting waits for one of the pool's channels.");
   log();
   log('## Where readHostState spends its time (p50 / p95 ms over the runs)');
-  log(table(['phase', 'p50', 'p95'], Object.entries(tl.phases ?? {}).map(([k, v]) => [k, fmt(percentile(v, 50)), fmt(percentile(v, 95))])));
-  log(table(
-    ['exec (time on its channel)', 'stdout bytes', 'p50', 'p95'],
-    Object.entries(tl.execRunMs).map(([k, v]) => [k, tl.execStdoutBytes[k] ?? 0, fmt(percentile(v, 50)), fmt(percentile(v, 95))]),
-  ));
-  log(table(
-    ['the same parsers replayed on the captured output, in process (no SSH)', 'p50', 'p95'],
-    Object.entries(replay).map(([k, v]) => [k, fmt(percentile(v, 50)), fmt(percentile(v, 95))]),
-  ));
+  log(
+    table(
+      ['phase', 'p50', 'p95'],
+      Object.entries(tl.phases ?? {}).map(([k, v]) => [k, fmt(percentile(v, 50)), fmt(percentile(v, 95))]),
+    ),
+  );
+  log(
+    table(
+      ['exec (time on its channel)', 'stdout bytes', 'p50', 'p95'],
+      Object.entries(tl.execRunMs).map(([k, v]) => [k, tl.execStdoutBytes[k] ?? 0, fmt(percentile(v, 50)), fmt(percentile(v, 95))]),
+    ),
+  );
+  log(
+    table(
+      ['the same parsers replayed on the captured output, in process (no SSH)', 'p50', 'p95'],
+      Object.entries(replay).map(([k, v]) => [k, fmt(percentile(v, 50)), fmt(percentile(v, 95))]),
+    ),
+  );
   log();
   log('## Round trips stay constant as the host grows (readHostState)');
-  log(table(
-    ['VMs', 'OVS ports', 'networks', 'round trips', 'execs', 'p50 ms', 'p95 ms'],
-    scaling.map(({ m }) => [m.counts.domains, m.counts.ports, m.counts.networks, uniq(m.roundTripsAsRun), uniq(m.execs), fmt(m.wallMs.p50), fmt(m.wallMs.p95)]),
-  ));
+  log(
+    table(
+      ['VMs', 'OVS ports', 'networks', 'round trips', 'execs', 'p50 ms', 'p95 ms'],
+      scaling.map(({ m }) => [
+        m.counts.domains,
+        m.counts.ports,
+        m.counts.networks,
+        uniq(m.roundTripsAsRun),
+        uniq(m.execs),
+        fmt(m.wallMs.p50),
+        fmt(m.wallMs.p95),
+      ]),
+    ),
+  );
   log('(first row: fresh host without bridge or network, so round 2 is skipped)');
 
   const slim = (m: Measurement) => ({
@@ -288,13 +351,23 @@ async function main(): Promise<void> {
     roundTripsLogical: [...new Set(m.roundTripsLogical)],
     roundTripsAsRun: [...new Set(m.roundTripsAsRun)],
     wallMs: Object.fromEntries(Object.entries(m.wallMs).map(([k, v]) => [k, round(v)])),
-    ...(m.selfReported ? { selfReported: { roundTrips: [...new Set(m.selfReported.roundTrips)], commands: [...new Set(m.selfReported.commands)] } } : {}),
+    ...(m.selfReported
+      ? { selfReported: { roundTrips: [...new Set(m.selfReported.roundTrips)], commands: [...new Set(m.selfReported.commands)] } }
+      : {}),
   });
-  const p50s = (o: Record<string, number[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { p50: round(percentile(v, 50)), p95: round(percentile(v, 95)) }]));
+  const p50s = (o: Record<string, number[]>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { p50: round(percentile(v, 50)), p95: round(percentile(v, 95)) }]));
   const path = writeResults('refresh-host.json', {
     benchmark: 'refresh-host',
     machine: await machine(),
-    settings: { runs: RUNS, warmups: WARMUPS, naiveRuns: NAIVE_RUNS, maxChannels: config.ssh.maxChannels, sudo: config.ssh.sudo, lab: BENCH_LAB },
+    settings: {
+      runs: RUNS,
+      warmups: WARMUPS,
+      naiveRuns: NAIVE_RUNS,
+      maxChannels: config.ssh.maxChannels,
+      sudo: config.ssh.sudo,
+      lab: BENCH_LAB,
+    },
     baselineExecMs: p50s(baseline),
     comparison: { trunkline: slim(tl), naiveSequential: slim(seq), naiveParallel: slim(par), sameView },
     readHostStatePhasesMs: p50s(tl.phases ?? {}),
@@ -304,7 +377,11 @@ async function main(): Promise<void> {
     scaling: scaling.map(({ m }) => slim(m)),
   });
   log();
-  log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   log(`JSON: ${path}`);
 }
 

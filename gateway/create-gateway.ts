@@ -32,7 +32,8 @@ export function createGateway(services: GatewayServices): Gateway {
         {},
         {
           enableIf: (args) => operationOf(args.document, args.operationName) !== 'subscription',
-          onError: (r) => services.logger.warn({ errors: r.errors?.map((e) => e.message) }, 'graphql-jit could not compile; executing normally'),
+          onError: (r) =>
+            services.logger.warn({ errors: r.errors?.map((e) => e.message) }, 'graphql-jit could not compile; executing normally'),
         },
       ),
       {

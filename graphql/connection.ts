@@ -54,7 +54,7 @@ export function pageOf<T>(all: readonly T[], first: number | null | undefined, a
 }
 
 /** Declares `<Name>Connection` and `<Name>Edge` for a node type. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: Pothos refs of any node type (the builder's type parameter differs per ref)
 export function connectionType<T>(name: string, nodeRef: ObjectRef<any, T>) {
   const EdgeRef = builder.objectRef<{ cursor: string; node: T }>(`${name}Edge`).implement({
     fields: (t) => ({

@@ -12,6 +12,8 @@ echo "== node $(node -v)"
 mkdir -p .trunkline
 echo "== type check"
 node_modules/.bin/tsc --noEmit
+echo "== lint and format (biome)"
+node_modules/.bin/biome check
 echo "== shellcheck"
 shellcheck -x infra/*.sh scripts/*.sh test/fixtures/*.sh
 echo "== tests"

@@ -27,11 +27,20 @@ export async function finishChangeJob(
     if (isTerminal(run.state)) continue;
     const reason = partFailures.get(run.host);
     if (!reason && cancelRequested && run.state === 'PENDING') {
-      Object.assign(run, { state: 'CANCELLED', finishedAt: now, message: `${run.host}: cancelled before it started` } satisfies Partial<HostRun>);
+      Object.assign(run, {
+        state: 'CANCELLED',
+        finishedAt: now,
+        message: `${run.host}: cancelled before it started`,
+      } satisfies Partial<HostRun>);
       continue;
     }
     const message = `${run.host}: its worker stopped before the host's part finished${reason ? ` (${reason})` : ''}; the host is as the steps above say`;
-    Object.assign(run, { state: 'FAILED', finishedAt: now, message, error: { code: ErrorCode.WORKER_FAILED, message, step: null } } satisfies Partial<HostRun>);
+    Object.assign(run, {
+      state: 'FAILED',
+      finishedAt: now,
+      message,
+      error: { code: ErrorCode.WORKER_FAILED, message, step: null },
+    } satisfies Partial<HostRun>);
   }
   for (const s of job.steps) if (s.state === 'PENDING' || s.state === 'RUNNING') s.state = 'SKIPPED';
   job.finishedAt = now;
@@ -49,12 +58,19 @@ export async function finishChangeJob(
   } else if (job.hosts.some((h) => h.state === 'CANCELLED')) {
     job.state = 'CANCELLED';
     const kept = job.steps.filter((s) => s.changed).map((s) => s.index + 1);
-    job.progress = { ...job.progress, message: `cancelled${kept.length ? `; steps ${kept.join(', ')} had been applied and stay` : ' before any change'}` };
+    job.progress = {
+      ...job.progress,
+      message: `cancelled${kept.length ? `; steps ${kept.join(', ')} had been applied and stay` : ' before any change'}`,
+    };
     await deps.store.record(job, 'CANCELLED', job.progress.message);
     log.info('job cancelled');
   } else {
     job.state = 'SUCCEEDED';
-    job.progress = { done: job.steps.length, total: job.steps.length, message: `done: ${changed} of ${job.steps.length} steps changed something` };
+    job.progress = {
+      done: job.steps.length,
+      total: job.steps.length,
+      message: `done: ${changed} of ${job.steps.length} steps changed something`,
+    };
     await deps.store.record(job, 'SUCCEEDED', job.progress.message);
     log.info({ changed, steps: job.steps.length }, 'job succeeded');
   }

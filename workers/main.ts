@@ -4,7 +4,15 @@ import { loadConfig } from '../src/config/config.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
-import { CHANGE_QUEUE, createChangeQueue, HOST_STEPS, hostOfChildKey, REFRESH_FLEET, scheduleFleetRefresh, type ChangeJobData } from '../src/jobs/change-queue.ts';
+import {
+  CHANGE_QUEUE,
+  createChangeQueue,
+  HOST_STEPS,
+  hostOfChildKey,
+  REFRESH_FLEET,
+  scheduleFleetRefresh,
+  type ChangeJobData,
+} from '../src/jobs/change-queue.ts';
 import { RedisHostLocks } from '../src/jobs/host-locks.ts';
 import { HostOrder } from '../src/jobs/host-order.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
@@ -115,7 +123,10 @@ const worker = new Worker<ChangeJobData>(
   CHANGE_QUEUE,
   async (job, token) => {
     const run = Object.hasOwn(PROCESSORS, job.name) ? PROCESSORS[job.name as keyof typeof PROCESSORS] : undefined;
-    if (!run) throw new UnrecoverableError(`BullMQ job ${job.id} has an unknown name ${JSON.stringify(job.name)}: not a Trunkline job kind, ${HOST_STEPS} or ${REFRESH_FLEET}`);
+    if (!run)
+      throw new UnrecoverableError(
+        `BullMQ job ${job.id} has an unknown name ${JSON.stringify(job.name)}: not a Trunkline job kind, ${HOST_STEPS} or ${REFRESH_FLEET}`,
+      );
     return await run(job, token);
   },
   {
@@ -136,7 +147,12 @@ worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
 await scheduleFleetRefresh(queue, config.inventory.refreshIntervalSeconds);
 await worker.waitUntilReady();
 logger.info(
-  { queue: CHANGE_QUEUE, prefix: config.prefix, concurrency: config.worker.concurrency, refreshEverySeconds: config.inventory.refreshIntervalSeconds },
+  {
+    queue: CHANGE_QUEUE,
+    prefix: config.prefix,
+    concurrency: config.worker.concurrency,
+    refreshEverySeconds: config.inventory.refreshIntervalSeconds,
+  },
   'worker ready',
 );
 

@@ -7,7 +7,14 @@ import { failedReadState, readForPlanning, type PlanningRead } from '../src/host
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { HostLocks } from '../src/jobs/host-locks.ts';
 import type { HostPart, JobStore } from '../src/jobs/job-store.ts';
-import { isTerminal, pendingHostRun, type HostRunState, type JobEventType, type JobRecord, type StepRecord } from '../src/jobs/job-types.ts';
+import {
+  isTerminal,
+  pendingHostRun,
+  type HostRunState,
+  type JobEventType,
+  type JobRecord,
+  type StepRecord,
+} from '../src/jobs/job-types.ts';
 import { pendingStepRecord } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
@@ -88,10 +95,19 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
     if (turn === 'CANCELLED') return await finish('CANCELLED', `${hostName}: cancelled while it waited for its turn`);
 
     const now = new Date().toISOString();
-    part.run = { ...part.run, state: 'RUNNING', attempts: part.run.attempts + 1, startedAt: part.run.startedAt ?? now, finishedAt: null, error: null };
+    part.run = {
+      ...part.run,
+      state: 'RUNNING',
+      attempts: part.run.attempts + 1,
+      startedAt: part.run.startedAt ?? now,
+      finishedAt: null,
+      error: null,
+    };
     await report(
       'HOST_STARTED',
-      part.run.attempts > 1 ? `${hostName}: restarted (attempt ${part.run.attempts}); planned again from the host, steps re-checked, not repeated` : `${hostName}: started`,
+      part.run.attempts > 1
+        ? `${hostName}: restarted (attempt ${part.run.attempts}); planned again from the host, steps re-checked, not repeated`
+        : `${hostName}: started`,
     );
     const host = await deps.registry.get(hostName);
     if (!host) {
@@ -139,7 +155,11 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
       log.warn({ code: outcome.failure!.code, err: outcome.failure!.message }, 'host part failed');
       return await finish('FAILED', outcome.failure!.message);
     }
-    if (outcome.state === 'CANCELLED') return await finish('CANCELLED', `${hostName}: cancelled${changed ? ` after ${changed} change(s), which stay` : ' before any change'}`);
+    if (outcome.state === 'CANCELLED')
+      return await finish(
+        'CANCELLED',
+        `${hostName}: cancelled${changed ? ` after ${changed} change(s), which stay` : ' before any change'}`,
+      );
     return await finish('SUCCEEDED', `${hostName}: done, ${changed} of ${part.steps.length} steps changed something`);
   } finally {
     // Whatever happened, the next job on this host may go (a killed worker never gets here: its
@@ -163,10 +183,22 @@ type Planning = { steps: PlanStep[]; read: PlanningRead | null; message: string;
  * input, and replaces the part's step records with the executed plan's. Kinds not planned per
  * host keep the submitted steps.
  */
-async function planFromHost(deps: HostPartDeps, job: JobRecord, host: Host, part: HostPart, setTotal: (n: number) => void): Promise<Planning> {
+async function planFromHost(
+  deps: HostPartDeps,
+  job: JobRecord,
+  host: Host,
+  part: HostPart,
+  setTotal: (n: number) => void,
+): Promise<Planning> {
   const submitted = part.steps;
   const submittedPlan = submitted.map((r) => job.plan.steps[r.index]!).filter(Boolean);
-  if (!isPlannedPerHost(job.kind)) return { steps: submittedPlan, read: null, message: `${host.name}: ${submittedPlan.length} steps as planned at submission`, cacheBehind: false };
+  if (!isPlannedPerHost(job.kind))
+    return {
+      steps: submittedPlan,
+      read: null,
+      message: `${host.name}: ${submittedPlan.length} steps as planned at submission`,
+      cacheBehind: false,
+    };
   const fail = (code: ErrorCode, message: string): Planning => ({
     failure: { state: 'FAILED', failure: { code, message, step: null }, applied: false, refreshed: true, cacheAgreed: true },
   });
@@ -188,7 +220,10 @@ async function planFromHost(deps: HostPartDeps, job: JobRecord, host: Host, part
   if (planned.errors) {
     const first = planned.errors[0];
     const why = planned.errors.map((e) => e.message).join('; ');
-    return fail(first?.code ?? ErrorCode.JOB_INVALID, `${host.name}: refused when its turn came (the host as it is now): ${why}; nothing was changed`);
+    return fail(
+      first?.code ?? ErrorCode.JOB_INVALID,
+      `${host.name}: refused when its turn came (the host as it is now): ${why}; nothing was changed`,
+    );
   }
   const steps = planned.plan.steps;
 
@@ -218,11 +253,14 @@ export function planDifference(submitted: readonly PlanStep[], executed: readonl
   const before = submitted.map(sig);
   const after = executed.map(sig);
   const sameSteps = before.length === after.length && before.every((s, i) => s === after[i]);
-  const count = (ss: readonly PlanStep[]) => `${ss.length} step${ss.length === 1 ? '' : 's'}, ${ss.filter((s) => s.changes !== false).length} to change`;
+  const count = (ss: readonly PlanStep[]) =>
+    `${ss.length} step${ss.length === 1 ? '' : 's'}, ${ss.filter((s) => s.changes !== false).length} to change`;
   if (!sameSteps) {
     const added = executed.filter((s) => !before.includes(sig(s))).map((s) => s.description);
     const dropped = submitted.filter((s) => !after.includes(sig(s))).map((s) => s.description);
-    const parts = [added.length ? `now also: ${added.join('; ')}` : '', dropped.length ? `no longer: ${dropped.join('; ')}` : ''].filter(Boolean);
+    const parts = [added.length ? `now also: ${added.join('; ')}` : '', dropped.length ? `no longer: ${dropped.join('; ')}` : ''].filter(
+      Boolean,
+    );
     return `differs from the plan shown at submission (${count(submitted)}, from the cache): ${parts.join('; ') || 'the same steps in another order'}`;
   }
   const flipped = executed.filter((s, i) => submitted[i]!.changes !== null && s.changes !== submitted[i]!.changes);

@@ -60,7 +60,11 @@ export async function runRefreshJob(deps: RefreshDeps & { store: JobStore; regis
     failures.sort((a, b) => a.index - b.index);
     const first = failures[0]!;
     job.state = 'FAILED';
-    job.error = { code: first.code, message: `could not read ${failures.map((f) => `${f.host}: ${f.message}`).join('; ')}`, step: first.index };
+    job.error = {
+      code: first.code,
+      message: `could not read ${failures.map((f) => `${f.host}: ${f.message}`).join('; ')}`,
+      step: first.index,
+    };
     job.progress = { ...job.progress, message: job.error.message };
     await store.record(job, 'FAILED', job.error.message);
   } else {

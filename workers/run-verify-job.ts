@@ -50,7 +50,13 @@ export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<Job
     });
     if (turn === 'CANCELLED') {
       const now = new Date().toISOString();
-      const cancelled: JobRecord = { ...loaded, state: 'CANCELLED', finishedAt: now, steps: loaded.steps.map((s) => ({ ...s, state: 'SKIPPED' })), progress: { ...loaded.progress, message: 'cancelled while it waited for its turn' } };
+      const cancelled: JobRecord = {
+        ...loaded,
+        state: 'CANCELLED',
+        finishedAt: now,
+        steps: loaded.steps.map((s) => ({ ...s, state: 'SKIPPED' })),
+        progress: { ...loaded.progress, message: 'cancelled while it waited for its turn' },
+      };
       await store.record(cancelled, 'CANCELLED', cancelled.progress.message);
       for (const x of loaded.hypervisors) await handOver(deps.turns, jobId, x);
       return cancelled;
@@ -97,7 +103,11 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
     step.changed = ok && changes;
     step.finishedAt = new Date().toISOString();
     step.durationMs = Math.round(performance.now() - started);
-    job.progress = { done: job.steps.filter((s) => s.finishedAt).length, total: job.steps.length, message: `${step.description}: ${step.state === 'SUCCEEDED' ? step.observed : step.stderr}` };
+    job.progress = {
+      done: job.steps.filter((s) => s.finishedAt).length,
+      total: job.steps.length,
+      message: `${step.description}: ${step.state === 'SUCCEEDED' ? step.observed : step.stderr}`,
+    };
     await store.record(job, 'STEP_FINISHED', job.progress.message, structuredClone(step));
     return ok;
   };
@@ -106,7 +116,11 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
     const h = hosts.get(host);
     if (!h) throw new TrunklineError(ErrorCode.UNKNOWN_HYPERVISOR, `hypervisor ${host} is no longer registered`);
     const r = await deps.runner.exec(h, argv, { timeoutMs: 15_000 });
-    if (r.exitCode !== 0 && !allowFail) throw new TrunklineError(ErrorCode.COMMAND_FAILED, `${argv.join(' ')}: exit ${r.exitCode}: ${stderrExcerpt(r.stderr, EXCERPT_CHARS.shortMessage)}`);
+    if (r.exitCode !== 0 && !allowFail)
+      throw new TrunklineError(
+        ErrorCode.COMMAND_FAILED,
+        `${argv.join(' ')}: exit ${r.exitCode}: ${stderrExcerpt(r.stderr, EXCERPT_CHARS.shortMessage)}`,
+      );
     return r;
   };
   const removeProbes = async (host: string) => {
@@ -128,29 +142,54 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
       );
       cancelled = await store.cancelRequested(job.id);
       if (made.every(Boolean) && !cancelled) {
-        await run(pingStep, async () => {
-          results = await Promise.all(
-            pingPairs(spec.probes).map(async ({ from, to, expect }) => {
-              const r = await exec(from.host, pingArgv(from, to), true);
-              const ping = parsePing(r.stdout) ?? { sent: 0, received: 0, lossPercent: 100, rttAvgMs: null };
-              const ok = expect === 'REACH' ? ping.received > 0 : ping.received === 0;
-              return { fromHost: from.host, fromVlan: from.vlan, fromAddress: from.address, toHost: to.host, toAddress: to.address, expect, ...ping, ok };
-            }),
-          );
-          const bad = results.filter((r) => !r.ok).length;
-          return `${results.length - bad} of ${results.length} pings as expected`;
-        }, false);
+        await run(
+          pingStep,
+          async () => {
+            results = await Promise.all(
+              pingPairs(spec.probes).map(async ({ from, to, expect }) => {
+                const r = await exec(from.host, pingArgv(from, to), true);
+                const ping = parsePing(r.stdout) ?? { sent: 0, received: 0, lossPercent: 100, rttAvgMs: null };
+                const ok = expect === 'REACH' ? ping.received > 0 : ping.received === 0;
+                return {
+                  fromHost: from.host,
+                  fromVlan: from.vlan,
+                  fromAddress: from.address,
+                  toHost: to.host,
+                  toAddress: to.address,
+                  expect,
+                  ...ping,
+                  ok,
+                };
+              }),
+            );
+            const bad = results.filter((r) => !r.ok).length;
+            return `${results.length - bad} of ${results.length} pings as expected`;
+          },
+          false,
+        );
       }
     } finally {
       // Probes never outlive the job.
-      await Promise.all(cleanupSteps.map((step) => run(step, async () => (await removeProbes(step.host), 'probes removed'))));
+      await Promise.all(
+        cleanupSteps.map((step) =>
+          run(step, async () => {
+            await removeProbes(step.host);
+            return 'probes removed';
+          }),
+        ),
+      );
     }
   });
 
   for (const s of job.steps) if (s.state === 'PENDING') s.state = 'SKIPPED';
   const failedSteps = job.steps.filter((s) => s.state === 'FAILED');
   const failedPings = results.filter((r) => !r.ok);
-  job.verification = { tag: spec.tag, isolationFrom: spec.isolationFrom, results, ok: failedSteps.length === 0 && failedPings.length === 0 && results.length > 0 };
+  job.verification = {
+    tag: spec.tag,
+    isolationFrom: spec.isolationFrom,
+    results,
+    ok: failedSteps.length === 0 && failedPings.length === 0 && results.length > 0,
+  };
   job.finishedAt = new Date().toISOString();
   job.state = cancelled ? 'CANCELLED' : job.verification.ok ? 'SUCCEEDED' : 'FAILED';
   endHostRuns(job);
@@ -162,8 +201,17 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
   } else {
     const why = failedSteps.length
       ? failedSteps.map((s) => `${s.description} on ${s.host}: ${s.stderr}`).join('; ')
-      : failedPings.map((r) => `${r.fromHost} ${r.fromAddress} (VLAN ${r.fromVlan}) -> ${r.toHost} ${r.toAddress}: ${r.expect === 'REACH' ? `no reply (${r.lossPercent}% loss)` : `replied although isolated`}`).join('; ');
-    job.error = { code: failedSteps.length ? ErrorCode.COMMAND_FAILED : ErrorCode.VLAN_VERIFY_FAILED, message: why, step: failedSteps[0]?.index ?? pingStep.index };
+      : failedPings
+          .map(
+            (r) =>
+              `${r.fromHost} ${r.fromAddress} (VLAN ${r.fromVlan}) -> ${r.toHost} ${r.toAddress}: ${r.expect === 'REACH' ? `no reply (${r.lossPercent}% loss)` : `replied although isolated`}`,
+          )
+          .join('; ');
+    job.error = {
+      code: failedSteps.length ? ErrorCode.COMMAND_FAILED : ErrorCode.VLAN_VERIFY_FAILED,
+      message: why,
+      step: failedSteps[0]?.index ?? pingStep.index,
+    };
     job.progress = { ...job.progress, message: why };
     await store.record(job, 'FAILED', why);
   }

@@ -14,7 +14,6 @@ export const BENCH_LAB: LabEnv = { LAB_NAME: 'tlb', LAB_NET: '7', LAB_HOSTS: '1'
 export const BENCH_HOST = 'hv1';
 export const INVENTORY_PATH = `/run/trunkline/lab-${BENCH_LAB.LAB_NAME}/inventory.json`;
 
-
 async function must(argv: string[]): Promise<string> {
   const r = await labExec(BENCH_LAB, BENCH_HOST, argv);
   if (r.code !== 0) throw new Error(`${BENCH_HOST}: ${argv.join(' ').slice(0, 200)} exited ${r.code}: ${r.stderr.trim()}`);
@@ -36,8 +35,28 @@ function portColumns(n: number): string[] {
 }
 
 export async function createBridge(): Promise<void> {
-  await must(['ovs-vsctl', '--timeout=30', '--may-exist', 'add-br', 'ovsbr0', '--', 'set', 'Bridge', 'ovsbr0', 'datapath_type=netdev',
-    '--', '--may-exist', 'add-port', 'ovsbr0', 'enp5s0f0', '--', 'set', 'Port', 'enp5s0f0', 'trunks=1001,1002']);
+  await must([
+    'ovs-vsctl',
+    '--timeout=30',
+    '--may-exist',
+    'add-br',
+    'ovsbr0',
+    '--',
+    'set',
+    'Bridge',
+    'ovsbr0',
+    'datapath_type=netdev',
+    '--',
+    '--may-exist',
+    'add-port',
+    'ovsbr0',
+    'enp5s0f0',
+    '--',
+    'set',
+    'Port',
+    'enp5s0f0',
+    'trunks=1001,1002',
+  ]);
 }
 
 /** Adds bp001..bp100 as internal ports in 4 transactions of 25. */
@@ -45,7 +64,23 @@ export async function addPorts(): Promise<void> {
   for (let start = 0; start < PORT_NAMES.length; start += 25) {
     const argv = ['ovs-vsctl', '--timeout=60'];
     PORT_NAMES.slice(start, start + 25).forEach((p, k) => {
-      argv.push('--', '--may-exist', 'add-port', 'ovsbr0', p, '--', 'set', 'Interface', p, 'type=internal', '--', 'set', 'Port', p, ...portColumns(start + k + 1));
+      argv.push(
+        '--',
+        '--may-exist',
+        'add-port',
+        'ovsbr0',
+        p,
+        '--',
+        'set',
+        'Interface',
+        p,
+        'type=internal',
+        '--',
+        'set',
+        'Port',
+        p,
+        ...portColumns(start + k + 1),
+      );
     });
     await must(argv);
   }
@@ -81,7 +116,9 @@ export class LibvirtFiles {
   constructor() {
     chmodSync(this.dir, 0o755);
     writeFileSync(join(this.dir, 'ovs-network.xml'), REFERENCE_NETWORK_XML);
-    VM_NAMES.forEach((name, i) => writeFileSync(join(this.dir, `${name}.xml`), vmXml(i + 1)));
+    VM_NAMES.forEach((name, i) => {
+      writeFileSync(join(this.dir, `${name}.xml`), vmXml(i + 1));
+    });
   }
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });

@@ -63,8 +63,5 @@ export function runBenchmark(name: string, body: () => Promise<void>): void {
   };
   process.on('uncaughtException', fail('uncaught exception'));
   process.on('unhandledRejection', fail('unhandled rejection'));
-  body().then(
-    () => runCleanups().finally(() => process.exit(0)),
-    fail('failed'),
-  );
+  body().then(() => runCleanups().finally(() => process.exit(0)), fail('failed'));
 }

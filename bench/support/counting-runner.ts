@@ -53,7 +53,14 @@ export class CountingRunner implements CommandRunner {
     const command = describeArgv(argv);
     try {
       const result = await this.inner.exec(host, argv, options);
-      this.records.push({ command, issuedAt, endedAt: performance.now(), runMs: result.durationMs, ok: true, stdoutBytes: Buffer.byteLength(result.stdout) });
+      this.records.push({
+        command,
+        issuedAt,
+        endedAt: performance.now(),
+        runMs: result.durationMs,
+        ok: true,
+        stdoutBytes: Buffer.byteLength(result.stdout),
+      });
       this.lastOutput.set(command, { argv, stdout: result.stdout });
       return result;
     } catch (err) {

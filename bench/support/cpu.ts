@@ -9,7 +9,11 @@ const TICK_MS = 10;
 
 /** Busy CPU time of the whole machine so far (all cores; idle and iowait excluded). */
 export function machineBusyMs(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * TICK_MS;
 }
 
@@ -50,6 +54,10 @@ export async function measureCpu<T>(pids: readonly number[], fn: () => Promise<T
   const result = await fn();
   return {
     result,
-    cpu: { machineMs: machineBusyMs() - before.machine, processesMs: processesCpuMs(pids) - before.procs, selfMs: selfCpuMs() - before.self },
+    cpu: {
+      machineMs: machineBusyMs() - before.machine,
+      processesMs: processesCpuMs(pids) - before.procs,
+      selfMs: selfCpuMs() - before.self,
+    },
   };
 }

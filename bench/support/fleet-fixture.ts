@@ -36,7 +36,8 @@ export function loadCaptured(): CapturedHost {
   const ovsdbOnly = parseOvsSnapshot(fixture('ovs/snapshot-ovsdb-only.jsonl'));
   const bridge = running.bridges.find((b) => b.name === 'ovsbr0');
   const uplink = ovsdbOnly.bridges.find((b) => b.name === 'ovsbr0')?.ports.find((p) => p.name === 'enp5s0f0');
-  if (!bridge || !uplink || round2.domains.length === 0) throw new Error('fixtures changed: expected ovsbr0, enp5s0f0 and captured domains');
+  if (!bridge || !uplink || round2.domains.length === 0)
+    throw new Error('fixtures changed: expected ovsbr0, enp5s0f0 and captured domains');
   return { versions: round1.versions, domains: round2.domains, networks: round2.networks, bridge, uplink };
 }
 
@@ -47,7 +48,13 @@ function byName(a: { name: string }, b: { name: string }): number {
 }
 
 /** One host's state: `vmsPerHost` domains cloned from the captured ones, plus their OVS ports. */
-export function replicateHost(captured: CapturedHost, hostName: string, hostIndex: number, vmsPerHost: number, observedAt: string): HostState {
+export function replicateHost(
+  captured: CapturedHost,
+  hostName: string,
+  hostIndex: number,
+  vmsPerHost: number,
+  observedAt: string,
+): HostState {
   const templatePorts = new Map(captured.bridge.ports.map((p) => [p.name, p]));
   const vnetPorts: OvsPort[] = [];
   let vnet = 0;

@@ -24,7 +24,8 @@ type Run = (argv: string[]) => Promise<string>;
 function runnerFor(runner: CommandRunner, host: Host, timeoutMs: number): Run {
   return async (argv) => {
     const r = await runner.exec(host, argv, { timeoutMs });
-    if (r.exitCode !== 0) throw new TrunklineError(ErrorCode.COMMAND_FAILED, `${argv.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().slice(0, 300)}`);
+    if (r.exitCode !== 0)
+      throw new TrunklineError(ErrorCode.COMMAND_FAILED, `${argv.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().slice(0, 300)}`);
     return r.stdout;
   };
 }
@@ -37,12 +38,35 @@ const lines = (s: string) =>
 
 const OVS = ['ovs-vsctl', '--timeout=10'];
 /** Port columns plus the same-named interface's columns: one exec per port. */
-const portArgv = (p: string) => [...OVS, 'get', 'Port', p, 'tag', 'trunks', 'vlan_mode', '--', 'get', 'Interface', p, 'type', 'ofport', 'external_ids'];
+const portArgv = (p: string) => [
+  ...OVS,
+  'get',
+  'Port',
+  p,
+  'tag',
+  'trunks',
+  'vlan_mode',
+  '--',
+  'get',
+  'Interface',
+  p,
+  'type',
+  'ofport',
+  'external_ids',
+];
 
 function parsePortGet(p: string, out: string): { tag: number | null; trunks: number[] } {
   const [tag, trunks] = lines(out);
-  if (tag === undefined || trunks === undefined) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `ovs-vsctl get Port ${p}: ${out.slice(0, 200)}`);
-  return { tag: tag === '[]' ? null : Number(tag), trunks: trunks.replace(/[[\]\s]/g, '').split(',').filter(Boolean).map(Number) };
+  if (tag === undefined || trunks === undefined)
+    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `ovs-vsctl get Port ${p}: ${out.slice(0, 200)}`);
+  return {
+    tag: tag === '[]' ? null : Number(tag),
+    trunks: trunks
+      .replace(/[[\]\s]/g, '')
+      .split(',')
+      .filter(Boolean)
+      .map(Number),
+  };
 }
 
 /** Strictly one exec after the other, as a shell loop would. */
@@ -107,6 +131,12 @@ export async function naiveReadParallel(runner: CommandRunner, host: Host, timeo
     );
     return { networks: names.length };
   };
-  const [o, d, n] = await Promise.all([ovs(), domains(), networks(), run(['ovs-appctl', '--timeout=10', 'version']), run([...VIRSH, 'version'])]);
+  const [o, d, n] = await Promise.all([
+    ovs(),
+    domains(),
+    networks(),
+    run(['ovs-appctl', '--timeout=10', 'version']),
+    run([...VIRSH, 'version']),
+  ]);
   return { ...o, ...d, ...n };
 }

@@ -34,7 +34,8 @@ export async function machine(): Promise<Record<string, unknown>> {
 /** The commit measured and the code files that differed from it (the figures are of the tree). */
 export function gitState(): { head: string | null; uncommittedCodeChanges: string[] } {
   try {
-    const git = (...args: string[]) => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     return {
       head: git('rev-parse', '--short', 'HEAD').trim(),
       uncommittedCodeChanges: git('status', '--porcelain', '--', 'src', 'graphql', 'workers')

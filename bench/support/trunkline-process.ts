@@ -43,7 +43,8 @@ export function spawnTrunkline(name: string, entry: string, env: Record<string, 
   let stopping = false;
   child.once('exit', (code, signal) => {
     // Exit 0 without our stop: a Ctrl-C in the terminal reached the child too (it shuts down cleanly).
-    if (!stopping && code !== 0) console.error(`[${name}] exited unexpectedly (code ${code}, signal ${signal}); last output:\n${out.slice(-4000)}`);
+    if (!stopping && code !== 0)
+      console.error(`[${name}] exited unexpectedly (code ${code}, signal ${signal}); last output:\n${out.slice(-4000)}`);
   });
   const stop = async () => {
     stopping = true;

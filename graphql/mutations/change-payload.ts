@@ -16,7 +16,12 @@ export interface ChangePayload {
 export function changePayloadType(name: string) {
   return builder.objectRef<ChangePayload>(name).implement({
     fields: (t) => ({
-      job: t.field({ type: JobRef, nullable: true, description: 'The queued job; null for dryRun or when userErrors is not empty.', resolve: (p) => p.job }),
+      job: t.field({
+        type: JobRef,
+        nullable: true,
+        description: 'The queued job; null for dryRun or when userErrors is not empty.',
+        resolve: (p) => p.job,
+      }),
       plan: t.field({ type: PlanRef, nullable: true, resolve: (p) => p.plan }),
       userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
     }),

@@ -22,7 +22,7 @@ interface ChangeOptions {
 export function hostChangeMutation<S extends z.ZodType<ChangeOptions>>(spec: {
   name: ChangeJobKind;
   description: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: any mutation's Pothos input type
   input: InputObjectRef<any, any>;
   schema: S;
 }): void {
@@ -43,10 +43,18 @@ export function hostChangeMutation<S extends z.ZodType<ChangeOptions>>(spec: {
         if (!view) {
           const known = (await ctx.fleet()).map((v) => v.host.name).join(', ') || 'none';
           return refused([
-            { field: ['input', 'hypervisor'], code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor: no hypervisor named "${data.hypervisor}" (known: ${known})` },
+            {
+              field: ['input', 'hypervisor'],
+              code: ErrorCode.UNKNOWN_HYPERVISOR,
+              message: `hypervisor: no hypervisor named "${data.hypervisor}" (known: ${known})`,
+            },
           ]);
         }
-        const planned = kind.planHost({ host: view.host, state: view.state.status === 'UNKNOWN' ? null : view.state }, data as never, ctx.config);
+        const planned = kind.planHost(
+          { host: view.host, state: view.state.status === 'UNKNOWN' ? null : view.state },
+          data as never,
+          ctx.config,
+        );
         if (planned.errors) return refused(planned.errors);
         if (data.dryRun) return { job: null, plan: planned.plan, userErrors: [] };
         const { dryRun: _d, ticketRef, ...rest } = data as ChangeOptions & Record<string, unknown>;

@@ -17,7 +17,11 @@ async function unknownHosts(ctx: Context, names: readonly string[], field: strin
   const known = new Set((await ctx.registry.list()).map((h) => h.name));
   return names
     .filter((n) => !known.has(n))
-    .map((n) => ({ field, code: ErrorCode.UNKNOWN_HYPERVISOR, message: `${field.at(-1)}: no hypervisor named "${n}" (known: ${[...known].join(', ') || 'none'})` }));
+    .map((n) => ({
+      field,
+      code: ErrorCode.UNKNOWN_HYPERVISOR,
+      message: `${field.at(-1)}: no hypervisor named "${n}" (known: ${[...known].join(', ') || 'none'})`,
+    }));
 }
 
 const HypervisorDefaultsInput = builder.inputType('HypervisorDefaultsInput', {
@@ -35,7 +39,10 @@ const RegisterHypervisorInputRef = builder.inputType('RegisterHypervisorInput', 
     address: t.string({ required: true }),
     port: t.int({ description: 'SSH port (default 22).' }),
     user: t.string({ required: true, description: 'SSH login; needs NOPASSWD sudo for ovs-vsctl, virsh, ip.' }),
-    privateKeyPath: t.string({ required: true, description: 'Path of the private key on the worker machines (the key itself never passes through the API).' }),
+    privateKeyPath: t.string({
+      required: true,
+      description: 'Path of the private key on the worker machines (the key itself never passes through the API).',
+    }),
     hostKeyFingerprint: t.string({ required: true, description: 'Pinned host key, as `ssh-keygen -lf -E sha256` prints it.' }),
     defaults: t.field({ type: HypervisorDefaultsInput }),
     ticketRef: t.string(),
@@ -132,7 +139,10 @@ builder.mutationField('refreshHypervisor', (t) =>
       const unknown = await unknownHosts(ctx, names, ['input', 'hypervisors']);
       if (unknown.length) return refused(unknown);
       const plan = planRefresh(parsed.data.hypervisors);
-      const job = await submitChange(ctx, 'refreshHypervisor', { hypervisors: parsed.data.hypervisors }, plan, { requestedBy: ctx.requestedBy, ticketRef: null });
+      const job = await submitChange(ctx, 'refreshHypervisor', { hypervisors: parsed.data.hypervisors }, plan, {
+        requestedBy: ctx.requestedBy,
+        ticketRef: null,
+      });
       return { job, plan, userErrors: [] };
     },
   }),

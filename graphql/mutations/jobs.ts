@@ -8,7 +8,12 @@ import { UserErrorRef } from '../types/user-error.ts';
 
 const CancelJobPayload = builder.objectRef<{ job: JobRecord | null; userErrors: UserError[] }>('CancelJobPayload').implement({
   fields: (t) => ({
-    job: t.field({ type: JobRef, nullable: true, description: 'CANCELLED if it had not started; else still RUNNING with cancelRequested.', resolve: (p) => p.job }),
+    job: t.field({
+      type: JobRef,
+      nullable: true,
+      description: 'CANCELLED if it had not started; else still RUNNING with cancelRequested.',
+      resolve: (p) => p.job,
+    }),
     userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
   }),
 });
@@ -18,13 +23,22 @@ builder.mutationField('cancelJob', (t) =>
     type: CancelJobPayload,
     description:
       'Cancels a job. A queued job is removed at once; a running one stops before its next step (steps already applied stay applied; a failure, not a cancel, triggers rollback).',
-    args: { input: t.arg({ type: builder.inputType('CancelJobInput', { fields: (f) => ({ id: f.id({ required: true }) }) }), required: true }) },
+    args: {
+      input: t.arg({ type: builder.inputType('CancelJobInput', { fields: (f) => ({ id: f.id({ required: true }) }) }), required: true }),
+    },
     resolve: async (_root, { input }, ctx) => {
       const id = jobKey(String(input.id));
       const job = await ctx.store.get(id);
-      if (!job) return { job: null, userErrors: [{ field: ['input', 'id'], code: ErrorCode.NOT_FOUND, message: `id: no job ${String(input.id)}` }] };
+      if (!job)
+        return {
+          job: null,
+          userErrors: [{ field: ['input', 'id'], code: ErrorCode.NOT_FOUND, message: `id: no job ${String(input.id)}` }],
+        };
       if (isTerminal(job.state))
-        return { job, userErrors: [{ field: ['input', 'id'], code: ErrorCode.JOB_FINISHED, message: `id: the job already ended (${job.state})` }] };
+        return {
+          job,
+          userErrors: [{ field: ['input', 'id'], code: ErrorCode.JOB_FINISHED, message: `id: the job already ended (${job.state})` }],
+        };
       // Removing works only while no worker holds the job; otherwise the worker is asked to stop.
       const removed = job.state === 'QUEUED' && (await ctx.queue.removeQueued(id));
       if (removed) {
@@ -34,7 +48,13 @@ builder.mutationField('cancelJob', (t) =>
           state: 'CANCELLED',
           finishedAt: now,
           steps: job.steps.map((s) => ({ ...s, state: 'SKIPPED' })),
-          hosts: job.hosts.map((h) => ({ ...h, state: 'CANCELLED', finishedAt: now, updatedAt: now, message: 'cancelled before it started' })),
+          hosts: job.hosts.map((h) => ({
+            ...h,
+            state: 'CANCELLED',
+            finishedAt: now,
+            updatedAt: now,
+            message: 'cancelled before it started',
+          })),
           progress: { ...job.progress, message: 'cancelled before it started' },
         };
         await ctx.store.record(cancelled, 'CANCELLED', `cancelled by ${ctx.requestedBy ?? 'a client'} before it started`);

@@ -9,7 +9,7 @@ const NativeModeEnum = builder.enumType('PortgroupNativeMode', {
 });
 
 const PortgroupInputRef = builder.inputType('PortgroupInput', {
-  description: "A portgroup: NICs that name it get its VLAN setting. vlanTags [] = untagged.",
+  description: 'A portgroup: NICs that name it get its VLAN setting. vlanTags [] = untagged.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'e.g. vlan-1001' }),
     vlanTags: t.intList({ description: 'One VLAN (access), or several with trunk: true.' }),

@@ -20,7 +20,11 @@ async function members(ctx: Context, names: string[]): Promise<{ members: Member
   [...new Set(names)].forEach((n, i) => {
     const v = fleet.get(n);
     if (!v)
-      errors.push({ field: ['input', 'hypervisors', String(i)], code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisors.${i}: no hypervisor named "${n}"` });
+      errors.push({
+        field: ['input', 'hypervisors', String(i)],
+        code: ErrorCode.UNKNOWN_HYPERVISOR,
+        message: `hypervisors.${i}: no hypervisor named "${n}"`,
+      });
     else found.push({ host: v.host, state: v.state.status === 'UNKNOWN' ? null : v.state });
   });
   return { members: found, errors };
@@ -73,9 +77,16 @@ builder.mutationField('ensureVlan', (t) =>
       }),
     },
     resolve: (_root, { input }, ctx) =>
-      fleetChange(ctx, 'ensureVlan', EnsureVlanInput, input, (m, data) => planEnsureVlan(m, data, ctx.config), async (data) => {
-        if (data.name) await ctx.vlanNames.set(data.tag, data.name);
-      }),
+      fleetChange(
+        ctx,
+        'ensureVlan',
+        EnsureVlanInput,
+        input,
+        (m, data) => planEnsureVlan(m, data, ctx.config),
+        async (data) => {
+          if (data.name) await ctx.vlanNames.set(data.tag, data.name);
+        },
+      ),
   }),
 );
 
@@ -137,7 +148,10 @@ builder.mutationField('verifyVlan', (t) =>
       );
       if (planned.errors || !planned.plan) return refused(planned.errors ?? []);
       const { ticketRef, ...rest } = parsed.data;
-      const job = await submitChange(ctx, 'verifyVlan', { ...rest, spec: planned.spec }, planned.plan, { requestedBy: ctx.requestedBy, ticketRef: ticketRef ?? null });
+      const job = await submitChange(ctx, 'verifyVlan', { ...rest, spec: planned.spec }, planned.plan, {
+        requestedBy: ctx.requestedBy,
+        ticketRef: ticketRef ?? null,
+      });
       return { job, plan: planned.plan, userErrors: [] };
     },
   }),

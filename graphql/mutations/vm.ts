@@ -96,7 +96,12 @@ hostChangeMutation({
   description:
     "Moves a NIC to another portgroup: its persistent definition, and while the VM runs its OVS port's VLANs (libvirt retags only at the next start).",
   input: builder.inputType('SetVmInterfaceVlanInput', {
-    fields: (t) => ({ ...changeFields(t), vm: t.string({ required: true }), mac: t.string({ required: true }), portgroup: t.string({ required: true }) }),
+    fields: (t) => ({
+      ...changeFields(t),
+      vm: t.string({ required: true }),
+      mac: t.string({ required: true }),
+      portgroup: t.string({ required: true }),
+    }),
   }),
   schema: SetVmInterfaceVlanInput,
 });

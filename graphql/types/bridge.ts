@@ -24,7 +24,11 @@ export const InterfaceRef = builder.objectRef<OvsInterface>('OvsInterface').impl
     type: t.string({ description: 'OVS interface type; "system" when OVSDB leaves it empty.', resolve: (i) => i.type || 'system' }),
     ofport: t.exposeInt('ofport', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
-    mac: t.string({ nullable: true, description: 'external_ids:attached-mac (set by libvirt for VM NICs).', resolve: (i) => i.externalIds['attached-mac'] ?? null }),
+    mac: t.string({
+      nullable: true,
+      description: 'external_ids:attached-mac (set by libvirt for VM NICs).',
+      resolve: (i) => i.externalIds['attached-mac'] ?? null,
+    }),
   }),
 });
 
@@ -36,7 +40,10 @@ export const PortRef = builder.objectRef<PortShape>('Port').implement({
     id: t.id({ resolve: (p) => toGlobalId('Port', `${p.hypervisor}/${p.bridge}/${p.port.name}`) }),
     name: t.string({ resolve: (p) => p.port.name }),
     tag: t.int({ nullable: true, description: 'Access VLAN, if any.', resolve: (p) => p.port.tag }),
-    trunks: t.intList({ description: 'VLANs trunked; empty (with no tag) means ALL VLANs (OVS semantics).', resolve: (p) => p.port.trunks }),
+    trunks: t.intList({
+      description: 'VLANs trunked; empty (with no tag) means ALL VLANs (OVS semantics).',
+      resolve: (p) => p.port.trunks,
+    }),
     vlanMode: t.string({ nullable: true, resolve: (p) => p.port.vlanMode }),
     interfaces: t.field({ type: [InterfaceRef], resolve: (p) => p.port.interfaces }),
   }),

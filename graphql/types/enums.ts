@@ -1,7 +1,10 @@
 import { builder } from '../builder.ts';
 
 export const DatapathTypeEnum = builder.enumType('DatapathType', {
-  values: { NETDEV: { value: 'netdev', description: 'userspace datapath' }, SYSTEM: { value: 'system', description: 'kernel datapath' } } as const,
+  values: {
+    NETDEV: { value: 'netdev', description: 'userspace datapath' },
+    SYSTEM: { value: 'system', description: 'kernel datapath' },
+  } as const,
 });
 
 export const VlanModeEnum = builder.enumType('VlanMode', {

@@ -17,13 +17,15 @@ export const HostErrorRef = builder.objectRef<{ code: string; message: string }>
   fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
 });
 
-export const VersionsRef = builder.objectRef<{ ovs: string | null; libvirt: string | null; qemu: string | null }>('SoftwareVersions').implement({
-  fields: (t) => ({
-    ovs: t.exposeString('ovs', { nullable: true, description: 'Running ovs-vswitchd.' }),
-    libvirt: t.exposeString('libvirt', { nullable: true }),
-    qemu: t.exposeString('qemu', { nullable: true, description: 'The hypervisor libvirt drives.' }),
-  }),
-});
+export const VersionsRef = builder
+  .objectRef<{ ovs: string | null; libvirt: string | null; qemu: string | null }>('SoftwareVersions')
+  .implement({
+    fields: (t) => ({
+      ovs: t.exposeString('ovs', { nullable: true, description: 'Running ovs-vswitchd.' }),
+      libvirt: t.exposeString('libvirt', { nullable: true }),
+      qemu: t.exposeString('qemu', { nullable: true, description: 'The hypervisor libvirt drives.' }),
+    }),
+  });
 
 export const HostDefaultsRef = builder.objectRef<HostView['host']['defaults']>('HypervisorDefaults').implement({
   description: 'Per-host names used when a request does not say (registry).',
@@ -54,16 +56,32 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
       description: 'Result of the last read attempt; UNKNOWN until the host was read once.',
       resolve: (h) => h.state.status,
     }),
-    lastError: t.field({ type: HostErrorRef, nullable: true, description: 'Why the last read failed, if it did.', resolve: (h) => h.state.error }),
-    observedAt: t.field({ type: 'DateTime', nullable: true, description: 'When the state below was read (last successful read).', resolve: (h) => h.state.observedAt }),
-    checkedAt: t.field({ type: 'DateTime', nullable: true, description: 'Last read attempt, successful or not.', resolve: (h) => (h.state.status === 'UNKNOWN' ? null : h.state.checkedAt) }),
+    lastError: t.field({
+      type: HostErrorRef,
+      nullable: true,
+      description: 'Why the last read failed, if it did.',
+      resolve: (h) => h.state.error,
+    }),
+    observedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the state below was read (last successful read).',
+      resolve: (h) => h.state.observedAt,
+    }),
+    checkedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Last read attempt, successful or not.',
+      resolve: (h) => (h.state.status === 'UNKNOWN' ? null : h.state.checkedAt),
+    }),
     ageSeconds: t.int({
       nullable: true,
       description: 'Seconds since observedAt.',
       resolve: (h) => (h.state.observedAt ? Math.max(0, Math.floor((Date.now() - Date.parse(h.state.observedAt)) / 1000)) : null),
     }),
     stale: t.boolean({
-      description: 'True when the state is older than the configured freshness (TRUNKLINE_STATE_FRESHNESS_SECONDS), never read, or the last read failed.',
+      description:
+        'True when the state is older than the configured freshness (TRUNKLINE_STATE_FRESHNESS_SECONDS), never read, or the last read failed.',
       resolve: (h, _a, ctx) => isStale(h.state, ctx.config.inventory.freshnessSeconds),
     }),
     versions: t.field({ type: VersionsRef, resolve: (h) => h.state.versions }),
@@ -109,7 +127,9 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
       description: 'VMs sorted by name; `first` at most 100.',
       args: { first: t.arg.int(), after: t.arg.string(), state: t.arg.string({ description: 'Only VMs in this state (e.g. "running").' }) },
       resolve: (h, { first, after, state }) => {
-        const all = (h.state.libvirt?.domains ?? []).filter((d) => !state || d.state === state).map((domain) => ({ hypervisor: h.host.name, domain, state: h.state }));
+        const all = (h.state.libvirt?.domains ?? [])
+          .filter((d) => !state || d.state === state)
+          .map((domain) => ({ hypervisor: h.host.name, domain, state: h.state }));
         return pageOf(all, first, after);
       },
     }),

@@ -48,7 +48,10 @@ export const JobStepRef = builder.objectRef<StepRecord>('JobStep').implement({
     index: t.exposeInt('index'),
     host: t.exposeString('host'),
     description: t.exposeString('description'),
-    command: t.exposeString('command', { nullable: true, description: 'The change command, as the host shell receives it; null for read-only steps.' }),
+    command: t.exposeString('command', {
+      nullable: true,
+      description: 'The change command, as the host shell receives it; null for read-only steps.',
+    }),
     probeCommand: t.exposeString('probeCommand', { description: 'The read-only command that observes the current value.' }),
     wanted: t.exposeString('wanted'),
     observed: t.exposeString('observed', { nullable: true, description: 'The value found on the host before acting.' }),
@@ -62,7 +65,8 @@ export const JobStepRef = builder.objectRef<StepRecord>('JobStep').implement({
     durationMs: t.exposeInt('durationMs', { nullable: true }),
     warning: t.string({
       nullable: true,
-      description: "Set when the step succeeded but what it made may not work (e.g. a port added with deviceMayBeMissing whose device does not exist yet): OVS's message.",
+      description:
+        "Set when the step succeeded but what it made may not work (e.g. a port added with deviceMayBeMissing whose device does not exist yet): OVS's message.",
       resolve: (s) => s.warning ?? null,
     }),
   }),
@@ -83,7 +87,8 @@ export const RollbackRef = builder.objectRef<RollbackRecord>('JobRollback').impl
 type JobHost = HostRun & { steps: StepRecord[] };
 
 export const JobHostRef = builder.objectRef<JobHost>('JobHost').implement({
-  description: "One hypervisor's part of a job. Change jobs run each host as its own queued part (possibly on different workers); a host that fails does not stop the others.",
+  description:
+    "One hypervisor's part of a job. Change jobs run each host as its own queued part (possibly on different workers); a host that fails does not stop the others.",
   fields: (t) => ({
     hypervisor: t.exposeString('host'),
     state: t.field({ type: JobHostStateEnum, resolve: (h) => h.state }),
@@ -94,7 +99,8 @@ export const JobHostRef = builder.objectRef<JobHost>('JobHost').implement({
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     waitingFor: t.id({
       nullable: true,
-      description: 'While this part waits for its turn (jobs on one host run in the order they were accepted): the job that runs on the host first.',
+      description:
+        'While this part waits for its turn (jobs on one host run in the order they were accepted): the job that runs on the host first.',
       resolve: (h) => (h.waitingFor ? toGlobalId('Job', h.waitingFor) : null),
     }),
     planNote: t.string({
@@ -103,7 +109,11 @@ export const JobHostRef = builder.objectRef<JobHost>('JobHost').implement({
         'Set when the plan this part executed (made from the host as it was when its turn came) differs from the plan shown at submission (made from the cached state): how.',
       resolve: (h) => h.planNote ?? null,
     }),
-    steps: t.field({ type: [JobStepRef], description: "This host's steps, in plan order: the plan it executed once it ran.", resolve: (h) => h.steps }),
+    steps: t.field({
+      type: [JobStepRef],
+      description: "This host's steps, in plan order: the plan it executed once it ran.",
+      resolve: (h) => h.steps,
+    }),
     changedSteps: t.int({ resolve: (h) => h.steps.filter((s) => s.changed).length }),
   }),
 });
@@ -143,7 +153,11 @@ export const JobRef = builder.objectRef<JobRecord>('Job').implement({
     kind: t.exposeString('kind', { description: 'The mutation that created it, e.g. createBridge.' }),
     state: t.field({ type: JobStateEnum, resolve: (j) => j.state }),
     hypervisors: t.exposeStringList('hypervisors'),
-    hosts: t.field({ type: [JobHostRef], description: 'Per-host progress and outcome, in `hypervisors` order.', resolve: (j) => (j.hosts ?? []).map((h) => ({ ...h, steps: j.steps.filter((s) => s.host === h.host) })) }),
+    hosts: t.field({
+      type: [JobHostRef],
+      description: 'Per-host progress and outcome, in `hypervisors` order.',
+      resolve: (j) => (j.hosts ?? []).map((h) => ({ ...h, steps: j.steps.filter((s) => s.host === h.host) })),
+    }),
     progress: t.field({ type: JobProgressRef, resolve: (j) => j.progress }),
     steps: t.field({ type: [JobStepRef], resolve: (j) => j.steps }),
     changedSteps: t.int({ resolve: (j) => j.steps.filter((s) => s.changed).length }),
@@ -154,9 +168,18 @@ export const JobRef = builder.objectRef<JobRecord>('Job').implement({
     requestedBy: t.exposeString('requestedBy', { nullable: true }),
     ticketRef: t.exposeString('ticketRef', { nullable: true }),
     attempts: t.exposeInt('attempts'),
-    rollback: t.field({ type: [RollbackRef], description: 'What was undone after a failure, most recent step first.', resolve: (j) => j.rollback ?? [] }),
+    rollback: t.field({
+      type: [RollbackRef],
+      description: 'What was undone after a failure, most recent step first.',
+      resolve: (j) => j.rollback ?? [],
+    }),
     cancelRequested: t.boolean({ resolve: (j, _a, ctx) => ctx.store.cancelRequested(j.id) }),
-    verification: t.field({ type: VerificationRef, nullable: true, description: 'verifyVlan jobs: the connectivity matrix.', resolve: (j) => j.verification ?? null }),
+    verification: t.field({
+      type: VerificationRef,
+      nullable: true,
+      description: 'verifyVlan jobs: the connectivity matrix.',
+      resolve: (j) => j.verification ?? null,
+    }),
   }),
 });
 
@@ -165,7 +188,11 @@ export const JobEventRef = builder.objectRef<JobEvent>('JobEvent').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Position in the job event log; increases with every event.' }),
     type: t.field({ type: JobEventTypeEnum, resolve: (e) => e.type }),
-    hypervisor: t.string({ nullable: true, description: 'The host this event is about (host and step events); null for job-level events.', resolve: (e) => e.host ?? e.step?.host ?? null }),
+    hypervisor: t.string({
+      nullable: true,
+      description: 'The host this event is about (host and step events); null for job-level events.',
+      resolve: (e) => e.host ?? e.step?.host ?? null,
+    }),
     at: t.expose('at', { type: 'DateTime' }),
     state: t.field({ type: JobStateEnum, description: 'The job state right after this event.', resolve: (e) => e.state }),
     message: t.exposeString('message'),
@@ -207,7 +234,8 @@ builder.queryField('job', (t) =>
 builder.subscriptionField('jobProgress', (t) =>
   t.field({
     type: JobEventRef,
-    description: "The job's events: first those already past (so a late subscriber sees the current state), then live ones; ends after the job ends.",
+    description:
+      "The job's events: first those already past (so a late subscriber sees the current state), then live ones; ends after the job ends.",
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx) => {
       const key = jobKey(String(id));
@@ -246,7 +274,13 @@ builder.queryField('jobs', (t) =>
           (!filter?.ticketRef || j.ticketRef === filter.ticketRef) &&
           (!filter?.kind || j.kind === filter.kind),
       });
-      return { items: jobs, cursors: jobs.map((j) => toGlobalId('Job', j.id)), hasNextPage: more, hasPreviousPage: Boolean(after), totalCount: null };
+      return {
+        items: jobs,
+        cursors: jobs.map((j) => toGlobalId('Job', j.id)),
+        hasNextPage: more,
+        hasPreviousPage: Boolean(after),
+        totalCount: null,
+      };
     },
   }),
 );

@@ -14,7 +14,11 @@ export function registerNodeLoader(type: string, load: (key: string, ctx: Contex
 export const NodeRef = builder.interfaceRef<unknown>('Node').implement({
   description: 'An object with a globally unique, opaque id.',
   fields: (t) => ({
-    id: t.id({ resolve: () => { throw new Error('implemented by each type'); } }),
+    id: t.id({
+      resolve: () => {
+        throw new Error('implemented by each type');
+      },
+    }),
   }),
 });
 

@@ -2,7 +2,15 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../src/errors/codes.ts';
 import { builder } from '../builder.ts';
 import { toGlobalId } from '../global-id.ts';
-import { CARRIED, deriveVlans, vlanView, type VlanDrift, type VlanOnHost, type VlanPortgroup, type VlanView } from '../../src/fleet/vlans.ts';
+import {
+  CARRIED,
+  deriveVlans,
+  vlanView,
+  type VlanDrift,
+  type VlanOnHost,
+  type VlanPortgroup,
+  type VlanView,
+} from '../../src/fleet/vlans.ts';
 import { VlanId } from '../../src/validation/names.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
 import { HypervisorRef } from './hypervisor.ts';
@@ -63,14 +71,22 @@ const VlanDriftRef = builder.objectRef<VlanDrift>('VlanDrift').implement({
 });
 
 export const VlanRef = builder.objectRef<VlanView>('Vlan').implement({
-  description: 'A VLAN across the fleet, derived from every host\'s cached state.',
+  description: "A VLAN across the fleet, derived from every host's cached state.",
   interfaces: [NodeRef],
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'tag' in v && 'portgroups' in v,
   fields: (t) => ({
     id: t.id({ resolve: (v) => toGlobalId('Vlan', String(v.tag)) }),
     tag: t.exposeInt('tag'),
-    name: t.string({ nullable: true, description: 'As given to ensureVlan.', resolve: async (v, _a, ctx) => (await ctx.vlanNames.all()).get(v.tag) ?? null }),
-    drift: t.field({ type: [VlanDriftRef], description: 'Differences from what the VLAN should be, per hypervisor.', resolve: (v) => v.drift }),
+    name: t.string({
+      nullable: true,
+      description: 'As given to ensureVlan.',
+      resolve: async (v, _a, ctx) => (await ctx.vlanNames.all()).get(v.tag) ?? null,
+    }),
+    drift: t.field({
+      type: [VlanDriftRef],
+      description: 'Differences from what the VLAN should be, per hypervisor.',
+      resolve: (v) => v.drift,
+    }),
     hypervisors: t.field({
       type: [HypervisorRef],
       description: 'Hypervisors whose uplink carries the VLAN.',
@@ -87,7 +103,11 @@ export const VlanRef = builder.objectRef<VlanView>('Vlan').implement({
         return (await ctx.fleet()).filter((f) => names.has(f.host.name));
       },
     }),
-    uplinks: t.field({ type: [VlanHostRef], description: 'Every hypervisor with how its uplink treats the VLAN.', resolve: (v) => v.hosts }),
+    uplinks: t.field({
+      type: [VlanHostRef],
+      description: 'Every hypervisor with how its uplink treats the VLAN.',
+      resolve: (v) => v.hosts,
+    }),
     portgroups: t.field({ type: [VlanPortgroupRef], resolve: (v) => v.portgroups }),
     interfaces: t.field({
       type: [VmInterfaceRef],
@@ -99,7 +119,8 @@ export const VlanRef = builder.objectRef<VlanView>('Vlan').implement({
 
 function checkTag(tag: number): number {
   const r = VlanId.safeParse(tag);
-  if (!r.success) throw new GraphQLError(`tag: ${r.error.issues[0]?.message}`, { extensions: { code: ErrorCode.INVALID_INPUT, field: 'tag' } });
+  if (!r.success)
+    throw new GraphQLError(`tag: ${r.error.issues[0]?.message}`, { extensions: { code: ErrorCode.INVALID_INPUT, field: 'tag' } });
   return tag;
 }
 

@@ -26,23 +26,37 @@ VmInterfaceRef.implement({
     type: t.string({ resolve: (i) => i.iface.type }),
     model: t.string({ nullable: true, resolve: (i) => i.iface.model }),
     network: t.string({ nullable: true, resolve: (i) => i.iface.network }),
-    portgroup: t.string({ nullable: true, description: 'The portgroup named by the NIC, else the default one in effect.', resolve: (i) => i.iface.portgroup ?? i.portgroup?.name ?? null }),
+    portgroup: t.string({
+      nullable: true,
+      description: 'The portgroup named by the NIC, else the default one in effect.',
+      resolve: (i) => i.iface.portgroup ?? i.portgroup?.name ?? null,
+    }),
     bridge: t.string({ nullable: true, resolve: (i) => i.iface.bridge }),
     target: t.string({ nullable: true, description: 'The OVS port (vnetN) while the VM runs.', resolve: (i) => i.iface.target }),
     virtualportType: t.string({ nullable: true, resolve: (i) => i.iface.virtualportType }),
-    configuredVlanTags: t.intList({ description: 'VLANs the NIC asks for (its portgroup, or its own <vlan>).', resolve: (i) => i.configuredTags }),
+    configuredVlanTags: t.intList({
+      description: 'VLANs the NIC asks for (its portgroup, or its own <vlan>).',
+      resolve: (i) => i.configuredTags,
+    }),
     configuredTrunk: t.boolean({ resolve: (i) => i.configuredTrunk }),
     vlanTags: t.intList({
       nullable: true,
       description: 'VLANs actually in effect on the OVS port (tag, or trunks); null when the NIC is not plugged (VM not running).',
       resolve: (i) => i.liveTags,
     }),
-    trunksAllVlans: t.boolean({ description: 'The OVS port has neither tag nor trunks: it carries every VLAN.', resolve: (i) => i.liveTrunkAll }),
+    trunksAllVlans: t.boolean({
+      description: 'The OVS port has neither tag nor trunks: it carries every VLAN.',
+      resolve: (i) => i.liveTrunkAll,
+    }),
     port: t.field({
       type: PortRef,
       nullable: true,
       resolve: (i, _a, ctx) =>
-        i.port ? ctx.hostView(i.hypervisor).then((v) => (v && i.port ? { hypervisor: i.hypervisor, bridge: i.iface.bridge ?? '', port: i.port, state: v.state } : null)) : null,
+        i.port
+          ? ctx
+              .hostView(i.hypervisor)
+              .then((v) => (v && i.port ? { hypervisor: i.hypervisor, bridge: i.iface.bridge ?? '', port: i.port, state: v.state } : null))
+          : null,
     }),
   }),
 });

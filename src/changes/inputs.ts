@@ -48,9 +48,7 @@ export const RegisterHypervisorInput = z.object({
     .refine(notDotName, DOT_NAME_MESSAGE),
   port: z.number().int().min(1).max(65535).default(22),
   user: PosixUserName,
-  privateKeyPath: z
-    .string()
-    .regex(/^\/[^\0]*$/, 'must be an absolute path on the worker machines'),
+  privateKeyPath: z.string().regex(/^\/[^\0]*$/, 'must be an absolute path on the worker machines'),
   hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must look like SHA256:<base64> (ssh-keygen -lf -E sha256)'),
   defaults: z
     .object({
@@ -113,8 +111,10 @@ export const PortgroupSpec = z
     nativeMode: z.enum(['tagged', 'untagged']).nullish(),
   })
   .superRefine((pg, ctx) => {
-    if (pg.trunk && pg.vlanTags.length === 0) ctx.addIssue({ code: 'custom', path: ['vlanTags'], message: 'a trunk portgroup needs at least one VLAN' });
-    if (!pg.trunk && pg.vlanTags.length > 1) ctx.addIssue({ code: 'custom', path: ['vlanTags'], message: 'more than one VLAN needs trunk: true' });
+    if (pg.trunk && pg.vlanTags.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['vlanTags'], message: 'a trunk portgroup needs at least one VLAN' });
+    if (!pg.trunk && pg.vlanTags.length > 1)
+      ctx.addIssue({ code: 'custom', path: ['vlanTags'], message: 'more than one VLAN needs trunk: true' });
     if (pg.nativeMode && !pg.trunk) ctx.addIssue({ code: 'custom', path: ['nativeMode'], message: 'nativeMode needs trunk: true' });
   });
 export type PortgroupSpec = z.infer<typeof PortgroupSpec>;
@@ -133,7 +133,8 @@ export const DefineNetworkInput = z.object({
         if (names.has(pg.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate portgroup ${pg.name}` });
         names.add(pg.name);
       });
-      if (pgs.filter((p) => p.isDefault).length > 1) ctx.addIssue({ code: 'custom', path: [], message: 'at most one portgroup can be the default' });
+      if (pgs.filter((p) => p.isDefault).length > 1)
+        ctx.addIssue({ code: 'custom', path: [], message: 'at most one portgroup can be the default' });
     }),
 });
 export type DefineNetworkInput = z.infer<typeof DefineNetworkInput>;
@@ -144,7 +145,12 @@ export type DeleteNetworkInput = z.infer<typeof DeleteNetworkInput>;
 export const AddPortgroupInput = z.object({ ...ChangeBase, network: LibvirtName.nullish(), portgroup: PortgroupSpec });
 export type AddPortgroupInput = z.infer<typeof AddPortgroupInput>;
 
-export const RemovePortgroupInput = z.object({ ...ChangeBase, network: LibvirtName.nullish(), name: LibvirtName, force: z.boolean().default(false) });
+export const RemovePortgroupInput = z.object({
+  ...ChangeBase,
+  network: LibvirtName.nullish(),
+  name: LibvirtName,
+  force: z.boolean().default(false),
+});
 export type RemovePortgroupInput = z.infer<typeof RemovePortgroupInput>;
 
 export const MacAddress = z
@@ -201,7 +207,11 @@ const VlanHosts = z.array(HypervisorName).min(1, 'name at least one hypervisor')
 
 export const EnsureVlanInput = z.object({
   tag: VlanId,
-  name: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9 _.:#/-]*$/, 'letters, digits, space and _ . : # / - only').nullish(),
+  name: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 _.:#/-]*$/, 'letters, digits, space and _ . : # / - only')
+    .nullish(),
   hypervisors: VlanHosts,
   bridge: InterfaceName.nullish(),
   uplink: InterfaceName.nullish(),

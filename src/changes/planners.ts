@@ -27,7 +27,15 @@ import type { Plan } from './plan.ts';
 import { planAddPortgroup, planDefineNetwork, planDeleteNetwork, planRemovePortgroup } from './plans/libvirt.ts';
 import { planAddPort, planCreateBridge, planDeleteBridge, planRemovePort, planSetPortVlans, type Planned } from './plans/ovs.ts';
 import { planEnsureVlan, planRemoveVlan, type Member } from './plans/vlan.ts';
-import { planAttachVmInterface, planDefineVm, planDetachVmInterface, planSetVmInterfaceVlan, planStartVm, planStopVm, planUndefineVm } from './plans/vm.ts';
+import {
+  planAttachVmInterface,
+  planDefineVm,
+  planDetachVmInterface,
+  planSetVmInterfaceVlan,
+  planStartVm,
+  planStopVm,
+  planUndefineVm,
+} from './plans/vm.ts';
 import type { UserError } from './user-errors.ts';
 
 /**
@@ -54,7 +62,10 @@ function single<S extends z.ZodType>(schema: S, plan: HostPlanner<z.infer<S>>, r
 }
 
 /** A fleet kind: one host's part is the fleet plan for a fleet of one. */
-function fleet<S extends z.ZodType>(schema: S, plan: (members: Member[], input: z.infer<S>, config: Config) => { plan?: Plan; errors?: UserError[] }): ChangeKind<z.infer<S>> {
+function fleet<S extends z.ZodType>(
+  schema: S,
+  plan: (members: Member[], input: z.infer<S>, config: Config) => { plan?: Plan; errors?: UserError[] },
+): ChangeKind<z.infer<S>> {
   return {
     schema,
     reads: 'host',
@@ -72,7 +83,10 @@ export const CHANGE_KINDS: Readonly<Record<ChangeJobKind, ChangeKind<never>>> = 
   createBridge: single(
     CreateBridgeInput,
     (host, state, input, config) =>
-      planCreateBridge(host, state, { name: input.name, datapathType: input.datapathType ?? host.defaults.datapathType ?? config.defaults.datapathType }),
+      planCreateBridge(host, state, {
+        name: input.name,
+        datapathType: input.datapathType ?? host.defaults.datapathType ?? config.defaults.datapathType,
+      }),
     'ovs',
   ),
   deleteBridge: single(DeleteBridgeInput, planDeleteBridge, 'ovs'),
@@ -101,13 +115,27 @@ export const CHANGE_KINDS: Readonly<Record<ChangeJobKind, ChangeKind<never>>> = 
  */
 export function planHostPart(kind: JobKind, input: unknown, member: Member, config: Config): Planned {
   const k = isChangeJobKind(kind) ? (CHANGE_KINDS[kind] as ChangeKind<unknown>) : undefined;
-  if (!k) return { errors: [{ field: ['kind'], code: ErrorCode.JOB_INVALID, message: `kind: ${kind} is not a change Trunkline plans per host` }] };
+  if (!k)
+    return {
+      errors: [{ field: ['kind'], code: ErrorCode.JOB_INVALID, message: `kind: ${kind} is not a change Trunkline plans per host` }],
+    };
   const parsed = k.schema.safeParse(input);
-  if (!parsed.success) return { errors: [{ field: ['input'], code: ErrorCode.JOB_INVALID, message: `input: the stored input no longer validates: ${parsed.error.issues[0]?.message ?? 'invalid'}` }] };
+  if (!parsed.success)
+    return {
+      errors: [
+        {
+          field: ['input'],
+          code: ErrorCode.JOB_INVALID,
+          message: `input: the stored input no longer validates: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+        },
+      ],
+    };
   const planned = k.planHost(member, parsed.data, config);
   if (planned.errors) return planned;
   // A fleet planner plans every member it is given; keep only this host's steps.
-  return { plan: { ...planned.plan, hypervisors: [member.host.name], steps: planned.plan.steps.filter((s) => s.host === member.host.name) } };
+  return {
+    plan: { ...planned.plan, hypervisors: [member.host.name], steps: planned.plan.steps.filter((s) => s.host === member.host.name) },
+  };
 }
 
 /** What of a host the worker reads to plan a part of this kind. */

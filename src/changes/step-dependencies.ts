@@ -68,5 +68,7 @@ function networkOf(step: PlanStep): string {
 
 /** VM steps are about the VM; NIC steps about "vm/mac". */
 function vmOf(step: PlanStep): string {
-  return step.probe.kind === 'libvirt-vm-nic' || step.probe.kind === 'libvirt-vm-nic-portgroup' ? step.subject.slice(0, step.subject.lastIndexOf('/')) : step.subject;
+  return step.probe.kind === 'libvirt-vm-nic' || step.probe.kind === 'libvirt-vm-nic-portgroup'
+    ? step.subject.slice(0, step.subject.lastIndexOf('/'))
+    : step.subject;
 }

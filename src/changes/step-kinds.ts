@@ -140,6 +140,7 @@ export function stepHealth(
 }
 
 export function stepKind(kind: ProbeKind): StepKind<unknown> {
-  if (kind === 'host-state' || kind === 'verify') throw new TrunklineError(ErrorCode.JOB_INVALID, `${kind} steps are run by their own job kind`);
+  if (kind === 'host-state' || kind === 'verify')
+    throw new TrunklineError(ErrorCode.JOB_INVALID, `${kind} steps are run by their own job kind`);
   return KINDS[kind] as StepKind<unknown>;
 }

@@ -53,20 +53,33 @@ function driftOnHost(m: FleetMember, tag: number, carriage: VlanOnHost, ifaces: 
   const pg = network?.portgroups.find((p) => p.name === pgName);
   const onIt = ifaces.filter((i) => i.configuredTags.includes(tag) || (i.liveTags ?? []).includes(tag));
   const uplinkHasIt = carriage.carriage === 'TRUNKED' || carriage.carriage === 'ACCESS';
-  const participates = uplinkHasIt || Boolean(pg) || onIt.length > 0 || Boolean(network?.portgroups.some((p) => p.vlan?.tags.includes(tag)));
+  const participates =
+    uplinkHasIt || Boolean(pg) || onIt.length > 0 || Boolean(network?.portgroups.some((p) => p.vlan?.tags.includes(tag)));
   if (!participates) return [];
   const out: VlanDrift[] = [];
   const d = (kind: DriftKind, subject: string, message: string) => out.push({ hypervisor: host, kind, subject, message });
   if (carriage.carriage === 'MISSING' || carriage.carriage === 'NO_UPLINK')
-    d('UPLINK_MISSING', carriage.uplink ?? '(no uplink)', `uplink ${carriage.uplink ?? '(none configured)'} on ${carriage.bridge} does not trunk VLAN ${tag}`);
+    d(
+      'UPLINK_MISSING',
+      carriage.uplink ?? '(no uplink)',
+      `uplink ${carriage.uplink ?? '(none configured)'} on ${carriage.bridge} does not trunk VLAN ${tag}`,
+    );
   if (network && !pg) d('PORTGROUP_MISSING', `${network.name}/${pgName}`, `network ${network.name} has no portgroup ${pgName}`);
   if (pg && !(pg.vlan && !pg.vlan.trunk && sameSet(pg.vlan.tags, [tag])))
-    d('PORTGROUP_DIFFERS', `${network!.name}/${pgName}`, `portgroup ${pgName} has ${pg.vlan ? `${pg.vlan.trunk ? 'trunk ' : 'tag '}${pg.vlan.tags.join(',')}` : 'no VLAN'}, not tag ${tag}`);
+    d(
+      'PORTGROUP_DIFFERS',
+      `${network!.name}/${pgName}`,
+      `portgroup ${pgName} has ${pg.vlan ? `${pg.vlan.trunk ? 'trunk ' : 'tag '}${pg.vlan.tags.join(',')}` : 'no VLAN'}, not tag ${tag}`,
+    );
   for (const t of network?.portgroups.filter((p) => p.vlan?.trunk && !p.vlan.tags.includes(tag)) ?? [])
     d('TRUNK_PORTGROUP_MISSING', `${network!.name}/${t.name}`, `trunk portgroup ${t.name} does not include VLAN ${tag}`);
   for (const i of onIt)
     if (i.liveTags !== null && !i.liveTrunkAll && !sameSet(i.liveTags, i.configuredTags))
-      d('VM_PORT_TAG_DIFFERS', `${i.vm}/${i.iface.mac}`, `${i.vm} NIC ${i.iface.mac}: port ${i.port?.name} carries [${i.liveTags.join(',')}], its portgroup says [${i.configuredTags.join(',')}]`);
+      d(
+        'VM_PORT_TAG_DIFFERS',
+        `${i.vm}/${i.iface.mac}`,
+        `${i.vm} NIC ${i.iface.mac}: port ${i.port?.name} carries [${i.liveTags.join(',')}], its portgroup says [${i.configuredTags.join(',')}]`,
+      );
   return out;
 }
 
@@ -109,12 +122,12 @@ export function deriveVlans(fleet: readonly FleetMember[]): VlanView[] {
     for (const b of m.state.ovs?.bridges ?? [])
       for (const p of b.ports) {
         if (p.tag !== null) tags.add(p.tag);
-        p.trunks.forEach((t) => tags.add(t));
+        for (const t of p.trunks) tags.add(t);
       }
-    for (const n of m.state.libvirt?.networks ?? []) for (const pg of n.portgroups) pg.vlan?.tags.forEach((t) => tags.add(t));
+    for (const n of m.state.libvirt?.networks ?? []) for (const pg of n.portgroups) for (const t of pg.vlan?.tags ?? []) tags.add(t);
     const ifaces = resolveInterfaces(m.state);
     interfacesByHost.set(m.host.name, ifaces);
-    for (const i of ifaces) i.configuredTags.forEach((t) => tags.add(t));
+    for (const i of ifaces) for (const t of i.configuredTags) tags.add(t);
   }
   return [...tags].sort((a, b) => a - b).map((tag) => vlanView(fleet, tag, interfacesByHost));
 }

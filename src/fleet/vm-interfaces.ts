@@ -38,7 +38,10 @@ function findPortgroup(state: HostState, iface: DomainInterface): Portgroup | nu
 // Resolved once per HostState object: a query touching 50 VMs x their NICs x 100 ports must
 // not rebuild the joins for every field (states are parsed per request, so this lives as long
 // as the request does).
-const resolved = new WeakMap<HostState, { all: ResolvedInterface[]; byVm: Map<string, ResolvedInterface[]>; byPort: Map<string, ResolvedInterface> }>();
+const resolved = new WeakMap<
+  HostState,
+  { all: ResolvedInterface[]; byVm: Map<string, ResolvedInterface[]>; byPort: Map<string, ResolvedInterface> }
+>();
 
 function index(state: HostState) {
   let r = resolved.get(state);

@@ -40,7 +40,13 @@ export function unknownHostState(host: string, now = new Date()): HostState {
  * Merges a failed read into the previous state: keep the last known data (flagged by its
  * observedAt), report the host as unreachable with the reason.
  */
-export function withFailedRead(previous: HostState | null, host: string, error: { code: ErrorCode; message: string }, reachable: boolean, now = new Date()): HostState {
+export function withFailedRead(
+  previous: HostState | null,
+  host: string,
+  error: { code: ErrorCode; message: string },
+  reachable: boolean,
+  now = new Date(),
+): HostState {
   const base = previous ?? unknownHostState(host, now);
   return { ...base, status: reachable ? 'REACHABLE' : 'UNREACHABLE', checkedAt: now.toISOString(), error };
 }

@@ -1,6 +1,14 @@
 import { describeError, ErrorCode } from '../errors/codes.ts';
 import type { Host } from '../inventory/host-registry.ts';
-import { combinedReadArgv, inventoryRound1Argv, inventoryRound2Argv, newMarker, parseRound1, parseRound2, splitCombinedRead } from '../libvirt/virsh-batch.ts';
+import {
+  combinedReadArgv,
+  inventoryRound1Argv,
+  inventoryRound2Argv,
+  newMarker,
+  parseRound1,
+  parseRound2,
+  splitCombinedRead,
+} from '../libvirt/virsh-batch.ts';
 import { parseOvsSnapshot, snapshotArgv } from '../ovs/snapshot.ts';
 import { okStdout as ok } from '../ssh/command-output.ts';
 import type { CommandRunner, ExecResult } from '../ssh/runner.ts';
@@ -64,7 +72,7 @@ export interface KnownObjectsRead {
 }
 
 export function knownObjectsRead(host: Host, previous: HostState | null): KnownObjectsRead | null {
-  if (!previous || previous.status !== 'REACHABLE' || previous.error || !previous.libvirt || !previous.ovs) return null;
+  if (previous?.status !== 'REACHABLE' || previous.error || !previous.libvirt || !previous.ovs) return null;
   const marker = newMarker();
   const domainUuids = previous.libvirt.domains.map((d) => d.uuid);
   const networkUuids = previous.libvirt.networks.map((n) => n.uuid);
@@ -75,8 +83,14 @@ export function knownObjectsRead(host: Host, previous: HostState | null): KnownO
       const [ovsOut, round2Out] = results;
       const ovs = parseOvsSnapshot(ok('ovs-vsctl list', ovsOut!));
       // An object removed since the previous read leaves empty sections: it is dropped.
-      const libvirt = round2Out ? parseRound2(ok('virsh (definitions)', round2Out), marker, domainUuids, networkUuids) : { domains: [], networks: [] };
-      return reachable(host, previous.versions, ovs, libvirt, { roundTrips, commands: results.length, durationMs: Math.max(...results.map((r) => r.durationMs)) });
+      const libvirt = round2Out
+        ? parseRound2(ok('virsh (definitions)', round2Out), marker, domainUuids, networkUuids)
+        : { domains: [], networks: [] };
+      return reachable(host, previous.versions, ovs, libvirt, {
+        roundTrips,
+        commands: results.length,
+        durationMs: Math.max(...results.map((r) => r.durationMs)),
+      });
     },
   };
 }
@@ -122,7 +136,11 @@ export async function readForPlanning(
   const virshArgv = combinedReadArgv(marker, knownDomains, knownNetworks);
   const ovsVersion = usable?.versions.ovs ?? null;
   const commands = [snapshotArgv(), virshArgv, ...(ovsVersion ? [] : [OVS_VERSION_ARGV])];
-  const out = await runner.execBatch(host, commands.map((argv) => ({ argv })), { timeoutMs });
+  const out = await runner.execBatch(
+    host,
+    commands.map((argv) => ({ argv })),
+    { timeoutMs },
+  );
   const results = new Map(commands.map((argv, i) => [argvKey(argv), out[i]!]));
   const get = (argv: readonly string[]) => results.get(argvKey(argv))!;
   const ovs = parseOvsSnapshot(ok('ovs-vsctl list', get(snapshotArgv())));
@@ -136,17 +154,32 @@ export async function readForPlanning(
   } else {
     const round2Argv = inventoryRound2Argv(marker, round1.domainUuids, round1.networkUuids);
     if (round2Argv) {
-      libvirt = parseRound2(ok('virsh (definitions)', await runner.exec(host, round2Argv, { timeoutMs })), marker, round1.domainUuids, round1.networkUuids);
+      libvirt = parseRound2(
+        ok('virsh (definitions)', await runner.exec(host, round2Argv, { timeoutMs })),
+        marker,
+        round1.domainUuids,
+        round1.networkUuids,
+      );
       roundTrips++;
     }
   }
   const versionOut = ovsVersion ? null : get(OVS_VERSION_ARGV);
   const versions = { ovs: ovsVersion ?? (versionOut?.exitCode === 0 ? parseOvsVersion(versionOut.stdout) : null), ...round1.versions };
-  const state = reachable(host, versions, ovs, libvirt, { roundTrips, commands: commands.length + roundTrips - 1, durationMs: Math.round(performance.now() - started) });
+  const state = reachable(host, versions, ovs, libvirt, {
+    roundTrips,
+    commands: commands.length + roundTrips - 1,
+    durationMs: Math.round(performance.now() - started),
+  });
   return { state, results, partial: false };
 }
 
-function reachable(host: Host, versions: HostState['versions'], ovs: HostState['ovs'], libvirt: HostState['libvirt'], read: HostState['read']): HostState {
+function reachable(
+  host: Host,
+  versions: HostState['versions'],
+  ovs: HostState['ovs'],
+  libvirt: HostState['libvirt'],
+  read: HostState['read'],
+): HostState {
   const now = new Date().toISOString();
   return { host: host.name, status: 'REACHABLE', observedAt: now, checkedAt: now, error: null, versions, ovs, libvirt, read };
 }

@@ -1,7 +1,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
-import { DatapathType, DOT_NAME_MESSAGE, HypervisorName, InterfaceName, LibvirtName, notDotName, notOptionLike, notOptionLikeParams } from '../validation/names.ts';
+import {
+  DatapathType,
+  DOT_NAME_MESSAGE,
+  HypervisorName,
+  InterfaceName,
+  LibvirtName,
+  notDotName,
+  notOptionLike,
+  notOptionLikeParams,
+} from '../validation/names.ts';
 
 // Identifiers refuse a leading '-' and '.'/'..' (validation/names.ts); address and user never reach argv
 // (ssh2 takes them as values) but are refused alike.
@@ -63,7 +72,7 @@ export class InventoryFileSource {
   constructor(readonly path: string) {}
 
   async load(): Promise<InventoryFile> {
-    let st;
+    let st: Awaited<ReturnType<typeof stat>>;
     try {
       st = await stat(this.path);
     } catch (err) {

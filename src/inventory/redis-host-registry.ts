@@ -93,7 +93,11 @@ export class RedisHostRegistry implements HostRegistry {
   /** Upserts every host of an inventory file: the file is authoritative for the hosts it names. */
   async seed(hosts: readonly Host[]): Promise<number> {
     if (hosts.length === 0) return 0;
-    await this.redis.multi().hset(this.key, Object.fromEntries(hosts.map((h) => [h.name, JSON.stringify(h)]))).incr(this.revKey).exec();
+    await this.redis
+      .multi()
+      .hset(this.key, Object.fromEntries(hosts.map((h) => [h.name, JSON.stringify(h)])))
+      .incr(this.revKey)
+      .exec();
     return hosts.length;
   }
 }

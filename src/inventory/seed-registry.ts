@@ -17,6 +17,10 @@ export async function seedRegistryFromFile(registry: RedisHostRegistry, path: st
     logger.warn({ inventory: path, err: (err as Error).message }, 'host registry not seeded');
   }
   const invalid = await registry.listInvalid().catch(() => []);
-  if (invalid.length) logger.warn({ invalid }, 'host registry records that do not validate are left out: register each host again with valid fields, or delete its record');
+  if (invalid.length)
+    logger.warn(
+      { invalid },
+      'host registry records that do not validate are left out: register each host again with valid fields, or delete its record',
+    );
   return n;
 }

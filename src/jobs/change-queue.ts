@@ -52,7 +52,11 @@ export async function scheduleFleetRefresh(queue: Queue<ChangeJobData>, seconds:
     await queue.removeJobScheduler(REFRESH_FLEET);
     return;
   }
-  await queue.upsertJobScheduler(REFRESH_FLEET, { every: seconds * 1000 }, { name: REFRESH_FLEET, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await queue.upsertJobScheduler(
+    REFRESH_FLEET,
+    { every: seconds * 1000 },
+    { name: REFRESH_FLEET, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+  );
 }
 
 export function createChangeQueue(connection: ConnectionOptions, prefix: string): Queue<ChangeJobData> {

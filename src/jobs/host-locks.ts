@@ -36,9 +36,12 @@ export class RedisHostLocks implements HostLocks {
   async withHosts<T>(hosts: readonly string[], fn: () => Promise<T>, onWait?: (host: string) => void): Promise<T> {
     const token = randomUUID();
     const held: string[] = [];
-    const renew = setInterval(() => {
-      for (const h of held) void this.redis.eval(RENEW_LUA, 1, this.key(h), token, String(this.ttlMs)).catch(() => {});
-    }, Math.max(100, Math.floor(this.ttlMs / 3)));
+    const renew = setInterval(
+      () => {
+        for (const h of held) void this.redis.eval(RENEW_LUA, 1, this.key(h), token, String(this.ttlMs)).catch(() => {});
+      },
+      Math.max(100, Math.floor(this.ttlMs / 3)),
+    );
     try {
       for (const host of [...new Set(hosts)].sort()) {
         await this.acquire(host, token, onWait);

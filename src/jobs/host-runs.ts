@@ -8,7 +8,16 @@ import type { JobRecord } from './job-types.ts';
 
 /** Every host of a one-piece job starts with it. */
 export function startHostRuns(job: JobRecord, now = new Date().toISOString()): void {
-  for (const run of job.hosts) Object.assign(run, { state: 'RUNNING', attempts: run.attempts + 1, startedAt: run.startedAt ?? now, finishedAt: null, updatedAt: now, message: 'running', error: null });
+  for (const run of job.hosts)
+    Object.assign(run, {
+      state: 'RUNNING',
+      attempts: run.attempts + 1,
+      startedAt: run.startedAt ?? now,
+      finishedAt: null,
+      updatedAt: now,
+      message: 'running',
+      error: null,
+    });
 }
 
 /** A host failed if one of its steps did; otherwise it ends as the job does (cancelled or done). */
@@ -21,7 +30,11 @@ export function endHostRuns(job: JobRecord, now = new Date().toISOString()): voi
       state: failed ? 'FAILED' : job.state === 'CANCELLED' ? 'CANCELLED' : 'SUCCEEDED',
       finishedAt: now,
       updatedAt: now,
-      message: failed ? `${failed.description}: ${failed.stderr ?? 'failed'}` : last ? `${last.description}: ${last.observed ?? 'done'}` : job.state.toLowerCase(),
+      message: failed
+        ? `${failed.description}: ${failed.stderr ?? 'failed'}`
+        : last
+          ? `${last.description}: ${last.observed ?? 'done'}`
+          : job.state.toLowerCase(),
       error: failed ? { code: job.error?.code ?? ErrorCode.COMMAND_FAILED, message: failed.stderr ?? 'failed', step: failed.index } : null,
     });
   }

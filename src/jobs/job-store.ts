@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import { pendingHostRun, type HostRun, type JobEvent, type JobEventType, type JobRecord, type RollbackRecord, type StepRecord } from './job-types.ts';
+import {
+  pendingHostRun,
+  type HostRun,
+  type JobEvent,
+  type JobEventType,
+  type JobRecord,
+  type RollbackRecord,
+  type StepRecord,
+} from './job-types.ts';
 
 /*
  * A job record is a Redis hash, so that the workers running different hosts of one job (BullMQ
@@ -130,7 +138,11 @@ export function assembleRecord(fields: Record<string, string>): JobRecord | null
     rollback: parts.flatMap((p) => p.rollback),
     hosts,
     attempts: Math.max(head.attempts, ...hosts.map((h) => h.attempts)),
-    progress: { done: steps.filter(isDone).length, total: steps.length, message: latest ? `${latest.host}: ${latest.message}` : head.progress.message },
+    progress: {
+      done: steps.filter(isDone).length,
+      total: steps.length,
+      message: latest ? `${latest.host}: ${latest.message}` : head.progress.message,
+    },
   };
 }
 
@@ -186,7 +198,8 @@ export class JobStore {
     const { steps: _s, rollback: _r, hosts: _h, state, startedAt, ...head } = record;
     const fields: string[] = ['head', JSON.stringify(head), 'state', state];
     if (startedAt) fields.push('startedAt', startedAt);
-    for (const [host, part] of partsOf(record)) fields.push(`host:${host}`, JSON.stringify(part), `done:${host}`, String(part.steps.filter(isDone).length));
+    for (const [host, part] of partsOf(record))
+      fields.push(`host:${host}`, JSON.stringify(part), `done:${host}`, String(part.steps.filter(isDone).length));
     const id = (await (this.redis as unknown as Scripts).trunklineWriteJob(
       this.recordKey(record.id),
       this.eventsKey(record.id),
@@ -221,7 +234,16 @@ export class JobStore {
     const host = part.run.host;
     // A part that waits for its turn has not started: the job stays QUEUED.
     const runs = part.run.state !== 'PENDING';
-    const rest = { jobId: job.id, type, at, state: runs ? ('RUNNING' as const) : ('QUEUED' as const), host, step, message, error: part.run.error };
+    const rest = {
+      jobId: job.id,
+      type,
+      at,
+      state: runs ? ('RUNNING' as const) : ('QUEUED' as const),
+      host,
+      step,
+      message,
+      error: part.run.error,
+    };
     // The done count is filled in by the script, from every host's counter.
     const before = '{"progress":{"done":';
     const after = `,"total":${total},"message":${JSON.stringify(message)}},${JSON.stringify(rest).slice(1)}`;
@@ -263,7 +285,11 @@ export class JobStore {
    * execution beyond those it was given (indexes of the submitted plan are 0..planLength-1).
    */
   async reserveStepIndexes(jobId: string, planLength: number, count: number): Promise<number> {
-    const res = await this.redis.multi().hsetnx(this.recordKey(jobId), 'nextIndex', String(planLength)).hincrby(this.recordKey(jobId), 'nextIndex', count).exec();
+    const res = await this.redis
+      .multi()
+      .hsetnx(this.recordKey(jobId), 'nextIndex', String(planLength))
+      .hincrby(this.recordKey(jobId), 'nextIndex', count)
+      .exec();
     const end = Number(res?.[1]?.[1]);
     return end - count;
   }
@@ -288,7 +314,10 @@ export class JobStore {
    * A job's state and one host's part state, without assembling the record (two hash fields,
    * whatever the job's size): what a host part waiting behind it needs. null when the record is gone.
    */
-  async hostPartState(id: string, host: string): Promise<{ state: JobRecord['state']; part: HostRun['state'] | null; createdAt: string } | null> {
+  async hostPartState(
+    id: string,
+    host: string,
+  ): Promise<{ state: JobRecord['state']; part: HostRun['state'] | null; createdAt: string } | null> {
     const [state, part, head] = await this.redis.hmget(this.recordKey(id), 'state', `host:${host}`, 'head');
     if (!state || !head) return null;
     const createdAt = (JSON.parse(head) as Head).createdAt;
@@ -311,7 +340,11 @@ export class JobStore {
    * most `limit`. Reads records in batches; ranks are looked up each call, so jobs created
    * meanwhile do not shift the page.
    */
-  async list(options: { afterId?: string | null; limit: number; keep?: (job: JobRecord) => boolean }): Promise<{ jobs: JobRecord[]; more: boolean }> {
+  async list(options: {
+    afterId?: string | null;
+    limit: number;
+    keep?: (job: JobRecord) => boolean;
+  }): Promise<{ jobs: JobRecord[]; more: boolean }> {
     const { limit, keep = () => true } = options;
     let start = 0;
     if (options.afterId) {

@@ -100,7 +100,18 @@ export interface HostRun {
 }
 
 export function pendingHostRun(host: string): HostRun {
-  return { host, state: 'PENDING', attempts: 0, startedAt: null, finishedAt: null, message: 'queued', updatedAt: null, error: null, waitingFor: null, planNote: null };
+  return {
+    host,
+    state: 'PENDING',
+    attempts: 0,
+    startedAt: null,
+    finishedAt: null,
+    message: 'queued',
+    updatedAt: null,
+    error: null,
+    waitingFor: null,
+    planNote: null,
+  };
 }
 
 export interface JobRecord {

@@ -26,7 +26,8 @@ function unitBytes(unit: string): bigint | null {
 export function memoryToKiB(value: string, unit: string | null = null): number {
   const scale = unitBytes(unit || 'KiB');
   if (scale === null) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `unknown libvirt memory unit ${JSON.stringify(unit)}`);
-  if (!/^\d+$/.test(value.trim())) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `bad libvirt memory amount ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value.trim()))
+    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `bad libvirt memory amount ${JSON.stringify(value)}`);
   const bytes = BigInt(value.trim()) * scale;
   return Number((bytes + 1023n) / 1024n);
 }
@@ -56,7 +57,8 @@ export function parseDomainXml(xml: string): Omit<Domain, 'state'> {
   // <vcpu current='1'>2</vcpu>: 2 may be hot-plugged, 1 is what the VM has.
   const vcpu = child(dom, 'vcpu');
   const vcpus = attr(vcpu, 'current') ?? text(vcpu);
-  if (!vcpus || !/^\d+$/.test(vcpus)) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `${what}: bad or missing <vcpu> ${JSON.stringify(vcpus)}`);
+  if (!vcpus || !/^\d+$/.test(vcpus))
+    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `${what}: bad or missing <vcpu> ${JSON.stringify(vcpus)}`);
   return {
     name,
     uuid: requiredText(dom, 'uuid', what),

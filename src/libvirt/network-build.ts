@@ -12,14 +12,18 @@ export function xmlEscape(s: string): string {
 export function vlanXml(vlan: VlanSpec | null, indent = ''): string {
   if (!vlan || vlan.tags.length === 0) return '';
   const trunk = vlan.trunk ? " trunk='yes'" : '';
-  const tags = vlan.tags.map((t, i) => `${indent}  <tag id='${t}'${i === 0 && vlan.nativeMode ? ` nativeMode='${xmlEscape(vlan.nativeMode)}'` : ''}/>`).join('\n');
+  const tags = vlan.tags
+    .map((t, i) => `${indent}  <tag id='${t}'${i === 0 && vlan.nativeMode ? ` nativeMode='${xmlEscape(vlan.nativeMode)}'` : ''}/>`)
+    .join('\n');
   return `${indent}<vlan${trunk}>\n${tags}\n${indent}</vlan>`;
 }
 
 export function portgroupXml(pg: Portgroup, indent = ''): string {
   const def = pg.isDefault ? " default='yes'" : '';
   const vlan = vlanXml(pg.vlan, `${indent}  `);
-  return vlan ? `${indent}<portgroup name='${xmlEscape(pg.name)}'${def}>\n${vlan}\n${indent}</portgroup>` : `${indent}<portgroup name='${xmlEscape(pg.name)}'${def}/>`;
+  return vlan
+    ? `${indent}<portgroup name='${xmlEscape(pg.name)}'${def}>\n${vlan}\n${indent}</portgroup>`
+    : `${indent}<portgroup name='${xmlEscape(pg.name)}'${def}/>`;
 }
 
 export interface OvsNetworkSpec {
@@ -77,7 +81,9 @@ export function canonicalTags(vlan: VlanSpec): number[] {
 export function portgroupValue(pg: Portgroup | null): string {
   if (!pg) return 'absent'; // the plans' ABSENT (src/changes/plan.ts), which builds on this module
   const v = pg.vlan;
-  const vlan = v && v.tags.length ? `${v.trunk ? 'trunk' : 'tag'}=${canonicalTags(v).join(',')}${v.nativeMode ? ` native=${v.nativeMode}(${v.tags[0]})` : ''}` : 'untagged';
+  const vlan = v?.tags.length
+    ? `${v.trunk ? 'trunk' : 'tag'}=${canonicalTags(v).join(',')}${v.nativeMode ? ` native=${v.nativeMode}(${v.tags[0]})` : ''}`
+    : 'untagged';
   return `${pg.name}${pg.isDefault ? ' (default)' : ''} ${vlan}`;
 }
 

@@ -29,12 +29,20 @@ export function parseXmlRoot(xml: string, root: string, arrays: ReadonlySet<stri
     // `true`: validate first. Without it the parser turns most garbage into an empty object.
     doc = parser.parse(xml, true);
   } catch (err) {
-    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `${what} is not well-formed XML: ${(err as Error).message}`, { output: xml.slice(0, 300) }, { cause: err });
+    throw new TrunklineError(
+      ErrorCode.UNEXPECTED_OUTPUT,
+      `${what} is not well-formed XML: ${(err as Error).message}`,
+      { output: xml.slice(0, 300) },
+      { cause: err },
+    );
   }
   const keys = Object.keys(doc as XmlNode);
   const top = (doc as XmlNode)[root];
   if (keys.length !== 1 || !isNode(top))
-    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `${what}: expected one <${root}> root element, got ${keys.map((k) => `<${k}>`).join(', ') || 'nothing'}`);
+    throw new TrunklineError(
+      ErrorCode.UNEXPECTED_OUTPUT,
+      `${what}: expected one <${root}> root element, got ${keys.map((k) => `<${k}>`).join(', ') || 'nothing'}`,
+    );
   return top;
 }
 

@@ -46,11 +46,21 @@ function checkMarker(marker: string): void {
 function batchArgv(commands: string[]): string[] {
   const batch = commands.join('; ');
   if (Buffer.byteLength(batch) > MAX_BATCH_BYTES)
-    throw new TrunklineError(ErrorCode.INTERNAL, `virsh batch of ${commands.length} commands exceeds the ${MAX_BATCH_BYTES}-byte argument limit`);
+    throw new TrunklineError(
+      ErrorCode.INTERNAL,
+      `virsh batch of ${commands.length} commands exceeds the ${MAX_BATCH_BYTES}-byte argument limit`,
+    );
   return [...VIRSH, batch];
 }
 
-const round1Commands = (marker: string) => ['version', `echo ${marker}`, 'list --all --uuid', `echo ${marker}`, 'net-list --all --uuid', `echo ${marker}`];
+const round1Commands = (marker: string) => [
+  'version',
+  `echo ${marker}`,
+  'list --all --uuid',
+  `echo ${marker}`,
+  'net-list --all --uuid',
+  `echo ${marker}`,
+];
 
 /** Round 1: versions, all domain UUIDs, all network UUIDs (active and inactive). */
 export function inventoryRound1Argv(marker: string): string[] {
@@ -84,7 +94,11 @@ function uuidLines(section: string, what: string): string[] {
     .map((l) => l.trim())
     .filter((l) => l !== '');
   for (const u of uuids)
-    if (!UUID_RE.test(u)) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `virsh ${what} printed a line that is not a UUID: ${JSON.stringify(u.slice(0, 100))}`);
+    if (!UUID_RE.test(u))
+      throw new TrunklineError(
+        ErrorCode.UNEXPECTED_OUTPUT,
+        `virsh ${what} printed a line that is not a UUID: ${JSON.stringify(u.slice(0, 100))}`,
+      );
   return uuids;
 }
 
@@ -106,7 +120,9 @@ export function parseRound1(stdout: string, marker: string): Round1 {
   const [version = '', domains = '', networks = ''] = splitSections(stdout, marker, 3, 'inventory (round 1)');
   // `version` always names the library; without it this is not virsh output.
   if (!/^Using library: /m.test(version))
-    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, 'virsh round 1 output lacks the `virsh version` lines', { output: version.slice(0, 300) });
+    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, 'virsh round 1 output lacks the `virsh version` lines', {
+      output: version.slice(0, 300),
+    });
   return {
     versions: parseVersion(version),
     domainUuids: uuidLines(domains, 'list --all --uuid'),
@@ -117,7 +133,10 @@ export function parseRound1(stdout: string, marker: string): Round1 {
 function checkUuids(uuids: readonly string[], what: string): void {
   for (const u of uuids)
     if (!UUID_RE.test(u))
-      throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `refusing ${what} UUID ${JSON.stringify(u.slice(0, 100))} for a virsh batch: not a lowercase libvirt UUID`);
+      throw new TrunklineError(
+        ErrorCode.UNEXPECTED_OUTPUT,
+        `refusing ${what} UUID ${JSON.stringify(u.slice(0, 100))} for a virsh batch: not a lowercase libvirt UUID`,
+      );
 }
 
 /**
@@ -136,7 +155,10 @@ export function inventoryRound2Argv(marker: string, domainUuids: readonly string
 
 function round2Commands(marker: string, domainUuids: readonly string[], networkUuids: readonly string[]): string[] {
   const echo = `echo ${marker}`;
-  return [...domainUuids.flatMap((u) => [`dumpxml ${u}`, echo, `domstate ${u}`, echo]), ...networkUuids.flatMap((u) => [`net-dumpxml ${u}`, echo, `net-info ${u}`, echo])];
+  return [
+    ...domainUuids.flatMap((u) => [`dumpxml ${u}`, echo, `domstate ${u}`, echo]),
+    ...networkUuids.flatMap((u) => [`net-dumpxml ${u}`, echo, `net-info ${u}`, echo]),
+  ];
 }
 
 /**
@@ -158,7 +180,9 @@ export function splitCombinedRead(stdout: string, marker: string): [string, stri
   for (let i = 0; i < lines.length; i++) {
     if (lines[i]!.trimEnd() === marker && ++seen === 3) return [lines.slice(0, i + 1).join('\n'), lines.slice(i + 1).join('\n')];
   }
-  throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `virsh combined read output has ${seen} of round 1's 3 sections`, { output: stdout.slice(0, 500) });
+  throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `virsh combined read output has ${seen} of round 1's 3 sections`, {
+    output: stdout.slice(0, 500),
+  });
 }
 
 export interface Round2 {

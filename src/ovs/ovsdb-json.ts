@@ -48,7 +48,8 @@ export function cellMap(cell: unknown): Record<string, string> {
     throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `expected an OVSDB map, got ${JSON.stringify(cell)}`);
   const out: Record<string, string> = {};
   for (const pair of cell[1] as unknown[]) {
-    if (!Array.isArray(pair) || pair.length !== 2) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `bad map pair ${JSON.stringify(pair)}`);
+    if (!Array.isArray(pair) || pair.length !== 2)
+      throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `bad map pair ${JSON.stringify(pair)}`);
     out[String(atom(pair[0]))] = String(atom(pair[1]));
   }
   return out;
@@ -77,7 +78,10 @@ export function parseOvsTables(stdout: string): OvsTable[] {
         headings: names,
         rows: data.map((row: unknown) => {
           if (!Array.isArray(row) || row.length !== names.length)
-            throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `ovs-vsctl row does not match headings: ${JSON.stringify(row).slice(0, 200)}`);
+            throw new TrunklineError(
+              ErrorCode.UNEXPECTED_OUTPUT,
+              `ovs-vsctl row does not match headings: ${JSON.stringify(row).slice(0, 200)}`,
+            );
           return Object.fromEntries(names.map((n, i) => [n, row[i]]));
         }),
       };

@@ -68,7 +68,10 @@ function table(tables: OvsTable[], index: number, what: string): OvsTable {
 export function parseOvsSnapshot(stdout: string): OvsSnapshot {
   const tables = parseOvsTables(stdout);
   if (tables.length !== 3)
-    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `expected 3 tables (Bridge, Port, Interface) from ovs-vsctl, got ${tables.length}`);
+    throw new TrunklineError(
+      ErrorCode.UNEXPECTED_OUTPUT,
+      `expected 3 tables (Bridge, Port, Interface) from ovs-vsctl, got ${tables.length}`,
+    );
   const interfaces = new Map<string, OvsInterface>();
   for (const row of table(tables, 2, 'Interface').rows) {
     const ofport = cellOptional(row.ofport);
@@ -91,7 +94,9 @@ export function parseOvsSnapshot(stdout: string): OvsSnapshot {
       uuid: cellString(row._uuid),
       name: cellString(row.name),
       tag: typeof tag === 'number' ? tag : null,
-      trunks: cellSet(row.trunks).map(Number).sort((a, b) => a - b),
+      trunks: cellSet(row.trunks)
+        .map(Number)
+        .sort((a, b) => a - b),
       vlanMode: vlanMode === null ? null : String(vlanMode),
       interfaces: cellSet(row.interfaces)
         .map((u) => interfaces.get(String(u)))

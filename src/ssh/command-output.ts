@@ -18,6 +18,10 @@ export function stderrExcerpt(stderr: string | null | undefined, chars: number =
 
 /** A command's stdout when it exited 0; otherwise COMMAND_FAILED naming `what` and the start of its stderr. */
 export function okStdout(what: string, result: ExecResult): string {
-  if (result.exitCode !== 0) throw new TrunklineError(ErrorCode.COMMAND_FAILED, `${what} exited ${result.exitCode}: ${stderrExcerpt(result.stderr) || '(no stderr)'}`);
+  if (result.exitCode !== 0)
+    throw new TrunklineError(
+      ErrorCode.COMMAND_FAILED,
+      `${what} exited ${result.exitCode}: ${stderrExcerpt(result.stderr) || '(no stderr)'}`,
+    );
   return result.stdout;
 }

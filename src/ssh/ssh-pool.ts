@@ -174,11 +174,9 @@ class HostConnection {
     if (err.level === 'client-authentication')
       return new TrunklineError(ErrorCode.SSH_AUTH_FAILED, `authentication to ${where} failed`, { host: host.name });
     if (err.level === 'client-timeout')
-      return new TrunklineError(
-        ErrorCode.SSH_TIMEOUT,
-        `no SSH handshake with ${where} within ${this.options.connectTimeoutMs} ms`,
-        { host: host.name },
-      );
+      return new TrunklineError(ErrorCode.SSH_TIMEOUT, `no SSH handshake with ${where} within ${this.options.connectTimeoutMs} ms`, {
+        host: host.name,
+      });
     return new TrunklineError(ErrorCode.SSH_CONNECT_FAILED, `cannot connect to ${where}: ${err.message}`, {
       host: host.name,
       cause: err.code,
@@ -246,7 +244,9 @@ class HostConnection {
         if (err) {
           this.broken = this.broken || /not connected|No response/i.test(err.message);
           finish(() =>
-            reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `cannot open a channel on ${host.name}: ${err.message}`, { host: host.name })),
+            reject(
+              new TrunklineError(ErrorCode.SSH_DISCONNECTED, `cannot open a channel on ${host.name}: ${err.message}`, { host: host.name }),
+            ),
           );
           return;
         }
@@ -283,7 +283,9 @@ class HostConnection {
         opened.end(stdin);
         opened.on('trunkline-disconnect', () =>
           finish(() =>
-            reject(new TrunklineError(ErrorCode.SSH_DISCONNECTED, `SSH connection to ${host.name} lost during a command`, { host: host.name })),
+            reject(
+              new TrunklineError(ErrorCode.SSH_DISCONNECTED, `SSH connection to ${host.name} lost during a command`, { host: host.name }),
+            ),
           ),
         );
       });

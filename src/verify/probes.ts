@@ -26,8 +26,15 @@ export function probeSubnet(tag: number): string {
 export function planProbes(hosts: readonly string[], tag: number, isolationFrom: readonly number[]): Probe[] {
   const probes: Probe[] = [];
   hosts.forEach((host, i) => {
-    probes.push({ host, vlan: tag, namespace: `${PROBE_PREFIX}${tag}`, port: `${PROBE_PREFIX}${tag}h`, address: `${probeSubnet(tag)}${10 + i}`, member: true });
-    isolationFrom.forEach((other, j) =>
+    probes.push({
+      host,
+      vlan: tag,
+      namespace: `${PROBE_PREFIX}${tag}`,
+      port: `${PROBE_PREFIX}${tag}h`,
+      address: `${probeSubnet(tag)}${10 + i}`,
+      member: true,
+    });
+    isolationFrom.forEach((other, j) => {
       probes.push({
         host,
         vlan: other,
@@ -35,8 +42,8 @@ export function planProbes(hosts: readonly string[], tag: number, isolationFrom:
         port: `${PROBE_PREFIX}${other}xh`,
         address: `${probeSubnet(tag)}${100 + i * 10 + j}`,
         member: false,
-      }),
-    );
+      });
+    });
   });
   return probes;
 }

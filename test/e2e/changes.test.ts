@@ -103,7 +103,12 @@ describe('OVS changes', () => {
     ['setPortVlans', { hypervisor: 'hv1', name: 'no-such-port', tag: 5 }, 'input.name', 'NOT_FOUND'],
     ['deleteBridge', { hypervisor: 'hv1', name: "br0'; id; '" }, 'input.name', 'INVALID_INPUT'],
     ['defineNetwork', { hypervisor: 'hv1', name: 'n$(id)', portgroups: [] }, 'input.name', 'INVALID_INPUT'],
-    ['defineNetwork', { hypervisor: 'hv1', portgroups: [{ name: 'pg', vlanTags: [1, 2] }] }, 'input.portgroups.0.vlanTags', 'INVALID_INPUT'],
+    [
+      'defineNetwork',
+      { hypervisor: 'hv1', portgroups: [{ name: 'pg', vlanTags: [1, 2] }] },
+      'input.portgroups.0.vlanTags',
+      'INVALID_INPUT',
+    ],
     ['addPortgroup', { hypervisor: 'hv1', network: 'no-net', portgroup: { name: 'pg' } }, 'input.network', 'NOT_FOUND'],
   ])('%s %j is refused on %s and nothing is queued', async (name, input, field, errorCode) => {
     const before = Object.values(await tl.queue.getJobCounts()).reduce((a, b) => a + b, 0);
@@ -160,21 +165,33 @@ describe('libvirt network changes', () => {
     try {
       expect(await code('hv2', 'virsh', 'define', join(dir, 'vm.xml'))).toBe(0);
       expect(await code('hv2', 'virsh', 'start', vm)).toBe(0);
-      const target = (await gql(tl.url, `{ hypervisor(name: "hv2", refresh: true) { vm(name: "${vm}") { interfaces { target } } } }`)).data.hypervisor.vm.interfaces[0].target;
+      const target = (await gql(tl.url, `{ hypervisor(name: "hv2", refresh: true) { vm(name: "${vm}") { interfaces { target } } } }`)).data
+        .hypervisor.vm.interfaces[0].target;
       expect(target).toMatch(/^vnet\d+$/);
       // Its OVS port vanishes behind Trunkline's back: the cache still has it, so the plan shown
       // at submission retags it.
       await labExec(labEnv, 'hv2', ['ovs-vsctl', 'del-port', target]);
-      const submitted = await change('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1001', vlanTags: [1005] } });
-      expect(submitted.plan.steps.map((s: any) => s.description)).toEqual([expect.stringMatching(/portgroup vlan-1001/), expect.stringContaining(target)]);
+      const submitted = await change('addPortgroup', {
+        hypervisor: 'hv2',
+        network: NET,
+        portgroup: { name: 'vlan-1001', vlanTags: [1005] },
+      });
+      expect(submitted.plan.steps.map((s: any) => s.description)).toEqual([
+        expect.stringMatching(/portgroup vlan-1001/),
+        expect.stringContaining(target),
+      ]);
       const job = await waitForJob(tl.url, submitted.job.id, JOB);
       expect(job.state).toBe('SUCCEEDED');
       // Executed: the portgroup change alone; the part says its plan differs and why.
       expect(job.steps).toHaveLength(1);
       expect(job.steps[0]).toMatchObject({ state: 'SUCCEEDED', changed: true });
-      expect(job.hosts[0].planNote).toMatch(new RegExp(`differs from the plan shown at submission \\(2 steps, 2 to change, from the cache\\): no longer: .*${target}`));
+      expect(job.hosts[0].planNote).toMatch(
+        new RegExp(`differs from the plan shown at submission \\(2 steps, 2 to change, from the cache\\): no longer: .*${target}`),
+      );
       expect(await on('hv2', 'virsh', 'net-dumpxml', NET)).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1005'\/>/);
-      expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', NET)).toMatch(/<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1005'\/>/);
+      expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', NET)).toMatch(
+        /<portgroup name='vlan-1001'>\s*<vlan>\s*<tag id='1005'\/>/,
+      );
     } finally {
       await labExec(labEnv, 'hv2', ['virsh', 'destroy', vm]);
       await labExec(labEnv, 'hv2', ['virsh', 'undefine', vm]);
@@ -201,17 +218,25 @@ describe('libvirt network changes', () => {
       await gql(tl.url, '{ hypervisor(name: "hv2", refresh: true) { name } }');
 
       const input = { tag: 1099, hypervisors: ['hv2'], bridge: BR, uplink: UP, network: TNET };
-      const res = await gql(tl.url, `mutation($input: EnsureVlanInput!) { ensureVlan(input: $input) { job { id } userErrors { field message } } }`, { input });
+      const res = await gql(
+        tl.url,
+        `mutation($input: EnsureVlanInput!) { ensureVlan(input: $input) { job { id } userErrors { field message } } }`,
+        { input },
+      );
       expect(res.data.ensureVlan.userErrors).toEqual([]);
       const job = await waitForJob(tl.url, res.data.ensureVlan.job.id, JOB);
       expect(job.state).toBe('FAILED');
       expect(job.error.code).toBe('COMMAND_FAILED');
       expect(job.error.step).toBe(2);
-      expect(job.error.message).toMatch(/step 3 \(ensure portgroup vlan-1099 .*\) on hv2 failed: .*cannot change persistent config of a transient network/s);
+      expect(job.error.message).toMatch(
+        /step 3 \(ensure portgroup vlan-1099 .*\) on hv2 failed: .*cannot change persistent config of a transient network/s,
+      );
       expect(job.error.message).toMatch(/rolled back step 2/);
       expect(job.steps.map((s: any) => s.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'FAILED']);
       expect(job.steps.map((s: any) => s.changed).slice(0, 2)).toEqual([false, true]);
-      expect(job.rollback).toEqual([expect.objectContaining({ step: 1, state: 'SUCCEEDED', command: expect.stringContaining(`remove Port ${UP} trunks 1099`) })]);
+      expect(job.rollback).toEqual([
+        expect.objectContaining({ step: 1, state: 'SUCCEEDED', command: expect.stringContaining(`remove Port ${UP} trunks 1099`) }),
+      ]);
       // Consistent: the uplink trunks what it trunked before, the network is as it was.
       expect(await on('hv2', 'ovs-vsctl', 'get', 'Port', UP, 'trunks')).toBe('[1001]');
       expect(await on('hv2', 'virsh', 'net-dumpxml', TNET)).not.toMatch(/vlan-1099/);
@@ -220,7 +245,12 @@ describe('libvirt network changes', () => {
       const xml = await on('hv2', 'virsh', 'net-dumpxml', TNET);
       writeFileSync(join(dir, 'persistent.xml'), xml);
       expect(await code('hv2', 'virsh', 'net-define', join(dir, 'persistent.xml'))).toBe(0);
-      const rerun = await waitForJob(tl.url, (await gql(tl.url, `mutation($input: EnsureVlanInput!) { ensureVlan(input: $input) { job { id } } }`, { input })).data.ensureVlan.job.id, JOB);
+      const rerun = await waitForJob(
+        tl.url,
+        (await gql(tl.url, `mutation($input: EnsureVlanInput!) { ensureVlan(input: $input) { job { id } } }`, { input })).data.ensureVlan
+          .job.id,
+        JOB,
+      );
       expect(rerun.state).toBe('SUCCEEDED');
       expect(await on('hv2', 'ovs-vsctl', 'get', 'Port', UP, 'trunks')).toBe('[1001, 1099]');
       expect(await on('hv2', 'virsh', 'net-dumpxml', '--inactive', TNET)).toMatch(/<portgroup name='vlan-1099'>/);
@@ -241,7 +271,11 @@ describe('libvirt network changes', () => {
     const job = await apply('addPortgroup', { hypervisor: 'hv2', network: NET, portgroup: { name: 'vlan-1002', vlanTags: [1002] } });
     expect(job.state).toBe('FAILED');
     expect(job.error.code).toBe('NOT_FOUND');
-    expect(job.error.message).toMatch(new RegExp(`hv2: refused when its turn came \\(the host as it is now\\): network: hv2 has no libvirt network ${NET}; nothing was changed`));
+    expect(job.error.message).toMatch(
+      new RegExp(
+        `hv2: refused when its turn came \\(the host as it is now\\): network: hv2 has no libvirt network ${NET}; nothing was changed`,
+      ),
+    );
     expect(job.steps.map((s: any) => s.state)).toEqual(['SKIPPED']);
     expect(await code('hv2', 'virsh', 'net-info', NET)).not.toBe(0);
     // The part's read went into the cache: the same request is now refused up front, naming the field.
@@ -255,11 +289,17 @@ describe('jobs across workers', () => {
   it('two workers: jobs on one host never interleave their steps', async () => {
     second = await startProcess('workers/main.ts', tl.env, 'worker ready');
     const ids = await Promise.all(
-      Array.from({ length: 6 }, async (_, i) => (await change('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}c${i}`, tag: 1001 + i, type: 'INTERNAL' })).job.id),
+      Array.from(
+        { length: 6 },
+        async (_, i) =>
+          (await change('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}c${i}`, tag: 1001 + i, type: 'INTERNAL' })).job.id,
+      ),
     );
     const jobs = await Promise.all(ids.map((id) => waitForJob(tl.url, id, JOB)));
     expect(jobs.map((j) => j.state)).toEqual(jobs.map(() => 'SUCCEEDED'));
-    const spans = jobs.flatMap((j) => j.steps.map((s: any) => [Date.parse(s.startedAt), Date.parse(s.finishedAt)] as const)).sort((a, b) => a[0] - b[0]);
+    const spans = jobs
+      .flatMap((j) => j.steps.map((s: any) => [Date.parse(s.startedAt), Date.parse(s.finishedAt)] as const))
+      .sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
     for (let i = 0; i < 6; i++) await apply('removePort', { hypervisor: 'hv1', name: `${BR}c${i}` });
   });
@@ -272,7 +312,9 @@ describe('jobs across workers', () => {
         expect((await apply('defineVm', { hypervisor: h, name: vm, memoryMiB: 32 })).state).toBe('SUCCEEDED');
         expect((await apply('startVm', { hypervisor: h, name: vm })).state).toBe('SUCCEEDED');
       }
-      const ids = await Promise.all(['hv1', 'hv2'].map(async (h) => (await change('stopVm', { hypervisor: h, name: vm, timeoutSeconds: 2 })).job.id));
+      const ids = await Promise.all(
+        ['hv1', 'hv2'].map(async (h) => (await change('stopVm', { hypervisor: h, name: vm, timeoutSeconds: 2 })).job.id),
+      );
       const [a, b] = await Promise.all(ids.map((id) => waitForJob(tl.url, id, JOB)));
       const span = (j: any) => [Date.parse(j.steps[0].startedAt), Date.parse(j.steps[0].finishedAt)] as const;
       const [a0, a1] = span(a);
@@ -288,10 +330,17 @@ describe('jobs across workers', () => {
 
   it('a worker that stops mid-job: another worker finishes it, the host ends as wanted, nothing is done twice', async () => {
     await apply('createBridge', { hypervisor: 'hv2', name: BR });
-    const payload = await change('defineNetwork', { hypervisor: 'hv2', name: NET, bridge: BR, portgroups: [{ name: 'vlan-1001', vlanTags: [1001] }] });
+    const payload = await change('defineNetwork', {
+      hypervisor: 'hv2',
+      name: NET,
+      bridge: BR,
+      portgroups: [{ name: 'vlan-1001', vlanTags: [1001] }],
+    });
     const workers = [tl.worker!, second!];
     let killed: Proc | undefined;
-    for await (const msg of subscribeSse(tl.url, 'subscription($id: ID!) { jobProgress(id: $id) { type step { index } } }', { id: payload.job.id })) {
+    for await (const msg of subscribeSse(tl.url, 'subscription($id: ID!) { jobProgress(id: $id) { type step { index } } }', {
+      id: payload.job.id,
+    })) {
       const e = msg.data.jobProgress;
       if (e.type === 'STEP_FINISHED' && e.step.index === 0 && !killed) {
         // Freeze the worker running hv2's part of the job (BullMQ records its name, host:pid), then kill it.
@@ -327,14 +376,20 @@ describe('cancelling and following jobs', () => {
         state = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { state } }', { id: payload.job.id })).data.job.state;
         await new Promise((r) => setTimeout(r, 50));
       }
-      const cancelled = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state cancelRequested } userErrors { code } } }', { id: payload.job.id });
+      const cancelled = await gql(
+        tl.url,
+        'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state cancelRequested } userErrors { code } } }',
+        { id: payload.job.id },
+      );
       expect(cancelled.data.cancelJob).toEqual({ job: { state: 'RUNNING', cancelRequested: true }, userErrors: [] });
       await tl.redis.del(lockKey);
       const job = await waitForJob(tl.url, payload.job.id, JOB);
       expect(job.state).toBe('CANCELLED');
       expect(job.steps.map((s: any) => s.state)).toEqual(['SKIPPED']);
       expect(await code('hv1', 'ovs-vsctl', 'port-to-br', `${BR}x`)).not.toBe(0);
-      const again = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { userErrors { field code } } }', { id: payload.job.id });
+      const again = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { userErrors { field code } } }', {
+        id: payload.job.id,
+      });
       expect(again.data.cancelJob.userErrors).toEqual([{ field: ['input', 'id'], code: 'JOB_FINISHED' }]);
     } finally {
       await tl.redis.del(lockKey);
@@ -345,7 +400,9 @@ describe('cancelling and following jobs', () => {
     await second?.stop();
     try {
       const payload = await change('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}y`, tag: 1001, type: 'INTERNAL' });
-      const cancelled = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state } userErrors { code } } }', { id: payload.job.id });
+      const cancelled = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state } userErrors { code } } }', {
+        id: payload.job.id,
+      });
       expect(cancelled.data.cancelJob).toEqual({ job: { state: 'CANCELLED' }, userErrors: [] });
       expect(await tl.queue.getJob(jobKeyOf(payload.job.id))).toBeUndefined();
     } finally {

@@ -61,7 +61,16 @@ beforeAll(async () => {
   chmodSync(join(dir, 'net.xml'), 0o644);
   await on('virsh', 'net-define', join(dir, 'net.xml'));
   await on('virsh', 'net-start', NET);
-  await on('virsh', 'net-update', NET, 'add', 'portgroup', "<portgroup name='vlan-1003'><vlan><tag id='1003'/></vlan></portgroup>", '--live', '--config');
+  await on(
+    'virsh',
+    'net-update',
+    NET,
+    'add',
+    'portgroup',
+    "<portgroup name='vlan-1003'><vlan><tag id='1003'/></vlan></portgroup>",
+    '--live',
+    '--config',
+  );
   await refresh();
 });
 
@@ -110,7 +119,11 @@ describe('defineNetwork converges on an existing network', () => {
     await on('virsh', 'define', join(dir, 'vm.xml'));
     await on('virsh', 'start', HAND_VM);
     try {
-      const target = (await on('virsh', 'domiflist', HAND_VM)).split('\n').find((l) => l.includes('52:54:00:3d:00:01'))!.trim().split(/\s+/)[0]!;
+      const target = (await on('virsh', 'domiflist', HAND_VM))
+        .split('\n')
+        .find((l) => l.includes('52:54:00:3d:00:01'))!
+        .trim()
+        .split(/\s+/)[0]!;
       expect(await on('ovs-vsctl', 'get', 'Port', target, 'trunks')).toBe('[1001, 1002]');
       await refresh();
 
@@ -123,11 +136,7 @@ describe('defineNetwork converges on an existing network', () => {
       expect(job.steps[0]).toMatchObject({ changed: true, command: expect.stringContaining('net-define /dev/stdin') });
       expect(job.steps[0].command).toMatch(/net-update --live -- \S+ \w+ portgroup /);
 
-      const wanted = [
-        'vlan-0001 untagged',
-        'vlan-1002 (default) tag=1002',
-        'vlan-all trunk=1001,1002,1003',
-      ];
+      const wanted = ['vlan-0001 untagged', 'vlan-1002 (default) tag=1002', 'vlan-all trunk=1001,1002,1003'];
       expect(portgroupSet(await on('virsh', 'net-dumpxml', NET))).toEqual(wanted);
       expect(portgroupSet(await on('virsh', 'net-dumpxml', '--inactive', NET))).toEqual(wanted);
       expect(await on('virsh', 'net-uuid', NET)).toBe(uuid);
@@ -145,10 +154,18 @@ describe('defineNetwork converges on an existing network', () => {
     try {
       await refresh();
       const before = await on('virsh', 'net-dumpxml', '--inactive', NET);
-      const payload = await change('defineNetwork', { hypervisor: H, name: NET, bridge: `${BR}b`, portgroups: [{ name: 'vlan-0001', isDefault: true }] });
+      const payload = await change('defineNetwork', {
+        hypervisor: H,
+        name: NET,
+        bridge: `${BR}b`,
+        portgroups: [{ name: 'vlan-0001', isDefault: true }],
+      });
       expect(payload.job).toBeNull();
       expect(payload.userErrors).toEqual([
-        expect.objectContaining({ code: 'NETWORK_RESTART_REQUIRED', message: expect.stringMatching(new RegExp(`running with bridge ${BR} \\(wanted ${BR}b\\).*deleteNetwork`)) }),
+        expect.objectContaining({
+          code: 'NETWORK_RESTART_REQUIRED',
+          message: expect.stringMatching(new RegExp(`running with bridge ${BR} \\(wanted ${BR}b\\).*deleteNetwork`)),
+        }),
       ]);
       expect(await on('virsh', 'net-dumpxml', '--inactive', NET)).toBe(before);
     } finally {
@@ -164,9 +181,23 @@ describe('defineVm converges on an existing VM', () => {
     const before = parseDomainXml(await on('virsh', 'dumpxml', '--inactive', VM));
     expect(before.memoryKiB).toBe(32 * 1024);
 
-    const job = await applyTwice('defineVm', { hypervisor: H, name: VM, vcpus: 1, memoryMiB: 64, nics: [{ network: NET, portgroup: 'vlan-1002' }] });
-    expect(job.steps[0]).toMatchObject({ changed: true, observed: expect.stringContaining('memory=32MiB'), wanted: expect.stringContaining('memory=64MiB') });
+    const job = await applyTwice('defineVm', {
+      hypervisor: H,
+      name: VM,
+      vcpus: 1,
+      memoryMiB: 64,
+      nics: [{ network: NET, portgroup: 'vlan-1002' }],
+    });
+    expect(job.steps[0]).toMatchObject({
+      changed: true,
+      observed: expect.stringContaining('memory=32MiB'),
+      wanted: expect.stringContaining('memory=64MiB'),
+    });
     const after = parseDomainXml(await on('virsh', 'dumpxml', '--inactive', VM));
-    expect(after).toMatchObject({ uuid: before.uuid, memoryKiB: 64 * 1024, interfaces: [expect.objectContaining({ portgroup: 'vlan-1002' })] });
+    expect(after).toMatchObject({
+      uuid: before.uuid,
+      memoryKiB: 64 * 1024,
+      interfaces: [expect.objectContaining({ portgroup: 'vlan-1002' })],
+    });
   });
 });

@@ -57,7 +57,11 @@ describe('fleet VLANs', () => {
     expect(new Set(first.steps.map((s: any) => s.description.length > 0))).toEqual(new Set([true]));
     await applyTwice('ensureVlan', { tag: 1002, name: 'DMZ', hypervisors: HOSTS });
     for (const h of HOSTS)
-      await applyTwice('addPortgroup', { hypervisor: h, network: 'ovs-network', portgroup: { name: 'vlan-all', vlanTags: [1001, 1002], trunk: true } });
+      await applyTwice('addPortgroup', {
+        hypervisor: h,
+        network: 'ovs-network',
+        portgroup: { name: 'vlan-all', vlanTags: [1001, 1002], trunk: true },
+      });
 
     for (const h of HOSTS) {
       expect(await on(h, 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002]');
@@ -76,7 +80,8 @@ describe('fleet VLANs', () => {
       expect(await on(vm.host, 'ovs-vsctl', 'get', 'Port', row.trim().split(/\s+/)[0]!, 'tag')).toBe(vm.tag);
     }
 
-    const v = (await gql(tl.url, '{ vlan(tag: 1001) { name hypervisors { name } interfaces { hypervisor vmName } drift { kind } } }')).data.vlan;
+    const v = (await gql(tl.url, '{ vlan(tag: 1001) { name hypervisors { name } interfaces { hypervisor vmName } drift { kind } } }')).data
+      .vlan;
     expect(v).toEqual({
       name: 'VM-to-VM',
       hypervisors: [{ name: 'hv1' }, { name: 'hv2' }],
@@ -104,7 +109,9 @@ describe('fleet VLANs', () => {
 
     const repair = await apply('ensureVlan', { tag: 1001, hypervisors: HOSTS });
     expect(repair.state).toBe('SUCCEEDED');
-    expect(repair.steps.filter((s: any) => s.changed).map((s: any) => s.description)).toEqual([expect.stringMatching(/uplink enp5s0f0 .* trunks VLAN 1001/)]);
+    expect(repair.steps.filter((s: any) => s.changed).map((s: any) => s.description)).toEqual([
+      expect.stringMatching(/uplink enp5s0f0 .* trunks VLAN 1001/),
+    ]);
     expect(await on('hv1', 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002]');
     expect((await gql(tl.url, '{ vlan(tag: 1001) { drift { kind } } }')).data.vlan.drift).toEqual([]);
   });
@@ -127,7 +134,9 @@ describe('fleet VLANs', () => {
     const job = await waitForJob(tl.url, res.data.verifyVlan.job.id, `${JOB_FIELDS} ${VERIFICATION}`);
     expect(job.error).toBeNull();
     expect(job.state).toBe('SUCCEEDED');
-    const cells = job.verification.results.map((r: any) => `${r.fromHost}/${r.fromVlan}->${r.toHost} ${r.expect} ${r.received > 0 ? 'reached' : 'lost'}`).sort();
+    const cells = job.verification.results
+      .map((r: any) => `${r.fromHost}/${r.fromVlan}->${r.toHost} ${r.expect} ${r.received > 0 ? 'reached' : 'lost'}`)
+      .sort();
     expect(cells).toEqual([
       'hv1/1001->hv2 REACH reached',
       'hv1/1002->hv1 ISOLATED lost',
@@ -159,7 +168,9 @@ describe('fleet VLANs', () => {
       const pc = (...argv: string[]) => labExec(labEnv, 'pc1', argv);
       await pc('ip', 'addr', 'add', `${probeSubnet(1002)}200/24`, 'dev', 'eth0');
       await pc('ip', 'link', 'set', 'eth0', 'up');
-      expect(parsePing((await pc('ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', member.address)).stdout)!.received).toBeGreaterThan(0);
+      expect(parsePing((await pc('ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', member.address)).stdout)!.received).toBeGreaterThan(
+        0,
+      );
       expect(parsePing((await pc('ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', other.address)).stdout)!.received).toBe(0);
     } finally {
       await labExec(labEnv, 'pc1', ['ip', 'addr', 'flush', 'dev', 'eth0']);
@@ -172,7 +183,9 @@ describe('fleet VLANs', () => {
     await applyTwice('ensureVlan', { tag: 1003, hypervisors: HOSTS });
     for (const h of HOSTS) {
       expect(await on(h, 'ovs-vsctl', 'get', 'Port', 'enp5s0f0', 'trunks')).toBe('[1001, 1002, 1003]');
-      expect(await on(h, 'virsh', 'net-dumpxml', 'ovs-network')).toMatch(/<portgroup name='vlan-all'>\s*<vlan trunk='yes'>\s*<tag id='1001'\/>\s*<tag id='1002'\/>\s*<tag id='1003'\/>/);
+      expect(await on(h, 'virsh', 'net-dumpxml', 'ovs-network')).toMatch(
+        /<portgroup name='vlan-all'>\s*<vlan trunk='yes'>\s*<tag id='1001'\/>\s*<tag id='1002'\/>\s*<tag id='1003'\/>/,
+      );
     }
     await applyTwice('removeVlan', { tag: 1003, hypervisors: HOSTS });
     for (const h of HOSTS) {
@@ -187,9 +200,19 @@ describe('fleet VLANs', () => {
     const payload = await change('ensureVlan', { tag: 1005, hypervisors: HOSTS });
     const id = Buffer.from(payload.job.id, 'base64url').toString('utf8').replace(/^Job:/, '');
     const events: any[] = [];
-    for await (const msg of subscribeSse(tl.url, 'subscription($id: ID!) { jobProgress(id: $id) { type hypervisor message progress { done total } } }', { id: payload.job.id }))
+    for await (const msg of subscribeSse(
+      tl.url,
+      'subscription($id: ID!) { jobProgress(id: $id) { type hypervisor message progress { done total } } }',
+      { id: payload.job.id },
+    ))
       events.push(msg.data.jobProgress);
-    const job = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { state hosts { hypervisor state attempts changedSteps message steps { index } } } }', { id: payload.job.id })).data.job;
+    const job = (
+      await gql(
+        tl.url,
+        'query($id: ID!) { job(id: $id) { state hosts { hypervisor state attempts changedSteps message steps { index } } } }',
+        { id: payload.job.id },
+      )
+    ).data.job;
     expect(job.state).toBe('SUCCEEDED');
     expect(job.hosts.map((h: any) => [h.hypervisor, h.state, h.attempts])).toEqual(HOSTS.map((h) => [h, 'SUCCEEDED', 1]));
     for (const h of job.hosts) expect(h.changedSteps).toBeGreaterThan(0);
@@ -198,7 +221,9 @@ describe('fleet VLANs', () => {
     const parent = await Job.fromId(tl.queue, id);
     expect(await parent!.getState()).toBe('completed');
     const children = await parent!.getChildrenValues();
-    expect(Object.values(children).sort((a: any, b: any) => a.host.localeCompare(b.host))).toEqual(HOSTS.map((host) => ({ host, state: 'SUCCEEDED' })));
+    expect(Object.values(children).sort((a: any, b: any) => a.host.localeCompare(b.host))).toEqual(
+      HOSTS.map((host) => ({ host, state: 'SUCCEEDED' })),
+    );
     for (const h of HOSTS) expect((await Job.fromId(tl.queue, hostJobId(id, h)))!.parentKey).toMatch(new RegExp(`:${id}$`));
 
     // Each host starts and finishes once, named; the job ends after both.

@@ -16,7 +16,14 @@ import { labExec } from '../support/lab.ts';
 const labEnv = inject('labEnv');
 const inventory = await new InventoryFileSource(inject('inventoryPath')).load();
 const hv1 = inventory.hypervisors.find((h) => h.name === 'hv1')!;
-const pool = new SshPool({ connectTimeoutMs: 3000, commandTimeoutMs: 10_000, maxChannels: 4, keepaliveMs: 0, sudo: true, logger: createLogger('test', 'silent') });
+const pool = new SshPool({
+  connectTimeoutMs: 3000,
+  commandTimeoutMs: 10_000,
+  maxChannels: 4,
+  keepaliveMs: 0,
+  sudo: true,
+  logger: createLogger('test', 'silent'),
+});
 const net = `tlread${randomBytes(3).toString('hex')}`;
 const VIRSH = ['virsh', '-c', 'qemu:///system'];
 const virsh = (...argv: string[]) => labExec(labEnv, 'hv1', ['virsh', ...argv]);
@@ -28,7 +35,11 @@ afterAll(async () => {
 
 describe('command batches over SSH', () => {
   it('runs several sudo commands in one exec with each result apart; a refused command is reported, not hidden', async () => {
-    const results = await pool.execBatch(hv1, [{ argv: ['ovs-vsctl', '--version'] }, { argv: ['ovs-vsctl', 'br-exists', 'no-such-br'] }, { argv: ['id', '-u'] }]);
+    const results = await pool.execBatch(hv1, [
+      { argv: ['ovs-vsctl', '--version'] },
+      { argv: ['ovs-vsctl', 'br-exists', 'no-such-br'] },
+      { argv: ['id', '-u'] },
+    ]);
     expect(results.map((r) => r.exitCode)).toEqual([0, 2, 1]);
     expect(results[0]!.stdout).toMatch(/Open vSwitch/);
     expect(results[2]!.stderr).toMatch(/sudo/); // only the allowed tools run through sudo
@@ -36,7 +47,15 @@ describe('command batches over SSH', () => {
 
   it('stops at the first failure when asked, and feeds stdin to the command that has it', async () => {
     const xml = `<network><name>${net}</name><forward mode='bridge'/><bridge name='ovsbr-none'/><virtualport type='openvswitch'/></network>`;
-    const results = await pool.execBatch(hv1, [{ argv: [...VIRSH, 'net-define', '/dev/stdin'], stdin: xml }, { argv: [...VIRSH, 'net-info', 'no-such-net'] }, { argv: [...VIRSH, 'net-undefine', net] }], { stopOnFailure: true });
+    const results = await pool.execBatch(
+      hv1,
+      [
+        { argv: [...VIRSH, 'net-define', '/dev/stdin'], stdin: xml },
+        { argv: [...VIRSH, 'net-info', 'no-such-net'] },
+        { argv: [...VIRSH, 'net-undefine', net] },
+      ],
+      { stopOnFailure: true },
+    );
     expect(results.map((r) => r.exitCode)).toEqual([0, 1]);
     expect((await virsh('net-info', net)).stdout).toMatch(/Persistent:\s+yes/); // the undefine never ran
   });

@@ -22,7 +22,10 @@ const jobsQueued = async () => Object.values(await tl.queue.getJobCounts()).redu
 const lines = async (host: string, ...argv: string[]) => {
   const r = await labExec(labEnv, host, argv);
   expect(r.code, r.stderr).toBe(0);
-  return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 };
 
 beforeAll(async () => {
@@ -83,7 +86,11 @@ describe('identifiers starting with "-"', () => {
     const p = res.data.registerHypervisor;
     expect(p).toMatchObject({ hypervisor: null, job: null });
     expect(p.userErrors).toEqual(
-      ['bridge', 'uplink', 'network'].map((f) => ({ field: ['input', 'defaults', f], code: 'INVALID_INPUT', message: `defaults.${f}: ${WHY}` })),
+      ['bridge', 'uplink', 'network'].map((f) => ({
+        field: ['input', 'defaults', f],
+        code: 'INVALID_INPUT',
+        message: `defaults.${f}: ${WHY}`,
+      })),
     );
     expect(await tl.redis.hexists(`${tl.prefix}:hosts`, 'hv-inject')).toBe(0);
     expect(await jobsQueued()).toBe(before);
@@ -97,7 +104,10 @@ describe('identifiers starting with "-"', () => {
         ...(await lines(host, 'virsh', 'net-list', '--all', '--name')),
         ...(await lines(host, 'virsh', 'list', '--all', '--name')),
       ];
-      expect(objects.filter((n) => n.replace(/^"+/, '').startsWith('-')), `${host}: ${objects.join(' ')}`).toEqual([]);
+      expect(
+        objects.filter((n) => n.replace(/^"+/, '').startsWith('-')),
+        `${host}: ${objects.join(' ')}`,
+      ).toEqual([]);
       // Bridge names after the command word are data to ovs-vsctl: exit 2 means "no such bridge".
       for (const bad of BAD) expect((await labExec(labEnv, host, ['ovs-vsctl', 'br-exists', bad])).code).toBe(2);
     }

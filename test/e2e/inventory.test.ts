@@ -140,7 +140,9 @@ describe('read model on the lab', () => {
       // VMs and the VLANs in effect on their OVS ports.
       const vms = h.vms.nodes;
       expect(h.vms.totalCount).toBe(spec.vms.length);
-      expect(vms.map((v: any) => v.name)).toEqual((await on(spec.host, 'virsh', 'list', '--all', '--name')).split('\n').filter(Boolean).sort());
+      expect(vms.map((v: any) => v.name)).toEqual(
+        (await on(spec.host, 'virsh', 'list', '--all', '--name')).split('\n').filter(Boolean).sort(),
+      );
       for (const vm of vms) {
         const want = spec.vms.find((s) => s.name === vm.name)!;
         expect(vm.uuid).toBe(await on(spec.host, 'virsh', 'domuuid', vm.name));
@@ -176,11 +178,14 @@ describe('read model on the lab', () => {
   });
 
   it('vlan(tag: 1001) lists the VM interfaces on both hypervisors, its portgroups and uplinks', async () => {
-    const res = await gql(tl.url, `{ vlan(tag: 1001) { tag
+    const res = await gql(
+      tl.url,
+      `{ vlan(tag: 1001) { tag
       hypervisors { name } missingOn { name }
       uplinks { hypervisorName uplink carriage carried }
       portgroups { hypervisorName network name trunk }
-      interfaces { hypervisor vmName mac portgroup vlanTags } } }`);
+      interfaces { hypervisor vmName mac portgroup vlanTags } } }`,
+    );
     expect(res.errors).toBeUndefined();
     const v = res.data.vlan;
     expect(v.hypervisors.map((h: any) => h.name)).toEqual(['hv1', 'hv2']);
@@ -189,7 +194,12 @@ describe('read model on the lab', () => {
       { hypervisorName: 'hv1', uplink: 'enp5s0f0', carriage: 'TRUNKED', carried: true },
       { hypervisorName: 'hv2', uplink: 'enp5s0f0', carriage: 'TRUNKED', carried: true },
     ]);
-    expect(v.portgroups.map((p: any) => `${p.hypervisorName}/${p.name}`).sort()).toEqual(['hv1/vlan-1001', 'hv1/vlan-all', 'hv2/vlan-1001', 'hv2/vlan-all']);
+    expect(v.portgroups.map((p: any) => `${p.hypervisorName}/${p.name}`).sort()).toEqual([
+      'hv1/vlan-1001',
+      'hv1/vlan-all',
+      'hv2/vlan-1001',
+      'hv2/vlan-all',
+    ]);
     expect(v.interfaces.map((i: any) => `${i.hypervisor}/${i.vmName}`).sort()).toEqual(['hv1/vm-a', 'hv1/vm-d', 'hv2/vm-b']);
 
     const v1002 = (await gql(tl.url, '{ vlan(tag: 1002) { interfaces { hypervisor vmName vlanTags } } }')).data.vlan;
@@ -209,10 +219,17 @@ describe('read model on the lab', () => {
   });
 
   it('pages VMs with bounded first, and resolves global ids with node(id:)', async () => {
-    const page1 = (await gql(tl.url, '{ hypervisor(name: "hv1") { vms(first: 2) { nodes { id name } pageInfo { hasNextPage endCursor } } } }')).data.hypervisor.vms;
+    const page1 = (
+      await gql(tl.url, '{ hypervisor(name: "hv1") { vms(first: 2) { nodes { id name } pageInfo { hasNextPage endCursor } } } }')
+    ).data.hypervisor.vms;
     expect(page1.nodes.map((n: any) => n.name)).toEqual(['vm-a', 'vm-d']);
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const page2 = (await gql(tl.url, `{ hypervisor(name: "hv1") { vms(first: 2, after: "${page1.pageInfo.endCursor}") { nodes { name } pageInfo { hasNextPage } } } }`)).data.hypervisor.vms;
+    const page2 = (
+      await gql(
+        tl.url,
+        `{ hypervisor(name: "hv1") { vms(first: 2, after: "${page1.pageInfo.endCursor}") { nodes { name } pageInfo { hasNextPage } } } }`,
+      )
+    ).data.hypervisor.vms;
     expect(page2.nodes.map((n: any) => n.name)).toEqual(['vm-e', 'vm-f']);
     expect(page2.pageInfo.hasNextPage).toBe(false);
 
@@ -287,9 +304,17 @@ describe('read model on the lab', () => {
       hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
       defaults: { bridge: 'ovsbr0', uplink: 'enp5s0f0' },
     };
-    const res = await gql(tl.url, `mutation($input: RegisterHypervisorInput!) { registerHypervisor(input: $input) {
-      created job { id } hypervisor { name status } userErrors { field message } } }`, { input });
-    expect(res.data.registerHypervisor).toMatchObject({ created: true, userErrors: [], hypervisor: { name: 'hv1-impostor', status: 'UNKNOWN' } });
+    const res = await gql(
+      tl.url,
+      `mutation($input: RegisterHypervisorInput!) { registerHypervisor(input: $input) {
+      created job { id } hypervisor { name status } userErrors { field message } } }`,
+      { input },
+    );
+    expect(res.data.registerHypervisor).toMatchObject({
+      created: true,
+      userErrors: [],
+      hypervisor: { name: 'hv1-impostor', status: 'UNKNOWN' },
+    });
     const job = await waitForJob(tl.url, res.data.registerHypervisor.job.id, 'error { code message }');
     expect(job.state).toBe('FAILED');
     expect(job.error.code).toBe('SSH_HOST_KEY_MISMATCH');
@@ -302,8 +327,11 @@ describe('read model on the lab', () => {
   });
 
   it('registerHypervisor refuses bad input naming the fields', async () => {
-    const res = await gql(tl.url, `mutation { registerHypervisor(input: { name: "hv 9", address: "10.0.0.1; id", user: "root!",
-      privateKeyPath: "relative/key", hostKeyFingerprint: "MD5:xx" }) { hypervisor { name } userErrors { field code } } }`);
+    const res = await gql(
+      tl.url,
+      `mutation { registerHypervisor(input: { name: "hv 9", address: "10.0.0.1; id", user: "root!",
+      privateKeyPath: "relative/key", hostKeyFingerprint: "MD5:xx" }) { hypervisor { name } userErrors { field code } } }`,
+    );
     const p = res.data.registerHypervisor;
     expect(p.hypervisor).toBeNull();
     expect(p.userErrors.map((e: any) => e.field.join('.')).sort()).toEqual([
@@ -313,7 +341,7 @@ describe('read model on the lab', () => {
       'input.privateKeyPath',
       'input.user',
     ]);
-    expect((await tl.redis.hexists(`${tl.prefix}:hosts`, 'hv 9'))).toBe(0);
+    expect(await tl.redis.hexists(`${tl.prefix}:hosts`, 'hv 9')).toBe(0);
   });
 });
 
@@ -322,7 +350,12 @@ describe('a registry record that no longer validates', () => {
     // What an older, less strict version could have stored: a name beginning with '-'.
     const hosts = `${tl.prefix}:hosts`;
     const old = { ...JSON.parse((await tl.redis.hget(hosts, 'hv2'))!), name: '-hv-old' };
-    await tl.redis.multi().hset(hosts, '-hv-old', JSON.stringify(old)).hset(hosts, 'hv-garbled', '{not json').incr(`${tl.prefix}:hosts-rev`).exec();
+    await tl.redis
+      .multi()
+      .hset(hosts, '-hv-old', JSON.stringify(old))
+      .hset(hosts, 'hv-garbled', '{not json')
+      .incr(`${tl.prefix}:hosts-rev`)
+      .exec();
     try {
       const res = await gql(tl.url, '{ hypervisors { name status } }');
       expect(res.errors).toBeUndefined();
@@ -359,7 +392,7 @@ describe('scheduled refresh', () => {
     await labExec(labEnv, 'hv2', ['ovs-vsctl', '--if-exists', 'del-port', 'ovsbr0', 'p-sched']);
   });
 
-  it('picks up a change made behind Trunkline\'s back without being asked', async () => {
+  it("picks up a change made behind Trunkline's back without being asked", async () => {
     await on('hv2', 'ovs-vsctl', 'add-port', 'ovsbr0', 'p-sched', 'tag=1003', '--', 'set', 'Interface', 'p-sched', 'type=internal');
     const until = Date.now() + 20_000;
     let ports: string[] = [];

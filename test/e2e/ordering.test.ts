@@ -45,7 +45,8 @@ const random = () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jobUuid = (id: string) => Buffer.from(id, 'base64url').toString('utf8').replace(/^Job:/, '');
 
-const HOST_FIELDS = 'id state kind error { code message } hosts { hypervisor state attempts startedAt finishedAt planNote } steps { host state changed }';
+const HOST_FIELDS =
+  'id state kind error { code message } hosts { hypervisor state attempts startedAt finishedAt planNote } steps { host state changed }';
 
 async function clean(): Promise<void> {
   for (const h of HOSTS) {
@@ -76,7 +77,9 @@ afterAll(async () => {
 
 type Kind = 'ensureVlan' | 'removeVlan';
 const inputOf = (kind: Kind) =>
-  kind === 'ensureVlan' ? { tag: TAG, hypervisors: HOSTS, bridge: BR, uplink: UP, network: NET } : { tag: TAG, hypervisors: HOSTS, uplink: UP, network: NET, force: true };
+  kind === 'ensureVlan'
+    ? { tag: TAG, hypervisors: HOSTS, bridge: BR, uplink: UP, network: NET }
+    : { tag: TAG, hypervisors: HOSTS, uplink: UP, network: NET, force: true };
 
 /** Submits ensure, remove, ensure, … (`count` requests) back to back with random gaps; returns the job ids in order of acceptance. */
 async function burst(count: number, urls: string[] = [tl.url]): Promise<{ ids: string[]; last: Kind }> {
@@ -84,9 +87,13 @@ async function burst(count: number, urls: string[] = [tl.url]): Promise<{ ids: s
   let last: Kind = 'ensureVlan';
   for (let i = 0; i < count; i++) {
     last = i % 2 === 0 ? 'ensureVlan' : 'removeVlan';
-    const res = await gql(urls[i % urls.length]!, `mutation($input: ${last === 'ensureVlan' ? 'EnsureVlanInput' : 'RemoveVlanInput'}!) { ${last}(input: $input) { job { id } userErrors { field code message } } }`, {
-      input: inputOf(last),
-    });
+    const res = await gql(
+      urls[i % urls.length]!,
+      `mutation($input: ${last === 'ensureVlan' ? 'EnsureVlanInput' : 'RemoveVlanInput'}!) { ${last}(input: $input) { job { id } userErrors { field code message } } }`,
+      {
+        input: inputOf(last),
+      },
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data[last].userErrors).toEqual([]);
     ids.push(res.data[last].job.id);
@@ -99,7 +106,10 @@ async function burst(count: number, urls: string[] = [tl.url]): Promise<{ ids: s
 async function vlanOnHost(h: string): Promise<{ uplink: boolean; live: boolean; persistent: boolean }> {
   const trunks = await on(h, 'ovs-vsctl', 'get', 'Port', UP, 'trunks');
   return {
-    uplink: trunks.replace(/[[\]\s]/g, '').split(',').includes(String(TAG)),
+    uplink: trunks
+      .replace(/[[\]\s]/g, '')
+      .split(',')
+      .includes(String(TAG)),
     live: (await on(h, 'virsh', 'net-dumpxml', NET)).includes(`portgroup name='vlan-${TAG}'`),
     persistent: (await on(h, 'virsh', 'net-dumpxml', '--inactive', NET)).includes(`portgroup name='vlan-${TAG}'`),
   };
@@ -112,14 +122,18 @@ function expectHostOrder(jobs: any[], hosts = HOSTS): void {
     for (let i = 1; i < parts.length; i++) {
       const before = parts[i - 1]!;
       const after = parts[i]!;
-      expect(Date.parse(after.startedAt), `${h}: job ${i} (${after.id}) started before job ${i - 1} (${before.id}) finished`).toBeGreaterThanOrEqual(Date.parse(before.finishedAt));
+      expect(
+        Date.parse(after.startedAt),
+        `${h}: job ${i} (${after.id}) started before job ${i - 1} (${before.id}) finished`,
+      ).toBeGreaterThanOrEqual(Date.parse(before.finishedAt));
     }
   }
 }
 
 async function expectHostsHold(last: Kind): Promise<void> {
   const wanted = last === 'ensureVlan';
-  for (const h of HOSTS) expect(await vlanOnHost(h), `${h} after a burst ending with ${last}`).toEqual({ uplink: wanted, live: wanted, persistent: wanted });
+  for (const h of HOSTS)
+    expect(await vlanOnHost(h), `${h} after a burst ending with ${last}`).toEqual({ uplink: wanted, live: wanted, persistent: wanted });
 }
 
 describe('changes compose', () => {
@@ -127,11 +141,13 @@ describe('changes compose', () => {
     for (const count of [20, 19]) {
       const { ids, last } = await burst(count);
       const jobs = await Promise.all(ids.map((id) => waitForJob(tl.url, id, HOST_FIELDS, 120_000)));
-      expect(jobs.map((j) => [j.kind, j.state])).toEqual(jobs.map((j, i) => [i % 2 === 0 ? 'ensureVlan' : 'removeVlan', 'SUCCEEDED']));
+      expect(jobs.map((j) => [j.kind, j.state])).toEqual(jobs.map((_j, i) => [i % 2 === 0 ? 'ensureVlan' : 'removeVlan', 'SUCCEEDED']));
       expectHostOrder(jobs);
       await expectHostsHold(last);
       // Each request changed the hosts (planned when its turn came, not from the cache at submission).
-      for (const j of jobs) for (const h of HOSTS) expect(j.steps.filter((s: any) => s.host === h && s.changed).length, `${j.kind} ${j.id} on ${h}`).toBeGreaterThan(0);
+      for (const j of jobs)
+        for (const h of HOSTS)
+          expect(j.steps.filter((s: any) => s.host === h && s.changed).length, `${j.kind} ${j.id} on ${h}`).toBeGreaterThan(0);
     }
   });
 
@@ -143,9 +159,13 @@ describe('changes compose', () => {
     const ids: string[] = [];
     // No gaps: most jobs are accepted while earlier ones still run.
     for (let i = 0; i < 8; i++) {
-      const res = await gql(urls[i % 2]!, 'mutation($input: SetPortVlansInput!) { setPortVlans(input: $input) { job { id } userErrors { message } } }', {
-        input: { hypervisor: 'hv1', name: UP, trunks: [1001, 1300 + i] },
-      });
+      const res = await gql(
+        urls[i % 2]!,
+        'mutation($input: SetPortVlansInput!) { setPortVlans(input: $input) { job { id } userErrors { message } } }',
+        {
+          input: { hypervisor: 'hv1', name: UP, trunks: [1001, 1300 + i] },
+        },
+      );
       expect(res.data.setPortVlans.userErrors).toEqual([]);
       ids.push(res.data.setPortVlans.job.id);
     }
@@ -160,7 +180,10 @@ describe('changes compose', () => {
       if (!events) continue;
       for (const e of events.filter((x: any) => x.type === 'WAITING')) {
         waits++;
-        const named = ids.slice(0, i).map(jobUuid).filter((u) => e.message.includes(u));
+        const named = ids
+          .slice(0, i)
+          .map(jobUuid)
+          .filter((u) => e.message.includes(u));
         expect(named, e.message).toHaveLength(1);
       }
     }
@@ -177,7 +200,9 @@ describe('changes compose', () => {
     let killedAt = 0;
     while (!killedAt && Date.now() < until) {
       const jobs = (await gql(tl.url, '{ jobs(first: 20) { nodes { id hosts { hypervisor state } } } }')).data.jobs.nodes;
-      const running = jobs.flatMap((j: any) => j.hosts.filter((h: any) => h.state === 'RUNNING').map((h: any) => hostJobId(jobUuid(j.id), h.hypervisor)))[0];
+      const running = jobs.flatMap((j: any) =>
+        j.hosts.filter((h: any) => h.state === 'RUNNING').map((h: any) => hostJobId(jobUuid(j.id), h.hypervisor)),
+      )[0];
       const bull = running ? await Job.fromId(tl.queue, running) : undefined;
       const victim = workers.find((w) => bull?.processedBy?.endsWith(`:${w.child.pid}`));
       if (victim) {
@@ -197,7 +222,8 @@ describe('changes compose', () => {
     const taken = jobs.flatMap((j) => j.hosts.filter((h: any) => h.attempts > 1).map((h: any) => ({ job: j.id, ...h })));
     expect(taken.length).toBeGreaterThan(0);
     for (const t of taken) {
-      const events = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { events { type at hypervisor message } } }', { id: t.job })).data.job.events;
+      const events = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { events { type at hypervisor message } } }', { id: t.job })).data
+        .job.events;
       const restart = events.find((e: any) => e.type === 'HOST_STARTED' && e.hypervisor === t.hypervisor && /attempt 2/.test(e.message));
       expect(restart).toBeDefined();
       const after = Date.parse(restart.at) - killedAt;
@@ -213,7 +239,9 @@ describe('changes compose', () => {
       expect((await apply('startVm', { hypervisor: 'hv1', name: vm })).state).toBe('SUCCEEDED');
       const submit = async (name: string, input: Record<string, unknown>) => {
         const cap = name[0]!.toUpperCase() + name.slice(1);
-        const res = await gql(tl.url, `mutation($input: ${cap}Input!) { ${name}(input: $input) { job { id } userErrors { message } } }`, { input });
+        const res = await gql(tl.url, `mutation($input: ${cap}Input!) { ${name}(input: $input) { job { id } userErrors { message } } }`, {
+          input,
+        });
         expect(res.data[name].userErrors).toEqual([]);
         return res.data[name].job.id as string;
       };
@@ -229,7 +257,9 @@ describe('changes compose', () => {
         await sleep(50);
       }
       expect(events.find((e) => e.type === 'WAITING')?.message).toContain(jobUuid(a));
-      const cancelled = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state } userErrors { code } } }', { id: b });
+      const cancelled = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state } userErrors { code } } }', {
+        id: b,
+      });
       expect(cancelled.data.cancelJob.userErrors).toEqual([]);
       const [ja, jb, jc] = await Promise.all([a, b, c].map((id) => waitForJob(tl.url, id, `${HOST_FIELDS} events { type }`)));
       expect(ja.state).toBe('FAILED');

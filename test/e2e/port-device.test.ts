@@ -52,10 +52,18 @@ describe('addPort of a SYSTEM port whose device does not exist', () => {
     expect(job.state).toBe('FAILED');
     expect(job.error.code).toBe('OVS_INTERFACE_ERROR');
     expect(job.error.step).toBe(0);
-    expect(job.error.message).toMatch(new RegExp(`^step 1 \\(ensure port ${PX} on ${BR} \\(system, .*\\)\\) on hv1 failed: ${NO_DEVICE} .*deviceMayBeMissing.*; rolled back step 1$`));
-    expect(job.hosts).toEqual([expect.objectContaining({ hypervisor: 'hv1', state: 'FAILED', error: expect.objectContaining({ code: 'OVS_INTERFACE_ERROR' }) })]);
+    expect(job.error.message).toMatch(
+      new RegExp(
+        `^step 1 \\(ensure port ${PX} on ${BR} \\(system, .*\\)\\) on hv1 failed: ${NO_DEVICE} .*deviceMayBeMissing.*; rolled back step 1$`,
+      ),
+    );
+    expect(job.hosts).toEqual([
+      expect.objectContaining({ hypervisor: 'hv1', state: 'FAILED', error: expect.objectContaining({ code: 'OVS_INTERFACE_ERROR' }) }),
+    ]);
     expect(job.steps).toEqual([expect.objectContaining({ state: 'FAILED', warning: null })]);
-    expect(job.rollback).toEqual([expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: `ovs-vsctl --timeout=10 --if-exists del-port ${PX}` })]);
+    expect(job.rollback).toEqual([
+      expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: `ovs-vsctl --timeout=10 --if-exists del-port ${PX}` }),
+    ]);
     expect((await exec('ovs-vsctl', 'port-to-br', PX)).code).not.toBe(0);
     expect(await on('ovs-vsctl', '--columns=name', 'find', 'Interface', `name=${PX}`)).toBe('');
   });
@@ -66,7 +74,11 @@ describe('addPort of a SYSTEM port whose device does not exist', () => {
     expect(job.error).toBeNull();
     expect(job.state).toBe('SUCCEEDED');
     expect(job.steps).toEqual([
-      expect.objectContaining({ state: 'SUCCEEDED', changed: true, warning: expect.stringMatching(new RegExp(`^${NO_DEVICE}: the port is configured; OVS attaches the device when it appears$`)) }),
+      expect.objectContaining({
+        state: 'SUCCEEDED',
+        changed: true,
+        warning: expect.stringMatching(new RegExp(`^${NO_DEVICE}: the port is configured; OVS attaches the device when it appears$`)),
+      }),
     ]);
     expect(job.rollback).toEqual([]);
     expect(await on('ovs-vsctl', 'port-to-br', PX)).toBe(BR);
@@ -87,7 +99,8 @@ describe('addPort of a SYSTEM port whose device does not exist', () => {
   it('once the device appears OVS attaches it: the same addPort succeeds without a warning', async () => {
     expect((await exec('ip', 'link', 'add', PX, 'type', 'veth', 'peer', 'name', `${PX}p`)).code).toBe(0);
     const until = Date.now() + 10_000;
-    while ((await on('ovs-vsctl', 'get', 'Interface', PX, 'ofport')) === '-1' && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    while ((await on('ovs-vsctl', 'get', 'Interface', PX, 'ofport')) === '-1' && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
     const job = await run({ hypervisor: 'hv1', bridge: BR, name: PX, tag: 1001 });
     expect(job.error).toBeNull();
     expect(job.steps).toEqual([expect.objectContaining({ state: 'SUCCEEDED', warning: null })]);
@@ -105,8 +118,14 @@ describe("ensureVlan's uplink", () => {
     const job = await waitForJob(tl.url, payload.job.id, FIELDS);
     expect(job.state).toBe('FAILED');
     expect(job.error.code).toBe('OVS_INTERFACE_ERROR');
-    expect(job.error.message).toMatch(new RegExp(`ensure uplink ${uplink} .* failed: ${uplink}: could not open network device ${uplink} \\(No such device\\) \\(this step created uplink ${uplink}`));
-    expect(job.rollback).toContainEqual(expect.objectContaining({ state: 'SUCCEEDED', command: `ovs-vsctl --timeout=10 --if-exists del-port ${uplink}` }));
+    expect(job.error.message).toMatch(
+      new RegExp(
+        `ensure uplink ${uplink} .* failed: ${uplink}: could not open network device ${uplink} \\(No such device\\) \\(this step created uplink ${uplink}`,
+      ),
+    );
+    expect(job.rollback).toContainEqual(
+      expect.objectContaining({ state: 'SUCCEEDED', command: `ovs-vsctl --timeout=10 --if-exists del-port ${uplink}` }),
+    );
     expect(job.rollback.every((r: any) => r.state === 'SUCCEEDED')).toBe(true);
     expect((await exec('ovs-vsctl', 'port-to-br', uplink)).code).not.toBe(0);
     expect((await exec('virsh', 'net-info', net)).code).not.toBe(0);

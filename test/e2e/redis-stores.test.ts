@@ -89,7 +89,11 @@ describe('RedisHostLocks', () => {
   it('a lock left by a dead holder expires', async () => {
     await redis.set(`${prefix}:lock:host:hv9`, 'dead-worker', 'PX', 300);
     const waits: string[] = [];
-    await new RedisHostLocks(redis, prefix, 2000).withHosts(['hv9'], async () => {}, (h) => waits.push(h));
+    await new RedisHostLocks(redis, prefix, 2000).withHosts(
+      ['hv9'],
+      async () => {},
+      (h) => waits.push(h),
+    );
     expect(waits).toEqual(['hv9']);
   });
 });
@@ -99,7 +103,16 @@ describe('JobStore', () => {
     kind: 'ensureVlan' as const,
     hypervisors: hosts,
     steps: hosts.flatMap((host) =>
-      [0, 1].map((i) => ({ host, description: `step ${i} on ${host}`, subject: 's', probe: { kind: 'ovs-bridge' as const, argv: ['true'] }, wanted: 'x', apply: { argv: ['true'] }, observed: null, changes: null })),
+      [0, 1].map((i) => ({
+        host,
+        description: `step ${i} on ${host}`,
+        subject: 's',
+        probe: { kind: 'ovs-bridge' as const, argv: ['true'] },
+        wanted: 'x',
+        apply: { argv: ['true'] },
+        observed: null,
+        changes: null,
+      })),
     ),
   });
 
@@ -113,7 +126,11 @@ describe('JobStore', () => {
 
     // Each host's part finishes its two steps, the three parts interleaved across two stores.
     const runPart = async (s: JobStore, host: string) => {
-      const part: HostPart = { run: { ...job.hosts.find((h) => h.host === host)!, state: 'RUNNING', attempts: 1 }, steps: structuredClone(job.steps.filter((x) => x.host === host)), rollback: [] };
+      const part: HostPart = {
+        run: { ...job.hosts.find((h) => h.host === host)!, state: 'RUNNING', attempts: 1 },
+        steps: structuredClone(job.steps.filter((x) => x.host === host)),
+        rollback: [],
+      };
       await s.recordHost(job, part, 'HOST_STARTED', `${host}: started`);
       for (const step of part.steps) {
         step.state = 'SUCCEEDED';
@@ -135,7 +152,12 @@ describe('JobStore', () => {
     const events = await store.events(job.id);
     expect(events.filter((e) => e.type === 'STARTED')).toHaveLength(1);
     expect(events[1]!.type).toBe('STARTED');
-    expect(events.filter((e) => e.type === 'HOST_FINISHED').map((e) => e.host).sort()).toEqual(hosts);
+    expect(
+      events
+        .filter((e) => e.type === 'HOST_FINISHED')
+        .map((e) => e.host)
+        .sort(),
+    ).toEqual(hosts);
     // Progress counts finished steps over every host, so the last event has them all.
     expect(events.at(-1)!.progress).toMatchObject({ done: 6, total: 6 });
     const dones = events.filter((e) => e.type === 'STEP_FINISHED').map((e) => e.progress.done);
@@ -160,20 +182,41 @@ describe('finishChangeJob (the flow parent)', () => {
   const steps = (hosts: string[]) => ({
     kind: 'ensureVlan' as const,
     hypervisors: hosts,
-    steps: hosts.map((host) => ({ host, description: `step on ${host}`, subject: 's', probe: { kind: 'ovs-bridge' as const, argv: ['true'] }, wanted: 'x', apply: { argv: ['true'] }, observed: null, changes: null })),
+    steps: hosts.map((host) => ({
+      host,
+      description: `step on ${host}`,
+      subject: 's',
+      probe: { kind: 'ovs-bridge' as const, argv: ['true'] },
+      wanted: 'x',
+      apply: { argv: ['true'] },
+      observed: null,
+      changes: null,
+    })),
   });
 
   it('a host part whose worker died for good is reported failed with BullMQ’s reason; the finished host stands', async () => {
     const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
     const job = newJobRecord('ensureVlan', {}, steps(['hv1', 'hv2']), { requestedBy: null, ticketRef: null });
     await store.create(job, 'queued');
-    const done: HostPart = { run: { ...job.hosts[0]!, state: 'SUCCEEDED', attempts: 1 }, steps: [{ ...job.steps[0]!, state: 'SUCCEEDED', changed: true }], rollback: [] };
-    const dead: HostPart = { run: { ...job.hosts[1]!, state: 'RUNNING', attempts: 2 }, steps: [{ ...job.steps[1]!, state: 'RUNNING' }], rollback: [] };
+    const done: HostPart = {
+      run: { ...job.hosts[0]!, state: 'SUCCEEDED', attempts: 1 },
+      steps: [{ ...job.steps[0]!, state: 'SUCCEEDED', changed: true }],
+      rollback: [],
+    };
+    const dead: HostPart = {
+      run: { ...job.hosts[1]!, state: 'RUNNING', attempts: 2 },
+      steps: [{ ...job.steps[1]!, state: 'RUNNING' }],
+      rollback: [],
+    };
     await store.recordHost(job, done, 'HOST_FINISHED', 'hv1: done');
     await store.recordHost(job, dead, 'STEP_STARTED', 'hv2: step 2');
 
     const logger = createLogger('test', 'silent');
-    const settled = await finishChangeJob({ store, logger, turns: turnsFor(store) }, job.id, new Map([['hv2', 'job stalled more than allowable limit']]));
+    const settled = await finishChangeJob(
+      { store, logger, turns: turnsFor(store) },
+      job.id,
+      new Map([['hv2', 'job stalled more than allowable limit']]),
+    );
     expect(settled.state).toBe('FAILED');
     expect(settled.error).toMatchObject({ code: 'WORKER_FAILED' });
     expect(settled.error!.message).toMatch(/hv2: its worker stopped .*stalled more than allowable limit/);
@@ -210,7 +253,11 @@ describe('HostOrder and turns: jobs on a host run in the order they were accepte
     const b = job('setPortVlans', ['oa2']);
     const c = job('verifyVlan', ['oa1', 'oa2']);
     for (const j of [a, b, c]) await store.create(j, 'queued');
-    const [ta, tb, tc] = [await order.accept(a.id, a.hypervisors), await order.accept(b.id, b.hypervisors), await order.accept(c.id, c.hypervisors)];
+    const [ta, tb, tc] = [
+      await order.accept(a.id, a.hypervisors),
+      await order.accept(b.id, b.hypervisors),
+      await order.accept(c.id, c.hypervisors),
+    ];
     expect(ta).toBeLessThan(tb);
     expect(tb).toBeLessThan(tc);
     expect(await order.place(a.id, 'oa1')).toEqual({ ahead: 0, first: a.id, previous: null });
@@ -229,7 +276,11 @@ describe('HostOrder and turns: jobs on a host run in the order they were accepte
     expect((err as NotYourTurn).place).toMatchObject({ ahead: 2, first: a.id });
     // Next in line: waits in place until the job ahead hands the host over.
     const said: string[] = [];
-    const waiting = awaitTurn(turns, b.id, 'oa2', { onWait: async (p) => void said.push(p.first!), cancelRequested: async () => false, inPlaceMs: 10_000 });
+    const waiting = awaitTurn(turns, b.id, 'oa2', {
+      onWait: async (p) => void said.push(p.first!),
+      cancelRequested: async () => false,
+      inPlaceMs: 10_000,
+    });
     await new Promise((r) => setTimeout(r, 100));
     await handOver(turns, a.id, 'oa2');
     expect(await waiting).toBe('TURN');
@@ -269,17 +320,35 @@ describe('HostOrder and turns: jobs on a host run in the order they were accepte
       await order.accept(j.id, ['oc1']);
     }
     setTimeout(() => void store.requestCancel(second.id), 100);
-    expect(await awaitTurn(turnsFor(store), second.id, 'oc1', { ...noWait, cancelRequested: () => store.cancelRequested(second.id), inPlaceMs: 10_000 })).toBe('CANCELLED');
+    expect(
+      await awaitTurn(turnsFor(store), second.id, 'oc1', {
+        ...noWait,
+        cancelRequested: () => store.cancelRequested(second.id),
+        inPlaceMs: 10_000,
+      }),
+    ).toBe('CANCELLED');
     await order.release(first.id, ['oc1']);
     await order.release(second.id, ['oc1']);
   });
 
   it('the flow parent releases the places of parts BullMQ gave up on', async () => {
     const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
-    const j = newJobRecord('ensureVlan', {}, { kind: 'ensureVlan', hypervisors: ['od1', 'od2'], steps: [] }, { requestedBy: null, ticketRef: null });
+    const j = newJobRecord(
+      'ensureVlan',
+      {},
+      { kind: 'ensureVlan', hypervisors: ['od1', 'od2'], steps: [] },
+      { requestedBy: null, ticketRef: null },
+    );
     await store.create(j, 'queued');
     await order.accept(j.id, j.hypervisors);
-    await finishChangeJob({ store, logger: createLogger('test', 'silent'), turns: turnsFor(store) }, j.id, new Map([['od1', 'stalled'], ['od2', 'stalled']]));
+    await finishChangeJob(
+      { store, logger: createLogger('test', 'silent'), turns: turnsFor(store) },
+      j.id,
+      new Map([
+        ['od1', 'stalled'],
+        ['od2', 'stalled'],
+      ]),
+    );
     expect(await order.place(j.id, 'od1')).toBeNull();
     expect(await order.place(j.id, 'od2')).toBeNull();
   });

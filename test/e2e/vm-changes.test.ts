@@ -39,7 +39,11 @@ beforeAll(async () => {
     hypervisor: 'hv1',
     name: NET,
     bridge: BR,
-    portgroups: [{ name: 'vlan-0001', isDefault: true }, { name: 'vlan-1001', vlanTags: [1001] }, { name: 'vlan-1002', vlanTags: [1002] }],
+    portgroups: [
+      { name: 'vlan-0001', isDefault: true },
+      { name: 'vlan-1001', vlanTags: [1001] },
+      { name: 'vlan-1002', vlanTags: [1002] },
+    ],
   });
   expect(net.state).toBe('SUCCEEDED');
 });
@@ -60,7 +64,13 @@ describe('VM lifecycle', () => {
   const MAC2 = '52:54:00:40:00:02';
 
   it('defineVm and startVm: defined as asked, running, its port tagged by the portgroup', async () => {
-    await applyTwice('defineVm', { hypervisor: 'hv1', name: VM, vcpus: 1, memoryMiB: 32, nics: [{ network: NET, portgroup: 'vlan-1001', mac: MAC1 }] });
+    await applyTwice('defineVm', {
+      hypervisor: 'hv1',
+      name: VM,
+      vcpus: 1,
+      memoryMiB: 32,
+      nics: [{ network: NET, portgroup: 'vlan-1001', mac: MAC1 }],
+    });
     const xml = await on('virsh', 'dumpxml', '--inactive', VM);
     expect(xml).toMatch(new RegExp(`<mac address='${MAC1}'/>\\s*<source network='${NET}' portgroup='vlan-1001'/>`));
     expect(xml).toMatch(/<acpi\/>\s*<apic\/>/);
@@ -98,8 +108,11 @@ describe('VM lifecycle', () => {
     const job = await applyTwice('setVmInterfaceVlan', { hypervisor: 'hv1', vm: VM, mac: MAC1, portgroup: 'vlan-1002' });
     expect(job.steps).toHaveLength(2);
     expect((await portOf(MAC1))?.tag).toBe('1002');
-    expect(await on('virsh', 'dumpxml', '--inactive', VM)).toMatch(new RegExp(`<mac address='${MAC1}'/>\\s*<source network='${NET}' portgroup='vlan-1002'/>`));
-    const nic = (await gql(tl.url, `{ hypervisor(name: "hv1") { vm(name: "${VM}") { interfaces { mac vlanTags } } } }`)).data.hypervisor.vm.interfaces;
+    expect(await on('virsh', 'dumpxml', '--inactive', VM)).toMatch(
+      new RegExp(`<mac address='${MAC1}'/>\\s*<source network='${NET}' portgroup='vlan-1002'/>`),
+    );
+    const nic = (await gql(tl.url, `{ hypervisor(name: "hv1") { vm(name: "${VM}") { interfaces { mac vlanTags } } } }`)).data.hypervisor.vm
+      .interfaces;
     expect(nic).toEqual([{ mac: MAC1, vlanTags: [1002] }]);
   });
 
@@ -109,7 +122,9 @@ describe('VM lifecycle', () => {
     expect(graceful.state).toBe('FAILED');
     expect(graceful.error.code).toBe('STEP_NOT_CONVERGED');
     expect(graceful.error.message).toMatch(/force: true/);
-    expect(graceful.rollback).toEqual([expect.objectContaining({ state: 'SUCCEEDED', message: expect.stringMatching(/already as before/) })]);
+    expect(graceful.rollback).toEqual([
+      expect.objectContaining({ state: 'SUCCEEDED', message: expect.stringMatching(/already as before/) }),
+    ]);
     expect(await on('virsh', 'domstate', VM)).toBe('running');
 
     const forced = await applyTwice('stopVm', { hypervisor: 'hv1', name: VM, timeoutSeconds: 2, force: true });

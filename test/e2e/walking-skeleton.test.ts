@@ -62,8 +62,12 @@ describe('walking skeleton on the lab', () => {
     expect(job).toMatchObject({ kind: 'createBridge', state: 'QUEUED', hypervisors: ['hv1'] });
 
     const events: any[] = [];
-    const sub = subscribeSse(url, `subscription($id: ID!) { jobProgress(id: $id) {
-        id type state message step { index changed state } progress { done total } } }`, { id: job.id });
+    const sub = subscribeSse(
+      url,
+      `subscription($id: ID!) { jobProgress(id: $id) {
+        id type state message step { index changed state } progress { done total } } }`,
+      { id: job.id },
+    );
     const first = await sub.next();
     events.push(first.value.data.jobProgress);
     expect(events[0]).toMatchObject({ type: 'QUEUED', state: 'QUEUED' });
@@ -74,7 +78,16 @@ describe('walking skeleton on the lab', () => {
       events.push(msg.data.jobProgress);
     }
     // A change job is a flow: the job starts, its one host part starts, runs its step, ends.
-    expect(events.map((e) => e.type)).toEqual(['QUEUED', 'STARTED', 'HOST_STARTED', 'HOST_PLANNED', 'STEP_STARTED', 'STEP_FINISHED', 'HOST_FINISHED', 'SUCCEEDED']);
+    expect(events.map((e) => e.type)).toEqual([
+      'QUEUED',
+      'STARTED',
+      'HOST_STARTED',
+      'HOST_PLANNED',
+      'STEP_STARTED',
+      'STEP_FINISHED',
+      'HOST_FINISHED',
+      'SUCCEEDED',
+    ]);
     expect(events[3].message).toMatch(/hv1: planned from the host as it is .*1 step, 1 to change/);
     expect(events[5].step).toMatchObject({ index: 0, changed: true, state: 'SUCCEEDED' });
     expect(events[5].progress).toMatchObject({ done: 1, total: 1 });
@@ -109,7 +122,16 @@ describe('walking skeleton on the lab', () => {
     for await (const msg of subscribeSse(url, 'subscription($id: ID!) { jobProgress(id: $id) { type } }', { id })) {
       types.push(msg.data.jobProgress.type);
     }
-    expect(types).toEqual(['QUEUED', 'STARTED', 'HOST_STARTED', 'HOST_PLANNED', 'STEP_STARTED', 'STEP_FINISHED', 'HOST_FINISHED', 'SUCCEEDED']);
+    expect(types).toEqual([
+      'QUEUED',
+      'STARTED',
+      'HOST_STARTED',
+      'HOST_PLANNED',
+      'STEP_STARTED',
+      'STEP_FINISHED',
+      'HOST_FINISHED',
+      'SUCCEEDED',
+    ]);
   });
 
   it('dryRun returns the plan and queues nothing', async () => {

@@ -51,15 +51,24 @@ function ssh(address: string, command: string): Promise<Run> {
   return run(
     'ssh',
     [
-      '-F', '/dev/null',
-      '-i', `${STATE}/id_ed25519`,
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${STATE}/known_hosts`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'ConnectTimeout=5',
-      '-o', 'LogLevel=ERROR',
+      '-F',
+      '/dev/null',
+      '-i',
+      `${STATE}/id_ed25519`,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${STATE}/known_hosts`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'ConnectTimeout=5',
+      '-o',
+      'LogLevel=ERROR',
       `trunkline@${address}`,
       command,
     ],
@@ -222,7 +231,17 @@ describe.skipIf(process.getuid?.() !== 0)('hypervisor lab (infra/lab.sh)', () =>
   });
 
   it('switch: host ports trunk all VLANs, the test PC port is an access port on VLAN 1002', async () => {
-    const cols = await labExec('sw', 'ovs-vsctl', '-f', 'csv', '--no-headings', '--data=bare', '--columns=name,vlan_mode,tag,trunks', 'list', 'Port');
+    const cols = await labExec(
+      'sw',
+      'ovs-vsctl',
+      '-f',
+      'csv',
+      '--no-headings',
+      '--data=bare',
+      '--columns=name,vlan_mode,tag,trunks',
+      'list',
+      'Port',
+    );
     expect(cols.code, show(cols)).toBe(0);
     const rows = cols.stdout.trim().split('\n').sort();
     expect(rows).toEqual(['p-hv1,trunk,,', 'p-hv2,trunk,,', 'p-pc1,access,1002,', 'sw0,,,']);
@@ -258,12 +277,24 @@ describe.skipIf(process.getuid?.() !== 0)('hypervisor lab (infra/lab.sh)', () =>
       expect(other.code, 'VLAN 1001 must not be reachable from an access port on 1002').not.toBe(0);
       // TCP needs correct checksums end to end (see userspace-tso-enable in lab.sh).
       const server = labExec(
-        'hv1', 'ip', 'netns', 'exec', 'tllv1002', 'timeout', '10', process.execPath, '-e',
+        'hv1',
+        'ip',
+        'netns',
+        'exec',
+        'tllv1002',
+        'timeout',
+        '10',
+        process.execPath,
+        '-e',
         "const s=require('net').createServer(c=>c.pipe(c)).listen(7007,'198.19.9.2',()=>console.log('listening'));setTimeout(()=>s.close(),8000).unref();s.on('connection',()=>s.close())",
       );
       // The client retries while the server is not listening yet (connection refused).
       const client = await labExec(
-        'pc1', 'timeout', '8', process.execPath, '-e',
+        'pc1',
+        'timeout',
+        '8',
+        process.execPath,
+        '-e',
         "const net=require('net');(function go(){const c=net.connect(7007,'198.19.9.2',()=>c.end('x'.repeat(100000)));let n=0;c.on('data',d=>n+=d.length);c.on('end',()=>{console.log(n);process.exit(n===100000?0:1)});c.on('error',e=>{if(e.code==='ECONNREFUSED')return setTimeout(go,100);console.error(e.message);process.exit(2)})})()",
       );
       expect(client.code, show(client)).toBe(0);
@@ -271,7 +302,12 @@ describe.skipIf(process.getuid?.() !== 0)('hypervisor lab (infra/lab.sh)', () =>
       await server;
     } finally {
       await labExec('pc1', 'ip', 'addr', 'flush', 'dev', 'eth0');
-      await labExec('hv1', 'sh', '-c', 'for v in 1002 1001; do ip netns del tllv$v; ovs-vsctl --if-exists del-port ovsbr0 tllp$v; done; ovs-vsctl --if-exists del-br ovsbr0');
+      await labExec(
+        'hv1',
+        'sh',
+        '-c',
+        'for v in 1002 1001; do ip netns del tllv$v; ovs-vsctl --if-exists del-port ovsbr0 tllp$v; done; ovs-vsctl --if-exists del-br ovsbr0',
+      );
     }
   });
 
@@ -307,8 +343,8 @@ describe.skipIf(process.getuid?.() !== 0)('hypervisor lab (infra/lab.sh)', () =>
     expect(back.code, show(back)).toBe(0);
     expect(back.stdout.trim()).toBe('hv2');
     const after = statusPids((await lab('status')).stdout);
-    const { ['hv2 sshd']: oldSshd, ...rest } = before;
-    const { ['hv2 sshd']: newSshd, ...restAfter } = after;
+    const { 'hv2 sshd': oldSshd, ...rest } = before;
+    const { 'hv2 sshd': newSshd, ...restAfter } = after;
     expect(newSshd).toBeDefined();
     expect(newSshd).not.toBe(oldSshd);
     expect(restAfter).toEqual(rest);

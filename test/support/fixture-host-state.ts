@@ -16,7 +16,12 @@ const read = (path: string) => readFileSync(new URL(`../fixtures/${path}`, impor
 export function fixtureHostState(host = 'hv1'): HostState {
   const round1 = parseRound1(read('libvirt/round1.txt'), FIXTURE_MARKER);
   const lines = (p: string) => read(p).split('\n').filter(Boolean);
-  const round2 = parseRound2(read('libvirt/round2.txt'), FIXTURE_MARKER, lines('libvirt/round2.domain-uuids'), lines('libvirt/round2.network-uuids'));
+  const round2 = parseRound2(
+    read('libvirt/round2.txt'),
+    FIXTURE_MARKER,
+    lines('libvirt/round2.domain-uuids'),
+    lines('libvirt/round2.network-uuids'),
+  );
   const at = '2026-11-29T02:00:00.000Z';
   return {
     host,

@@ -63,12 +63,42 @@ export async function buildReference(env: LabEnv, spec: ReferenceHost): Promise<
   chmodSync(dir, 0o755);
   try {
     const { host } = spec;
-    await must(env, host, ['ovs-vsctl', '--may-exist', 'add-br', 'ovsbr0', '--', 'set', 'Bridge', 'ovsbr0', 'datapath_type=netdev',
-      '--', '--may-exist', 'add-port', 'ovsbr0', 'enp5s0f0', '--', 'set', 'Port', 'enp5s0f0', 'trunks=1001,1002']);
+    await must(env, host, [
+      'ovs-vsctl',
+      '--may-exist',
+      'add-br',
+      'ovsbr0',
+      '--',
+      'set',
+      'Bridge',
+      'ovsbr0',
+      'datapath_type=netdev',
+      '--',
+      '--may-exist',
+      'add-port',
+      'ovsbr0',
+      'enp5s0f0',
+      '--',
+      'set',
+      'Port',
+      'enp5s0f0',
+      'trunks=1001,1002',
+    ]);
     for (const p of spec.ports) {
       const cols = [...(p.tag ? [`tag=${p.tag}`] : []), ...(p.trunks ? [`trunks=${p.trunks.join(',')}`] : [])];
-      await must(env, host, ['ovs-vsctl', '--may-exist', 'add-port', 'ovsbr0', p.name, '--', 'set', 'Interface', p.name, 'type=internal',
-        ...(cols.length ? ['--', 'set', 'Port', p.name, ...cols] : [])]);
+      await must(env, host, [
+        'ovs-vsctl',
+        '--may-exist',
+        'add-port',
+        'ovsbr0',
+        p.name,
+        '--',
+        'set',
+        'Interface',
+        p.name,
+        'type=internal',
+        ...(cols.length ? ['--', 'set', 'Port', p.name, ...cols] : []),
+      ]);
     }
     writeFileSync(join(dir, 'net.xml'), REFERENCE_NETWORK_XML);
     await must(env, host, ['virsh', 'net-define', join(dir, 'net.xml')]);

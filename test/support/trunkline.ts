@@ -22,7 +22,12 @@ export interface Trunkline {
   stop(): Promise<void>;
 }
 
-export async function startTrunkline(opts: { redisUrl: string; inventoryPath: string; env?: Record<string, string>; worker?: boolean }): Promise<Trunkline> {
+export async function startTrunkline(opts: {
+  redisUrl: string;
+  inventoryPath: string;
+  env?: Record<string, string>;
+  worker?: boolean;
+}): Promise<Trunkline> {
   const prefix = `tl-test-${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const env = {

@@ -46,13 +46,22 @@ describe('command batches', () => {
 
   it('any argv words reach the command unchanged (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\0', '')), { maxLength: 4 }), { minLength: 1, maxLength: 3 }), (argvs) => {
-        const { parts } = runBatch(
-          'sh',
-          argvs.map((words) => ({ argv: ['printf', '%s\\0', ...words] })),
-        );
-        expect(parts.map((p) => p.stdout.split('\0').slice(0, -1))).toEqual(argvs.map((w) => (w.length ? w : [''])).map((w) => w));
-      }),
+      fc.property(
+        fc.array(
+          fc.array(
+            fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\0', '')),
+            { maxLength: 4 },
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+        (argvs) => {
+          const { parts } = runBatch(
+            'sh',
+            argvs.map((words) => ({ argv: ['printf', '%s\\0', ...words] })),
+          );
+          expect(parts.map((p) => p.stdout.split('\0').slice(0, -1))).toEqual(argvs.map((w) => (w.length ? w : [''])).map((w) => w));
+        },
+      ),
       { numRuns: 40 },
     );
   });

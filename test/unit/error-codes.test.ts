@@ -74,7 +74,8 @@ function findings(file: string, source: string): { literals: Finding[]; casts: F
   const casts: Finding[] = [];
   const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
   const visit = (n: ts.Node): void => {
-    if ((ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && /^[A-Z][A-Z0-9_]{2,}$/.test(n.text)) literals.push({ file, line: at(n), text: n.text });
+    if ((ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && /^[A-Z][A-Z0-9_]{2,}$/.test(n.text))
+      literals.push({ file, line: at(n), text: n.text });
     if (ts.isAsExpression(n) && n.type.getText(sf) === 'ErrorCode') casts.push({ file, line: at(n), text: n.getText(sf) });
     ts.forEachChild(n, visit);
   };
@@ -84,7 +85,9 @@ function findings(file: string, source: string): { literals: Finding[]; casts: F
 
 function bareCodes(file: string, source: string): string[] {
   const { literals, casts } = findings(file, source);
-  const bare = literals.filter((f) => (CODES.has(f.text) ? !SHARED_WITH_ERROR_CODES[f.text]?.includes(file) : !NOT_ERROR_CODES.has(f.text)));
+  const bare = literals.filter((f) =>
+    CODES.has(f.text) ? !SHARED_WITH_ERROR_CODES[f.text]?.includes(file) : !NOT_ERROR_CODES.has(f.text),
+  );
   return [...bare, ...casts].map((f) => `${f.file}:${f.line}: ${f.text}`);
 }
 
@@ -111,7 +114,7 @@ describe('error codes are a closed vocabulary', () => {
       `const b = { code: "SOMETHING_NEW" };`,
       `const c = 'NEW_CODE' as ErrorCode;`,
       `// 'COMMENTED_OUT'`,
-      'const lua = `redis.call(\'XADD\', KEYS[1])`;',
+      "const lua = `redis.call('XADD', KEYS[1])`;",
       `const d = 'SUCCEEDED';`,
       `const e = 'NO_UPLINK';`,
     ].join('\n');

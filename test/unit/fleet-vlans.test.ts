@@ -93,7 +93,7 @@ describe('VLAN drift (captured host, changed by hand)', () => {
     expect(kinds(withUplink(null, [1001, 1002]), 1001)).toEqual([]);
   });
 
-  it("a running VM whose port is not tagged as its portgroup says", () => {
+  it('a running VM whose port is not tagged as its portgroup says', () => {
     const state = withUplink(null, [1001, 1002]);
     state.ovs!.bridges[0]!.ports.find((p) => p.name === 'vnet0')!.tag = 1002;
     expect(kinds(state, 1001)).toEqual(['VM_PORT_TAG_DIFFERS vm-access/52:54:00:7c:00:01']);

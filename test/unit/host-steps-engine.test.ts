@@ -29,7 +29,11 @@ const PROBE = snapshotArgv().join(' ');
 const ok = (stdout: string): ExecResult => ({ exitCode: 0, stdout, stderr: '', durationMs: 1 });
 
 /** The host's state as the captured snapshot `name` shows it (what a planner sees). */
-const stateOf = (name: string): HostState => ({ ...fixtureHostState('hv1'), libvirt: { domains: [], networks: [] }, ovs: parseOvsSnapshot(fixture(`${name}.jsonl`)) });
+const stateOf = (name: string): HostState => ({
+  ...fixtureHostState('hv1'),
+  libvirt: { domains: [], networks: [] },
+  ovs: parseOvsSnapshot(fixture(`${name}.jsonl`)),
+});
 
 /**
  * A host whose OVS database is one of the captured snapshots; commands move it to the snapshot
@@ -40,7 +44,12 @@ function scriptedHost(start: string, opts: { ignore?: RegExp; cancelAfterRound?:
   let snapshot = start;
   const log: { round: number; commands: string[] }[] = [];
   const tags = () => Object.fromEntries([...snapshot.matchAll(/(p\d)-(\d+)/g)].map((m) => [m[1]!, m[2]!]));
-  const name = (t: Record<string, string>) => (Object.keys(t).length ? Object.entries(t).map(([p, v]) => `${p}-${v}`).join('-') : snapshot);
+  const name = (t: Record<string, string>) =>
+    Object.keys(t).length
+      ? Object.entries(t)
+          .map(([p, v]) => `${p}-${v}`)
+          .join('-')
+      : snapshot;
   const answer = (argv: readonly string[]): ExecResult => {
     const line = argv.join(' ');
     if (line === PROBE) return ok(fixture(`${snapshot}.jsonl`));
@@ -78,7 +87,12 @@ function scriptedHost(start: string, opts: { ignore?: RegExp; cancelAfterRound?:
 }
 
 async function run(steps: PlanStep[], h: ReturnType<typeof scriptedHost>, extra: Partial<HostStepsContext> = {}) {
-  const record = newJobRecord('test' as JobKind, {}, { kind: 'test' as JobKind, hypervisors: ['hv1'], steps }, { requestedBy: null, ticketRef: null });
+  const record = newJobRecord(
+    'test' as JobKind,
+    {},
+    { kind: 'test' as JobKind, hypervisors: ['hv1'], steps },
+    { requestedBy: null, ticketRef: null },
+  );
   const events: { type: JobEventType; message: string }[] = [];
   const rollback: RollbackRecord[] = [];
   const outcome = await runHostSteps({
@@ -93,7 +107,8 @@ async function run(steps: PlanStep[], h: ReturnType<typeof scriptedHost>, extra:
   return { outcome, steps: record.steps, rollback, events, rounds: h.log };
 }
 
-const setTag = (state: string, port: string, tag: number) => planSetPortVlans(host, stateOf(state), { name: port, tag, trunks: [], vlanMode: null, trunkAllVlans: false }).plan!.steps;
+const setTag = (state: string, port: string, tag: number) =>
+  planSetPortVlans(host, stateOf(state), { name: port, tag, trunks: [], vlanMode: null, trunkAllVlans: false }).plan!.steps;
 
 describe('host-step engine: probe, change, verify + re-read, rollback', () => {
   it('a change: one probe round, one change round, one verification round', async () => {
@@ -125,7 +140,16 @@ describe('host-step engine: probe, change, verify + re-read, rollback', () => {
     const steps = [
       ...planCreateBridge(host, stateOf('no-bridge'), { name: 'tleng0', datapathType: 'netdev' }).plan!.steps,
       // Planned from a state that has the bridge: a port on it.
-      ...planAddPort(host, stateOf('bridge'), { name: 'p1', bridge: 'tleng0', type: 'internal', tag: 1001, trunks: [], vlanMode: null, trunkAllVlans: false, deviceMayBeMissing: false }).plan!.steps,
+      ...planAddPort(host, stateOf('bridge'), {
+        name: 'p1',
+        bridge: 'tleng0',
+        type: 'internal',
+        tag: 1001,
+        trunks: [],
+        vlanMode: null,
+        trunkAllVlans: false,
+        deviceMayBeMissing: false,
+      }).plan!.steps,
     ];
     const r = await run(steps, h);
     expect(r.outcome.failure).toBeUndefined();
@@ -147,7 +171,11 @@ describe('host-step engine: probe, change, verify + re-read, rollback', () => {
 
   it('independent changes go out in one batch that stops at the first failure; the applied ones are undone newest first', async () => {
     const h = scriptedHost('p1-1001-p2-1002');
-    const steps = [...setTag('p1-1001-p2-1002', 'p1', 1003), ...setTag('p1-1001-p2-1002', 'p2', 1004), portVlansStep('hv1', 'p9', { tag: 1003, trunks: [], vlanMode: null }, undefined)];
+    const steps = [
+      ...setTag('p1-1001-p2-1002', 'p1', 1003),
+      ...setTag('p1-1001-p2-1002', 'p2', 1004),
+      portVlansStep('hv1', 'p9', { tag: 1003, trunks: [], vlanMode: null }, undefined),
+    ];
     const r = await run(steps, h);
     expect(r.outcome.state).toBe('FAILED');
     expect(r.outcome.failure).toMatchObject({ code: 'COMMAND_FAILED', step: 2 });
@@ -161,7 +189,10 @@ describe('host-step engine: probe, change, verify + re-read, rollback', () => {
       [1, 'SUCCEEDED'],
       [0, 'SUCCEEDED'],
     ]);
-    expect(r.rollback.map((x) => x.command)).toEqual([expect.stringMatching(/Port p2 tag=1002/), expect.stringMatching(/Port p1 tag=1001/)]);
+    expect(r.rollback.map((x) => x.command)).toEqual([
+      expect.stringMatching(/Port p2 tag=1002/),
+      expect.stringMatching(/Port p1 tag=1001/),
+    ]);
     expect(h.now()).toBe('p1-1001-p2-1002');
   });
 
@@ -169,7 +200,16 @@ describe('host-step engine: probe, change, verify + re-read, rollback', () => {
     const h = scriptedHost('no-bridge', { cancelAfterRound: 2 });
     const steps = [
       ...planCreateBridge(host, stateOf('no-bridge'), { name: 'tleng0', datapathType: 'netdev' }).plan!.steps,
-      ...planAddPort(host, stateOf('bridge'), { name: 'p1', bridge: 'tleng0', type: 'internal', tag: 1001, trunks: [], vlanMode: null, trunkAllVlans: false, deviceMayBeMissing: false }).plan!.steps,
+      ...planAddPort(host, stateOf('bridge'), {
+        name: 'p1',
+        bridge: 'tleng0',
+        type: 'internal',
+        tag: 1001,
+        trunks: [],
+        vlanMode: null,
+        trunkAllVlans: false,
+        deviceMayBeMissing: false,
+      }).plan!.steps,
     ];
     const r = await run(steps, h);
     expect(r.outcome).toMatchObject({ state: 'CANCELLED', applied: true });
@@ -187,7 +227,9 @@ describe('host-step engine: probe, change, verify + re-read, rollback', () => {
     expect(r.outcome.state).toBe('FAILED');
     expect(r.outcome.failure).toMatchObject({ code: 'STEP_NOT_CONVERGED', step: 0 });
     expect(r.outcome.failure!.message).toMatch(/after the change the host reports tag=1001 trunks=\[\] vlan_mode=\[\], wanted tag=1003/);
-    expect(r.rollback).toEqual([expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: null, message: expect.stringMatching(/^already as before/) })]);
+    expect(r.rollback).toEqual([
+      expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: null, message: expect.stringMatching(/^already as before/) }),
+    ]);
   });
 
   it('the light re-read rides in the verification batch', async () => {
@@ -229,9 +271,14 @@ describe('planning again when the turn comes', () => {
     const fromHost = planHostPart('removeVlan', input, { host, state: live }, config).plan!.steps;
     expect(fromCache).toEqual([]);
     expect(fromHost.map((s) => s.description)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/portgroup vlan-1002 is removed from network ovs-network/), expect.stringMatching(/portgroup vlan-all trunk=1001 in/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/portgroup vlan-1002 is removed from network ovs-network/),
+        expect.stringMatching(/portgroup vlan-all trunk=1001 in/),
+      ]),
     );
-    expect(planDifference(fromCache, fromHost)).toMatch(/^differs from the plan shown at submission \(0 steps, 0 to change, from the cache\): now also: /);
+    expect(planDifference(fromCache, fromHost)).toMatch(
+      /^differs from the plan shown at submission \(0 steps, 0 to change, from the cache\): now also: /,
+    );
   });
 
   it('a refusal that depends on state is checked again: removeVlan while NICs are on the VLAN is IN_USE, as at submission', () => {
@@ -242,7 +289,11 @@ describe('planning again when the turn comes', () => {
   });
 
   it('a stored input that no longer validates, or a kind nobody plans per host, never reaches a host', () => {
-    expect(planHostPart('setPortVlans', { hypervisor: 'hv1', name: '-x', tag: 5 }, { host, state: null }, config).errors?.[0]).toMatchObject({ code: 'JOB_INVALID' });
-    expect(planHostPart('rebootEverything' as JobKind, {}, { host, state: null }, config).errors?.[0]).toMatchObject({ code: 'JOB_INVALID' });
+    expect(
+      planHostPart('setPortVlans', { hypervisor: 'hv1', name: '-x', tag: 5 }, { host, state: null }, config).errors?.[0],
+    ).toMatchObject({ code: 'JOB_INVALID' });
+    expect(planHostPart('rebootEverything' as JobKind, {}, { host, state: null }, config).errors?.[0]).toMatchObject({
+      code: 'JOB_INVALID',
+    });
   });
 });

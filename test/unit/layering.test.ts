@@ -83,7 +83,11 @@ function importsOf(file: string, source: string): Import[] {
   const visit = (n: ts.Node): void => {
     if (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) add(n, n.moduleSpecifier);
     else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference)) add(n, n.moduleReference.expression);
-    else if (ts.isCallExpression(n) && (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) add(n, n.arguments[0]);
+    else if (
+      ts.isCallExpression(n) &&
+      (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))
+    )
+      add(n, n.arguments[0]);
     else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) add(n, n.argument.literal);
     ts.forEachChild(n, visit);
   };
@@ -110,7 +114,8 @@ function layeringViolations(files: ReadonlyMap<string, string>): string[] {
     for (const imp of imports) {
       const where = `${imp.file}:${imp.line}: '${imp.specifier}'`;
       if (imp.target !== null) {
-        if (!ZONES[zone]!.some((z) => within(imp.target!, z))) out.push(`${where}: ${zone}/ may import only ${ZONES[zone]!.map((z) => `${z}/`).join(', ')}`);
+        if (!ZONES[zone]!.some((z) => within(imp.target!, z)))
+          out.push(`${where}: ${zone}/ may import only ${ZONES[zone]!.map((z) => `${z}/`).join(', ')}`);
         if (pure && !PURE_MAY_IMPORT.includes(imp.target) && NOT_FOR_PURE_MODULES.some((m) => within(imp.target!, m) || imp.target === m))
           out.push(`${where}: pure code (${PURE.join(', ')}) may not import ${NOT_FOR_PURE_MODULES.join(', ')}`);
       } else if (pure && NOT_FOR_PURE_PACKAGES.includes(imp.pkg!)) {
@@ -143,23 +148,49 @@ describe('layering: import arrows point down', () => {
     const files = new Map(SCANNED.flatMap(tsFiles).map((f) => [f, readFileSync(posix.join(ROOT, f), 'utf8')] as const));
     expect(files.size).toBeGreaterThan(100);
     expect([...files.keys()].filter((f) => f.startsWith('gateway/'))).toContain('gateway/main.ts');
-    expect(layeringViolations(files), 'an import points the wrong way (see the zones in test/unit/layering.test.ts and docs/architecture.md)').toEqual([]);
+    expect(
+      layeringViolations(files),
+      'an import points the wrong way (see the zones in test/unit/layering.test.ts and docs/architecture.md)',
+    ).toEqual([]);
   });
 
   it('each exception imports nothing itself and is still used by pure code', () => {
     const pureImports = PURE.flatMap(tsFiles).flatMap((f) => importsOf(f, readFileSync(posix.join(ROOT, f), 'utf8')));
     for (const f of PURE_MAY_IMPORT) {
       expect(importsOf(f, readFileSync(posix.join(ROOT, f), 'utf8')), f).toEqual([]);
-      expect(pureImports.some((i) => i.target === f), `${f} is no longer imported by pure code: drop the exception`).toBe(true);
+      expect(
+        pureImports.some((i) => i.target === f),
+        `${f} is no longer imported by pure code: drop the exception`,
+      ).toBe(true);
     }
   });
 
   it('reports every kind of wrong arrow in a fake tree, and none of the right ones', () => {
     const files = new Map([
-      ['src/changes/fake.ts', ["import type { ExecResult } from '../ssh/ssh-pool.ts';", "import type { Redis } from 'ioredis';", "import { spawn } from 'node:child_process';", "import { JobStore } from '../jobs/job-store.ts';", "import type { JobKind } from '../jobs/job-kinds.ts';", "import type { CommandRunner } from '../ssh/runner.ts';"].join('\n')],
-      ['src/hosts/fake.ts', ["import { schema } from '../../graphql/schema.ts';", "export { x } from '../../workers/main.ts';", "const m = await import('../../gateway/main.ts');"].join('\n')],
+      [
+        'src/changes/fake.ts',
+        [
+          "import type { ExecResult } from '../ssh/ssh-pool.ts';",
+          "import type { Redis } from 'ioredis';",
+          "import { spawn } from 'node:child_process';",
+          "import { JobStore } from '../jobs/job-store.ts';",
+          "import type { JobKind } from '../jobs/job-kinds.ts';",
+          "import type { CommandRunner } from '../ssh/runner.ts';",
+        ].join('\n'),
+      ],
+      [
+        'src/hosts/fake.ts',
+        [
+          "import { schema } from '../../graphql/schema.ts';",
+          "export { x } from '../../workers/main.ts';",
+          "const m = await import('../../gateway/main.ts');",
+        ].join('\n'),
+      ],
       ['graphql/fake.ts', ["import '../workers/main.ts';", "import { ChangeQueue } from '../src/jobs/change-queue.ts';"].join('\n')],
-      ['workers/fake.ts', ["type S = import('../graphql/schema.ts').Schema;", "import { SshPool } from '../src/ssh/ssh-pool.ts';"].join('\n')],
+      [
+        'workers/fake.ts',
+        ["type S = import('../graphql/schema.ts').Schema;", "import { SshPool } from '../src/ssh/ssh-pool.ts';"].join('\n'),
+      ],
       ['gateway/main.ts', ["import { createContext } from '../graphql/context.ts';", "import { x } from './helper.ts';"].join('\n')],
       ['gateway/helper.ts', "import { readHostState } from '../src/hosts/fake.ts';"],
       ['graphql/context.ts', "import { SshPool } from '../src/ssh/ssh-pool.ts';"],

@@ -1,10 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { combinedReadArgv, inventoryRound1Argv, inventoryRound2Argv, MAX_BATCH_BYTES, newMarker, parseRound1, parseRound2, splitCombinedRead, VIRSH } from '../../src/libvirt/virsh-batch.ts';
+import {
+  combinedReadArgv,
+  inventoryRound1Argv,
+  inventoryRound2Argv,
+  MAX_BATCH_BYTES,
+  newMarker,
+  parseRound1,
+  parseRound2,
+  splitCombinedRead,
+  VIRSH,
+} from '../../src/libvirt/virsh-batch.ts';
 
 // Captured from virsh 9.0.0 (Debian 12) on a lab host by test/fixtures/capture-lab-fixtures.sh.
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/libvirt/${name}`, import.meta.url), 'utf8');
-const lines = (name: string) => fixture(name).split('\n').filter((l) => l !== '');
+const lines = (name: string) =>
+  fixture(name)
+    .split('\n')
+    .filter((l) => l !== '');
 const MARK = '::tl-c0ffee15ca9e::';
 
 const DOM = (n: number) => `0d0c0000-0000-4000-8000-00000000000${n}`;
@@ -68,7 +81,10 @@ describe('round 2 (definitions)', () => {
 
   it('returns null when there is nothing to read (the caller skips the invocation)', () => {
     expect(inventoryRound2Argv(MARK, [], [])).toBeNull();
-    expect(inventoryRound2Argv(MARK, [], [NET(1)])).toEqual([...VIRSH, `net-dumpxml ${NET(1)}; echo ${MARK}; net-info ${NET(1)}; echo ${MARK}`]);
+    expect(inventoryRound2Argv(MARK, [], [NET(1)])).toEqual([
+      ...VIRSH,
+      `net-dumpxml ${NET(1)}; echo ${MARK}; net-info ${NET(1)}; echo ${MARK}`,
+    ]);
   });
 
   it('refuses anything but lowercase libvirt UUIDs', () => {
@@ -135,21 +151,47 @@ describe('round 2 (definitions)', () => {
   it('reads a VM with two NICs in document order', () => {
     const [viaNetwork, direct] = dom('vm-two-nics').interfaces;
     // The network's default portgroup: a running VM's XML names neither it nor a VLAN.
-    expect(viaNetwork).toMatchObject({ type: 'bridge', network: 'ovs-network', portgroup: null, bridge: 'ovsbr0', target: 'vnet2', vlan: null });
+    expect(viaNetwork).toMatchObject({
+      type: 'bridge',
+      network: 'ovs-network',
+      portgroup: null,
+      bridge: 'ovsbr0',
+      target: 'vnet2',
+      vlan: null,
+    });
     // Wired to the OVS bridge without a libvirt network, with its own VLAN.
-    expect(direct).toMatchObject({ type: 'bridge', network: null, bridge: 'ovsbr0', target: 'vnet3', virtualportType: 'openvswitch', vlan: { tags: [1002], trunk: false } });
+    expect(direct).toMatchObject({
+      type: 'bridge',
+      network: null,
+      bridge: 'ovsbr0',
+      target: 'vnet3',
+      virtualportType: 'openvswitch',
+      vlan: { tags: [1002], trunk: false },
+    });
   });
 
   it('reads a shut-off VM: type network, no target, no bridge', () => {
     expect(dom('vm-off')).toMatchObject({ state: 'shut off', memoryKiB: 65536 });
     expect(dom('vm-off').interfaces).toEqual([
-      { type: 'network', mac: '52:54:00:7c:00:05', network: 'ovs-network', portgroup: 'vlan-1002', bridge: null, target: null, virtualportType: null, model: 'virtio', vlan: null },
+      {
+        type: 'network',
+        mac: '52:54:00:7c:00:05',
+        network: 'ovs-network',
+        portgroup: 'vlan-1002',
+        bridge: null,
+        target: null,
+        virtualportType: null,
+        model: 'virtio',
+        vlan: null,
+      },
     ]);
   });
 
   it('reads memory and vcpus as libvirt rewrote them (defined as 1 GiB, current=1 of 2 vcpus)', () => {
     expect(dom('vm-mem')).toMatchObject({ state: 'shut off', memoryKiB: 1048576, vcpus: 1 });
-    expect(dom('vm-mem').interfaces).toEqual([expect.objectContaining({ type: 'direct', network: null, bridge: null, target: null, model: 'virtio' })]);
+    expect(dom('vm-mem').interfaces).toEqual([
+      expect.objectContaining({ type: 'direct', network: null, bridge: null, target: null, model: 'virtio' }),
+    ]);
   });
 
   it('reads the reference network with its portgroups, and its net-info flags', () => {
@@ -184,7 +226,13 @@ describe('round 2 (definitions)', () => {
       autostart: false,
       portgroups: [],
     });
-    expect(net('ovs-transient')).toMatchObject({ forwardMode: 'bridge', active: true, persistent: false, autostart: false, portgroups: [] });
+    expect(net('ovs-transient')).toMatchObject({
+      forwardMode: 'bridge',
+      active: true,
+      persistent: false,
+      autostart: false,
+      portgroups: [],
+    });
   });
 
   it('fails clearly when the output does not match the UUIDs asked for', () => {

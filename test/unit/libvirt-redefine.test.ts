@@ -34,7 +34,10 @@ const config = loadConfig({});
 const kind = stepKind('libvirt-network-def');
 
 /** The probe's marker is random per plan; the capture used a fixed one. */
-const withFixtureMarker = (step: PlanStep): PlanStep => ({ ...step, probe: { ...step.probe, argv: step.probe.argv.map((a) => a.replaceAll(step.probe.marker!, FIXTURE_MARKER)), marker: FIXTURE_MARKER } });
+const withFixtureMarker = (step: PlanStep): PlanStep => ({
+  ...step,
+  probe: { ...step.probe, argv: step.probe.argv.map((a) => a.replaceAll(step.probe.marker!, FIXTURE_MARKER)), marker: FIXTURE_MARKER },
+});
 
 /** What the host read puts in the cache: the live definition of a running network (virsh-batch round 2). */
 function cachedFrom(name: string): LibvirtNetwork {
@@ -83,7 +86,9 @@ describe('order is not a difference', () => {
 
   it('addPortgroup with the trunk tags in another order than libvirt keeps them: no change', () => {
     const state = stateWith(cachedFrom('probe-added-last'));
-    const { plan } = planAddPortgroup(host, state, { portgroup: { name: 'vlan-all', vlanTags: [1001, 1002], trunk: true, isDefault: false } });
+    const { plan } = planAddPortgroup(host, state, {
+      portgroup: { name: 'vlan-all', vlanTags: [1001, 1002], trunk: true, isDefault: false },
+    });
     const step = withFixtureMarker(plan!.steps[0]!);
     expect(step.changes).toBe(false);
     const pgKind = stepKind('libvirt-portgroup');
@@ -95,7 +100,8 @@ describe('order is not a difference', () => {
     const pg = parseNetworkXml(fixture('ovs-network-v2.define.xml')).portgroups.find((p) => p.name === 'vlan-native')!;
     expect(pg.vlan).toEqual({ tags: [1002, 1001], trunk: true, nativeMode: 'untagged' });
     expect(portVlansOf(pg)).toEqual({ tag: 1002, trunks: [1001, 1002], vlanMode: 'native-untagged' });
-    const asked = (vlanTags: number[]) => portgroupValue(toPortgroup({ name: 'vlan-native', vlanTags, trunk: true, isDefault: false, nativeMode: 'untagged' }));
+    const asked = (vlanTags: number[]) =>
+      portgroupValue(toPortgroup({ name: 'vlan-native', vlanTags, trunk: true, isDefault: false, nativeMode: 'untagged' }));
     expect(asked([1002, 1001])).toBe(portgroupValue(pg));
     expect(asked([1001, 1002])).not.toBe(portgroupValue(pg)); // another native VLAN
   });
@@ -172,7 +178,9 @@ describe('redefining an existing network converges on it', () => {
     const cmds = undo.argv[3]!.split('; ');
     expect(cmds.at(-1)).toBe('net-define /dev/stdin');
     expect(cmds).toContain(`net-update --live -- ovs-network delete portgroup "<portgroup name='vlan-native'/>"`);
-    expect(cmds).toContain(`net-update --live -- ovs-network add portgroup "<portgroup name='vlan-1003'><vlan><tag id='1003'/></vlan></portgroup>"`);
+    expect(cmds).toContain(
+      `net-update --live -- ovs-network add portgroup "<portgroup name='vlan-1003'><vlan><tag id='1003'/></vlan></portgroup>"`,
+    );
     expect(undo.stdin).toBe(fixture('probe-added-last.txt').split(`${FIXTURE_MARKER}\n`)[1]);
   });
 
@@ -181,14 +189,20 @@ describe('redefining an existing network converges on it', () => {
     state.ovs!.bridges.push({ uuid: 'u', name: 'brsys', datapathType: '', ports: [] });
     const { errors } = planDefineNetwork(host, state, { name: 'ovs-network', bridge: 'brsys', portgroups: SAME_SET_OTHER_ORDER });
     expect(errors).toEqual([
-      expect.objectContaining({ field: ['input', 'bridge'], code: 'NETWORK_RESTART_REQUIRED', message: expect.stringMatching(/running with bridge ovsbr0 \(wanted brsys\).*restarted/) }),
+      expect.objectContaining({
+        field: ['input', 'bridge'],
+        code: 'NETWORK_RESTART_REQUIRED',
+        message: expect.stringMatching(/running with bridge ovsbr0 \(wanted brsys\).*restarted/),
+      }),
     ]);
     // Planned from a cache that said stopped; the host says running.
     const stale = stateWith(cachedFrom('probe-inactive'));
     stale.ovs!.bridges.push({ uuid: 'u', name: 'brsys', datapathType: '', ports: [] });
     const step = defineStep(SAME_SET_OTHER_ORDER, stale, 'brsys');
     const read = kind.read(probeResult('probe-added-last'), step);
-    expect(() => kind.applyFor!(read.state, step)).toThrow(/network ovs-network is running with bridge ovsbr0 \(wanted brsys\).*Trunkline changed nothing/);
+    expect(() => kind.applyFor!(read.state, step)).toThrow(
+      /network ovs-network is running with bridge ovsbr0 \(wanted brsys\).*Trunkline changed nothing/,
+    );
     // Stopped, it simply takes the new bridge at its next start.
     const stopped = kind.applyFor!(kind.read(probeResult('probe-inactive'), step).state, step);
     expect(parseNetworkXml(stopped.stdin!)).toMatchObject({ uuid: UUID, bridge: 'brsys' });
@@ -198,17 +212,25 @@ describe('redefining an existing network converges on it', () => {
     const s = fixtureHostState(); // ovs-network with vm-access on vlan-1001, vm-trunk on vlan-all, vm-off on vlan-1002
     const { errors } = planDefineNetwork(host, s, { name: 'ovs-network', bridge: 'ovsbr0', portgroups: SAME_SET_OTHER_ORDER });
     expect(errors?.[0]).toMatchObject({ code: 'IN_USE', message: expect.stringMatching(/vm-off \(52:54:00:7c:00:05\) on vlan-1002/) });
-    const keep = [...SAME_SET_OTHER_ORDER.filter((p) => p.name !== 'vlan-1003'), { name: 'vlan-1002', vlanTags: [1002], trunk: false, isDefault: false }];
+    const keep = [
+      ...SAME_SET_OTHER_ORDER.filter((p) => p.name !== 'vlan-1003'),
+      { name: 'vlan-1002', vlanTags: [1002], trunk: false, isDefault: false },
+    ];
     const { plan } = planDefineNetwork(host, s, { name: 'ovs-network', bridge: 'ovsbr0', portgroups: keep });
-    expect(plan!.steps.map((st) => st.probe.kind)).toEqual(['libvirt-network-def', 'libvirt-network-run', 'ovs-port-vlans', 'ovs-port-vlans', 'ovs-port-vlans']);
+    expect(plan!.steps.map((st) => st.probe.kind)).toEqual([
+      'libvirt-network-def',
+      'libvirt-network-run',
+      'ovs-port-vlans',
+      'ovs-port-vlans',
+      'ovs-port-vlans',
+    ]);
   });
 
   it('live updates: one default at a time (the old default gives it up first)', () => {
     const pg = (name: string, isDefault: boolean) => ({ name, isDefault, vlan: null });
-    expect(livePortgroupUpdates('n', [pg('a', true), pg('b', false)], [pg('b', true), pg('a', false)]).map((c) => `${c[4]} ${c[6]}`)).toEqual([
-      "modify <portgroup name='a'/>",
-      "modify <portgroup name='b' default='yes'/>",
-    ]);
+    expect(
+      livePortgroupUpdates('n', [pg('a', true), pg('b', false)], [pg('b', true), pg('a', false)]).map((c) => `${c[4]} ${c[6]}`),
+    ).toEqual(["modify <portgroup name='a'/>", "modify <portgroup name='b' default='yes'/>"]);
   });
 
   it('ensureVlan on a host never read only defines the network if it is absent, then ensures its portgroup', () => {
@@ -218,7 +240,13 @@ describe('redefining an existing network converges on it', () => {
     // The network exists (with portgroups the plan could not know of): nothing to redefine.
     expect(isAsWanted(kind, kind.read(probeResult('probe-added-last'), def), def)).toBe(true);
     expect(isAsWanted(kind, kind.read(probeResult('probe-absent'), def), def)).toBe(false);
-    expect(plan!.steps.map((s) => s.probe.kind)).toEqual(['ovs-bridge', 'ovs-uplink-vlan', 'libvirt-network-def', 'libvirt-network-run', 'libvirt-portgroup']);
+    expect(plan!.steps.map((s) => s.probe.kind)).toEqual([
+      'ovs-bridge',
+      'ovs-uplink-vlan',
+      'libvirt-network-def',
+      'libvirt-network-run',
+      'libvirt-portgroup',
+    ]);
   });
 });
 

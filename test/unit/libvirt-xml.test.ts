@@ -48,7 +48,17 @@ describe('parseDomainXml', () => {
 
   it('reads the inactive definition of a running VM (what --inactive / shut-off VMs print)', () => {
     expect(parseDomainXml(fixture('dumpxml-inactive-vm-access.xml')).interfaces).toEqual([
-      { type: 'network', mac: '52:54:00:7c:00:01', network: 'ovs-network', portgroup: 'vlan-1001', bridge: null, target: null, virtualportType: null, model: 'virtio', vlan: null },
+      {
+        type: 'network',
+        mac: '52:54:00:7c:00:01',
+        network: 'ovs-network',
+        portgroup: 'vlan-1001',
+        bridge: null,
+        target: null,
+        virtualportType: null,
+        model: 'virtio',
+        vlan: null,
+      },
     ]);
   });
 
@@ -75,7 +85,9 @@ describe('parseDomainXml', () => {
     expect(() => parseDomainXml('<domain><name>x</name><uuid>u</uuid><vcpu>1</vcpu></domain>')).toThrow(/domain x has no <memory>/);
     expect(() => parseDomainXml('<domain><name>x</name><uuid>u</uuid><memory>1</memory><vcpu>many</vcpu></domain>')).toThrow(/<vcpu>/);
     expect(() =>
-      parseDomainXml("<domain><name>x</name><uuid>u</uuid><memory>1</memory><vcpu>1</vcpu><devices><interface type='network'><vlan><tag id='x'/></vlan></interface></devices></domain>"),
+      parseDomainXml(
+        "<domain><name>x</name><uuid>u</uuid><memory>1</memory><vcpu>1</vcpu><devices><interface type='network'><vlan><tag id='x'/></vlan></interface></devices></domain>",
+      ),
     ).toThrow(/bad <vlan><tag id="x">/);
   });
 });
@@ -115,7 +127,8 @@ describe('parseNetworkXml', () => {
 
 describe('parseNetInfo', () => {
   it('reads an active persistent network', () => {
-    const text = 'Name:           ovs-network\nUUID:           6e0f2a1c-0000-4000-8000-00000000a001\nActive:         yes\nPersistent:     yes\nAutostart:      yes\nBridge:         ovsbr0\n\n';
+    const text =
+      'Name:           ovs-network\nUUID:           6e0f2a1c-0000-4000-8000-00000000a001\nActive:         yes\nPersistent:     yes\nAutostart:      yes\nBridge:         ovsbr0\n\n';
     expect(parseNetInfo(text)).toEqual({ active: true, persistent: true, autostart: true, bridge: 'ovsbr0' });
   });
 

@@ -57,7 +57,10 @@ describe('CreateBridgeInput → userErrors', () => {
     const r = CreateBridgeInput.safeParse({ hypervisor: 'hv 1', name: 'br0; rm -rf /' });
     expect(r.success).toBe(false);
     const errors = userErrorsFromZod(r.error!);
-    expect(errors.map((e) => e.field)).toEqual([['input', 'hypervisor'], ['input', 'name']]);
+    expect(errors.map((e) => e.field)).toEqual([
+      ['input', 'hypervisor'],
+      ['input', 'name'],
+    ]);
     expect(errors.every((e) => e.code === 'INVALID_INPUT')).toBe(true);
     expect(errors[1]!.message).toMatch(/^name: /);
   });
@@ -92,7 +95,9 @@ describe.each([
 });
 
 describe('PosixUserName', () => {
-  it.each(['-x', '--help'])('refuses %j', (n) => expect(PosixUserName.safeParse(n).error!.issues.map((i) => i.message)).toEqual([OPTION_LIKE_MESSAGE]));
+  it.each(['-x', '--help'])('refuses %j', (n) =>
+    expect(PosixUserName.safeParse(n).error!.issues.map((i) => i.message)).toEqual([OPTION_LIKE_MESSAGE]),
+  );
   it.each(['.', '..', 'root!'])('refuses %j', (n) => expect(PosixUserName.safeParse(n).success).toBe(false));
   it.each(['a-b', 'trunkline', '_ops'])('accepts %j', (n) => expect(PosixUserName.safeParse(n).success).toBe(true));
 });
@@ -164,20 +169,28 @@ describe('every identifier field refuses option-like names, naming the field', (
     (_n, field, bad, schema, input) => {
       const r = schema.safeParse(input(bad));
       expect(r.success).toBe(false);
-      expect(userErrorsFromZod(r.error!)).toEqual([{ field: ['input', ...field.split('.')], code: 'INVALID_INPUT', message: `${field}: ${OPTION_LIKE_MESSAGE}` }]);
+      expect(userErrorsFromZod(r.error!)).toEqual([
+        { field: ['input', ...field.split('.')], code: 'INVALID_INPUT', message: `${field}: ${OPTION_LIKE_MESSAGE}` },
+      ]);
     },
   );
 
-  it.each(FIELDS.flatMap(([n, schema, input, field]) => ['.', '..'].map((bad) => [n, field, bad, schema, input] as const)))('%s.%s = %j is refused', (_n, field, bad, schema, input) => {
-    const r = schema.safeParse(input(bad));
-    expect(r.success).toBe(false);
-    expect(userErrorsFromZod(r.error!).map((e) => e.field.join('.'))).toContain(`input.${field}`);
-  });
+  it.each(FIELDS.flatMap(([n, schema, input, field]) => ['.', '..'].map((bad) => [n, field, bad, schema, input] as const)))(
+    '%s.%s = %j is refused',
+    (_n, field, bad, schema, input) => {
+      const r = schema.safeParse(input(bad));
+      expect(r.success).toBe(false);
+      expect(userErrorsFromZod(r.error!).map((e) => e.field.join('.'))).toContain(`input.${field}`);
+    },
+  );
 
-  it.each(FIELDS.flatMap(([n, schema, input, field]) => ['a-b', 'x-y'].map((ok) => [n, field, ok, schema, input] as const)))('%s.%s = %j is accepted', (_n, _field, ok, schema, input) => {
-    const r = schema.safeParse(input(ok));
-    expect(r.error?.issues ?? []).toEqual([]);
-  });
+  it.each(FIELDS.flatMap(([n, schema, input, field]) => ['a-b', 'x-y'].map((ok) => [n, field, ok, schema, input] as const)))(
+    '%s.%s = %j is accepted',
+    (_n, _field, ok, schema, input) => {
+      const r = schema.safeParse(input(ok));
+      expect(r.error?.issues ?? []).toEqual([]);
+    },
+  );
 
   it('the original report: createBridge name "--help"', () => {
     const r = CreateBridgeInput.safeParse({ hypervisor: 'hv1', name: '--help' });

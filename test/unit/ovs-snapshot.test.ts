@@ -9,7 +9,15 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/ovs/${name}`
 describe('OVSDB JSON cells', () => {
   it('reads a one-element set given as a bare atom and as ["set",[x]]', () => {
     expect(cellSet(['uuid', 'u1'])).toEqual(['u1']);
-    expect(cellSet(['set', [['uuid', 'u1'], ['uuid', 'u2']]])).toEqual(['u1', 'u2']);
+    expect(
+      cellSet([
+        'set',
+        [
+          ['uuid', 'u1'],
+          ['uuid', 'u2'],
+        ],
+      ]),
+    ).toEqual(['u1', 'u2']);
     expect(cellSet(1001)).toEqual([1001]);
     expect(cellSet(['set', []])).toEqual([]);
   });

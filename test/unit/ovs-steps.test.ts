@@ -31,9 +31,9 @@ describe('port probe (captured)', () => {
   it('reads probes through the step registry; failures carry stderr', () => {
     const step = planRemovePort(host, null, { name: 'p-int' }).plan!.steps[0]!;
     expect(stepKind('ovs-port').read({ exitCode: 0, stdout: PROBE, stderr: '', durationMs: 1 }, step).value).toMatch(/^bridge=ovsbr0/);
-    expect(() => stepKind('ovs-port').read({ exitCode: 1, stdout: '', stderr: 'ovs-vsctl: database connection failed\n', durationMs: 1 }, step)).toThrow(
-      /database connection failed/,
-    );
+    expect(() =>
+      stepKind('ovs-port').read({ exitCode: 1, stdout: '', stderr: 'ovs-vsctl: database connection failed\n', durationMs: 1 }, step),
+    ).toThrow(/database connection failed/);
   });
 });
 
@@ -50,7 +50,8 @@ describe('bridge probe (captured)', () => {
     const steps = [
       planCreateBridge(host, null, { name: 'ovsbr0', datapathType: 'netdev' }).plan!.steps[0]!,
       planRemovePort(host, null, { name: 'p-int' }).plan!.steps[0]!,
-      planSetPortVlans(host, fixtureHostState(), { name: 'vnet1', tag: 7, trunks: null, vlanMode: null, trunkAllVlans: false }).plan!.steps[0]!,
+      planSetPortVlans(host, fixtureHostState(), { name: 'vnet1', tag: 7, trunks: null, vlanMode: null, trunkAllVlans: false }).plan!
+        .steps[0]!,
     ];
     expect(new Set(steps.map((s) => cmd(s.probe.argv))).size).toBe(1);
   });
@@ -67,24 +68,43 @@ describe('planners judge against the cached state', () => {
     const fresh = planCreateBridge(host, state, { name: 'br-new', datapathType: 'netdev' }).plan!.steps[0]!;
     expect(fresh).toMatchObject({ observed: 'absent', changes: true });
     // Host never read: the plan cannot judge; the worker will.
-    expect(planCreateBridge(host, null, { name: 'x', datapathType: 'netdev' }).plan!.steps[0]).toMatchObject({ observed: null, changes: null });
+    expect(planCreateBridge(host, null, { name: 'x', datapathType: 'netdev' }).plan!.steps[0]).toMatchObject({
+      observed: null,
+      changes: null,
+    });
   });
 
   it('addPort sets the VLANs with add-port in one transaction (--may-exist alone ignores them)', () => {
-    const { plan } = planAddPort(host, state, { name: 'p1', bridge: null, type: 'internal', tag: 1001, trunks: null, vlanMode: null, trunkAllVlans: false });
+    const { plan } = planAddPort(host, state, {
+      name: 'p1',
+      bridge: null,
+      type: 'internal',
+      tag: 1001,
+      trunks: null,
+      vlanMode: null,
+      trunkAllVlans: false,
+    });
     expect(cmd(plan!.steps[0]!.apply?.argv)).toBe(
       "ovs-vsctl --timeout=10 --may-exist add-port ovsbr0 p1 -- set Port p1 tag=1001 'trunks=[]' 'vlan_mode=[]' -- set Interface p1 type=internal",
     );
-    expect(plan!.steps[0]).toMatchObject({ wanted: 'bridge=ovsbr0 type=internal tag=1001 trunks=[] vlan_mode=[]', observed: 'absent', changes: true });
+    expect(plan!.steps[0]).toMatchObject({
+      wanted: 'bridge=ovsbr0 type=internal tag=1001 trunks=[] vlan_mode=[]',
+      observed: 'absent',
+      changes: true,
+    });
   });
 
   it('addPort refuses a missing bridge and a port that sits on another bridge', () => {
-    expect(planAddPort(host, state, { name: 'p1', bridge: 'nobr', type: 'system', tag: 5, trunks: null, vlanMode: null, trunkAllVlans: false }).errors).toEqual([
-      expect.objectContaining({ field: ['input', 'bridge'], code: 'NOT_FOUND' }),
-    ]);
+    expect(
+      planAddPort(host, state, { name: 'p1', bridge: 'nobr', type: 'system', tag: 5, trunks: null, vlanMode: null, trunkAllVlans: false })
+        .errors,
+    ).toEqual([expect.objectContaining({ field: ['input', 'bridge'], code: 'NOT_FOUND' })]);
     const other = structuredClone(state);
     other.ovs!.bridges.push({ uuid: 'b2', name: 'br2', datapathType: 'netdev', ports: [] });
-    expect(planAddPort(host, other, { name: 'vnet0', bridge: 'br2', type: 'system', tag: 5, trunks: null, vlanMode: null, trunkAllVlans: false }).errors?.[0]).toMatchObject({
+    expect(
+      planAddPort(host, other, { name: 'vnet0', bridge: 'br2', type: 'system', tag: 5, trunks: null, vlanMode: null, trunkAllVlans: false })
+        .errors?.[0],
+    ).toMatchObject({
       field: ['input', 'name'],
       code: 'PORT_ON_OTHER_BRIDGE',
     });
@@ -94,9 +114,16 @@ describe('planners judge against the cached state', () => {
     const emptied = planSetPortVlans(host, state, { name: 'vnet1', tag: null, trunks: [], vlanMode: null, trunkAllVlans: false });
     expect(emptied.errors?.[0]).toMatchObject({ field: ['input', 'trunks'], code: 'WOULD_TRUNK_ALL_VLANS' });
     expect(planSetPortVlans(host, state, { name: 'vnet1', tag: null, trunks: [], vlanMode: null, trunkAllVlans: true }).plan).toBeDefined();
-    expect(planSetPortVlans(host, state, { name: 'nope', tag: 5, trunks: null, vlanMode: null, trunkAllVlans: false }).errors?.[0]).toMatchObject({ code: 'NOT_FOUND' });
-    const ok = planSetPortVlans(host, state, { name: 'vnet1', tag: null, trunks: [1002, 1001, 1002], vlanMode: null, trunkAllVlans: false }).plan!.steps[0]!;
-    expect(ok).toMatchObject({ observed: 'tag=[] trunks=[1001,1002] vlan_mode=[]', wanted: 'tag=[] trunks=[1001,1002] vlan_mode=[]', changes: false });
+    expect(
+      planSetPortVlans(host, state, { name: 'nope', tag: 5, trunks: null, vlanMode: null, trunkAllVlans: false }).errors?.[0],
+    ).toMatchObject({ code: 'NOT_FOUND' });
+    const ok = planSetPortVlans(host, state, { name: 'vnet1', tag: null, trunks: [1002, 1001, 1002], vlanMode: null, trunkAllVlans: false })
+      .plan!.steps[0]!;
+    expect(ok).toMatchObject({
+      observed: 'tag=[] trunks=[1001,1002] vlan_mode=[]',
+      wanted: 'tag=[] trunks=[1001,1002] vlan_mode=[]',
+      changes: false,
+    });
   });
 
   it.each([
@@ -112,14 +139,27 @@ describe('planners judge against the cached state', () => {
 
   it('deleteBridge and removePort want the object absent', () => {
     expect(planDeleteBridge(host, state, { name: 'ovsbr0' }).plan!.steps[0]).toMatchObject({ wanted: 'absent', changes: true });
-    expect(planRemovePort(host, state, { name: 'gone' }).plan!.steps[0]).toMatchObject({ wanted: 'absent', observed: 'absent', changes: false });
+    expect(planRemovePort(host, state, { name: 'gone' }).plan!.steps[0]).toMatchObject({
+      wanted: 'absent',
+      observed: 'absent',
+      changes: false,
+    });
   });
 });
 
 describe('undo (compensating commands)', () => {
-  const add = planAddPort(host, null, { name: 'p1', bridge: null, type: 'internal', tag: 1001, trunks: null, vlanMode: null, trunkAllVlans: false }).plan!.steps[0]!;
+  const add = planAddPort(host, null, {
+    name: 'p1',
+    bridge: null,
+    type: 'internal',
+    tag: 1001,
+    trunks: null,
+    vlanMode: null,
+    trunkAllVlans: false,
+  }).plan!.steps[0]!;
   const removal = planRemovePort(host, null, { name: 'p-nat' }).plan!.steps[0]!;
-  const vlans = planSetPortVlans(host, fixtureHostState(), { name: 'vnet1', tag: 7, trunks: null, vlanMode: null, trunkAllVlans: false }).plan!.steps[0]!;
+  const vlans = planSetPortVlans(host, fixtureHostState(), { name: 'vnet1', tag: 7, trunks: null, vlanMode: null, trunkAllVlans: false })
+    .plan!.steps[0]!;
   const before = portStateFromProbe(PROBE, 'p-nat');
 
   it('a port that was absent is deleted again', () => {
@@ -127,11 +167,13 @@ describe('undo (compensating commands)', () => {
   });
   it('a removed port is re-added exactly as it was', () => {
     expect(cmd(undoPort(before, removal)!.argv)).toBe(
-      "ovs-vsctl --timeout=10 --may-exist add-port ovsbr0 p-nat -- set Port p-nat tag=5 trunks=1001,1002 vlan_mode=native-untagged -- set Interface p-nat type=internal",
+      'ovs-vsctl --timeout=10 --may-exist add-port ovsbr0 p-nat -- set Port p-nat tag=5 trunks=1001,1002 vlan_mode=native-untagged -- set Interface p-nat type=internal',
     );
   });
   it('changed VLANs are set back', () => {
-    expect(cmd(undoPortVlans(before, vlans)!.argv)).toBe('ovs-vsctl --timeout=10 set Port vnet1 tag=5 trunks=1001,1002 vlan_mode=native-untagged');
+    expect(cmd(undoPortVlans(before, vlans)!.argv)).toBe(
+      'ovs-vsctl --timeout=10 set Port vnet1 tag=5 trunks=1001,1002 vlan_mode=native-untagged',
+    );
   });
   it('a created bridge is deleted; a deleted bridge cannot be restored (its ports are gone)', () => {
     const create = planCreateBridge(host, null, { name: 'brx', datapathType: 'netdev' }).plan!.steps[0]!;

@@ -29,7 +29,16 @@ const ok = (stdout: string): ExecResult => ({ exitCode: 0, stdout, stderr: '', d
 const OVS_MESSAGE = 'px1: could not open network device px1 (No such device)';
 
 const addPx1 = (deviceMayBeMissing?: boolean) =>
-  planAddPort(host, null, { name: 'px1', bridge: null, type: 'system', tag: 1001, trunks: null, vlanMode: null, trunkAllVlans: false, deviceMayBeMissing }).plan!.steps[0]!;
+  planAddPort(host, null, {
+    name: 'px1',
+    bridge: null,
+    type: 'system',
+    tag: 1001,
+    trunks: null,
+    vlanMode: null,
+    trunkAllVlans: false,
+    deviceMayBeMissing,
+  }).plan!.steps[0]!;
 
 /** How the worker judges an applied step: as wanted, then healthy (workers/host-steps.ts). */
 function verify(step: PlanStep, stdout: string, before: string) {
@@ -56,7 +65,9 @@ describe('a port whose device does not exist (captured)', () => {
     const v = verify(addPx1(), MISSING, BEFORE);
     expect(v.asWanted).toBe(true);
     expect(v.failure?.code).toBe('OVS_INTERFACE_ERROR');
-    expect(v.failure?.message).toMatch(new RegExp(`^${OVS_MESSAGE.replace(/[()]/g, '\\$&')} \\(if the device will appear later.*deviceMayBeMissing: true\\)$`));
+    expect(v.failure?.message).toMatch(
+      new RegExp(`^${OVS_MESSAGE.replace(/[()]/g, '\\$&')} \\(if the device will appear later.*deviceMayBeMissing: true\\)$`),
+    );
     expect(v.warning).toBeNull();
   });
 
@@ -69,14 +80,25 @@ describe('a port whose device does not exist (captured)', () => {
   });
 
   it('a port on a device that exists passes without a warning; the flag is off in plans unless asked for', () => {
-    const step = planAddPort(host, null, { name: 'pxv', bridge: null, type: 'system', tag: 1001, trunks: null, vlanMode: null, trunkAllVlans: false }).plan!.steps[0]!;
+    const step = planAddPort(host, null, {
+      name: 'pxv',
+      bridge: null,
+      type: 'system',
+      tag: 1001,
+      trunks: null,
+      vlanMode: null,
+      trunkAllVlans: false,
+    }).plan!.steps[0]!;
     expect(step.deviceMayBeMissing).toBeUndefined();
     expect(verify(step, MISSING, BEFORE)).toMatchObject({ asWanted: true, failure: null, warning: null });
   });
 
   it('deviceMayBeMissing excuses a missing device only, not other interface errors', () => {
     const step = addPx1(true);
-    const other = { ...portStateFromProbe(MISSING, 'px1')!, error: 'could not add network device px1 to ofproto (Device or resource busy)' };
+    const other = {
+      ...portStateFromProbe(MISSING, 'px1')!,
+      error: 'could not add network device px1 to ofproto (Device or resource busy)',
+    };
     expect(stepKind('ovs-port').health!(other as never, step, null as never)).toEqual({
       failure: 'px1: could not add network device px1 to ofproto (Device or resource busy)',
     });
@@ -93,12 +115,20 @@ describe('a port whose device does not exist (captured)', () => {
     const step = uplinkCarriesStep('hv1', 'ovsbr0', 'enp9s0', 1001, undefined);
     const created = verify(step, MISSING, BEFORE);
     expect(created.asWanted).toBe(true);
-    expect(created.failure?.message).toMatch(/^enp9s0: could not open network device enp9s0 \(No such device\) \(this step created uplink enp9s0: check the uplink name/);
+    expect(created.failure?.message).toMatch(
+      /^enp9s0: could not open network device enp9s0 \(No such device\) \(this step created uplink enp9s0: check the uplink name/,
+    );
     const existing = verify(step, MISSING, MISSING);
     expect(existing.failure).toBeNull();
-    expect(existing.warning).toBe('enp9s0: could not open network device enp9s0 (No such device): VLAN 1001 is in the uplink\'s trunks but reaches no switch until OVS can open the device');
+    expect(existing.warning).toBe(
+      "enp9s0: could not open network device enp9s0 (No such device): VLAN 1001 is in the uplink's trunks but reaches no switch until OVS can open the device",
+    );
     // The lab's real uplink NIC is fine.
-    expect(verify(uplinkCarriesStep('hv1', 'ovsbr0', 'enp5s0f0', 1001, undefined), MISSING, BEFORE)).toMatchObject({ asWanted: true, failure: null, warning: null });
+    expect(verify(uplinkCarriesStep('hv1', 'ovsbr0', 'enp5s0f0', 1001, undefined), MISSING, BEFORE)).toMatchObject({
+      asWanted: true,
+      failure: null,
+      warning: null,
+    });
   });
 });
 
@@ -125,7 +155,12 @@ async function runAddPort(step: PlanStep) {
     execBatch: async (_h, commands: readonly BatchCommand[]) => commands.map((c) => answer(c.argv)),
     close: async () => {},
   };
-  const record = newJobRecord('addPort', {}, { kind: 'addPort', hypervisors: ['hv1'], steps: [step] }, { requestedBy: null, ticketRef: null });
+  const record = newJobRecord(
+    'addPort',
+    {},
+    { kind: 'addPort', hypervisors: ['hv1'], steps: [step] },
+    { requestedBy: null, ticketRef: null },
+  );
   const events: { type: JobEventType; message: string; step: StepRecord | null | undefined }[] = [];
   const rollback: RollbackRecord[] = [];
   const outcome = await runHostSteps({
@@ -141,13 +176,20 @@ async function runAddPort(step: PlanStep) {
 
 describe('the worker on a port whose device does not exist (scripted host, captured output)', () => {
   it("without deviceMayBeMissing: FAILED naming the step and OVS's message, the port removed again", async () => {
-    expect(newJobRecord('addPort', {}, { kind: 'addPort', hypervisors: ['hv1'], steps: [addPx1()] }, { requestedBy: null, ticketRef: null }).steps[0]!.warning).toBeNull();
+    expect(
+      newJobRecord('addPort', {}, { kind: 'addPort', hypervisors: ['hv1'], steps: [addPx1()] }, { requestedBy: null, ticketRef: null })
+        .steps[0]!.warning,
+    ).toBeNull();
     const r = await runAddPort(addPx1());
     expect(r.outcome.state).toBe('FAILED');
     expect(r.outcome.failure).toMatchObject({ code: 'OVS_INTERFACE_ERROR', step: 0 });
-    expect(r.outcome.failure!.message).toMatch(/^step 1 \(ensure port px1 on ovsbr0 \(system, tag=1001 trunks=\[\] vlan_mode=\[\]\)\) on hv1 failed: px1: could not open network device px1 \(No such device\) .*; rolled back step 1$/);
+    expect(r.outcome.failure!.message).toMatch(
+      /^step 1 \(ensure port px1 on ovsbr0 \(system, tag=1001 trunks=\[\] vlan_mode=\[\]\)\) on hv1 failed: px1: could not open network device px1 \(No such device\) .*; rolled back step 1$/,
+    );
     expect(r.record).toMatchObject({ state: 'FAILED', warning: null });
-    expect(r.rollback).toEqual([expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: 'ovs-vsctl --timeout=10 --if-exists del-port px1' })]);
+    expect(r.rollback).toEqual([
+      expect.objectContaining({ step: 0, state: 'SUCCEEDED', command: 'ovs-vsctl --timeout=10 --if-exists del-port px1' }),
+    ]);
     expect(r.ran).toEqual([expect.stringContaining('--may-exist add-port ovsbr0 px1'), 'ovs-vsctl --timeout=10 --if-exists del-port px1']);
     expect(r.ovs).toBe(BEFORE);
   });
@@ -155,7 +197,11 @@ describe('the worker on a port whose device does not exist (scripted host, captu
   it('with deviceMayBeMissing: SUCCEEDED, the step changed and carries the warning (also on its event)', async () => {
     const r = await runAddPort(addPx1(true));
     expect(r.outcome.state).toBe('SUCCEEDED');
-    expect(r.record).toMatchObject({ state: 'SUCCEEDED', changed: true, warning: expect.stringMatching(/^px1: could not open network device px1 \(No such device\): /) });
+    expect(r.record).toMatchObject({
+      state: 'SUCCEEDED',
+      changed: true,
+      warning: expect.stringMatching(/^px1: could not open network device px1 \(No such device\): /),
+    });
     expect(r.rollback).toEqual([]);
     expect(r.events.find((e) => e.type === 'STEP_FINISHED')?.step?.warning).toBe(r.record.warning);
     expect(r.ovs).toBe(MISSING);

@@ -10,7 +10,19 @@ describe('graphql/schema.graphql', () => {
 
   it('uses the contract names from DESIGN.md', () => {
     const sdl = printedSchema();
-    for (const name of ['hypervisors(refresh: Boolean): [Hypervisor!]!', 'hypervisor(name: String!, refresh: Boolean)', 'vlans: [Vlan!]!', 'vlan(tag: Int!)', 'jobs(after: String, filter: JobFilter, first: Int)', 'registerHypervisor(', 'refreshHypervisor(', 'job(id: ID!)', 'node(id: ID!)', 'createBridge(input: CreateBridgeInput!)', 'jobProgress(id: ID!)']) {
+    for (const name of [
+      'hypervisors(refresh: Boolean): [Hypervisor!]!',
+      'hypervisor(name: String!, refresh: Boolean)',
+      'vlans: [Vlan!]!',
+      'vlan(tag: Int!)',
+      'jobs(after: String, filter: JobFilter, first: Int)',
+      'registerHypervisor(',
+      'refreshHypervisor(',
+      'job(id: ID!)',
+      'node(id: ID!)',
+      'createBridge(input: CreateBridgeInput!)',
+      'jobProgress(id: ID!)',
+    ]) {
       expect(sdl).toContain(name);
     }
     for (const state of ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']) expect(sdl).toContain(state);

@@ -22,7 +22,8 @@ function ensureVlanSteps(hostState = state, hosts = ['hv1']): PlanStep[] {
   return plan!.steps;
 }
 
-const byKind = (steps: PlanStep[], kind: string, subject?: string) => steps.find((s) => s.probe.kind === kind && (!subject || s.subject.endsWith(subject)))!;
+const byKind = (steps: PlanStep[], kind: string, subject?: string) =>
+  steps.find((s) => s.probe.kind === kind && (!subject || s.subject.endsWith(subject)))!;
 
 describe('dependsOn: which steps must be observed again after an earlier change', () => {
   it('a new VLAN on a configured host: uplink, portgroup and trunk portgroup are independent, so they go together', () => {
@@ -57,7 +58,9 @@ describe('dependsOn: which steps must be observed again after an earlier change'
   });
 
   it('a portgroup change and its retag of the same port: the same port is dependent, another is not', () => {
-    const { plan } = planAddPortgroup(testHost(), state, { portgroup: { name: 'vlan-all', vlanTags: [1001, 1002, 1003], trunk: true, isDefault: false } });
+    const { plan } = planAddPortgroup(testHost(), state, {
+      portgroup: { name: 'vlan-all', vlanTags: [1001, 1002, 1003], trunk: true, isDefault: false },
+    });
     const retags = plan!.steps.filter((s) => s.probe.kind === 'ovs-port-vlans');
     expect(retags.length).toBeGreaterThan(0);
     expect(dependsOn(retags[0]!, retags[0]!)).toBe(true);
@@ -65,7 +68,12 @@ describe('dependsOn: which steps must be observed again after an earlier change'
   });
 
   it('VM steps: a VM depends on its own earlier steps, and starting it adds OVS ports', () => {
-    const def = planDefineVm(testHost(), state, { name: 'vm-off', vcpus: 1, memoryMiB: 64, nics: [{ portgroup: 'vlan-1001', model: 'virtio' }] } as never, config).plan!.steps[0]!;
+    const def = planDefineVm(
+      testHost(),
+      state,
+      { name: 'vm-off', vcpus: 1, memoryMiB: 64, nics: [{ portgroup: 'vlan-1001', model: 'virtio' }] } as never,
+      config,
+    ).plan!.steps[0]!;
     const start = planStartVm(testHost(), state, { name: 'vm-off' } as never).plan!.steps[0]!;
     const otherStart = planStartVm(testHost(), state, { name: 'vm-access' } as never).plan!.steps[0]!;
     expect(dependsOn(def, start)).toBe(true);

@@ -35,21 +35,58 @@ describe('probe plan', () => {
 
   it('members must reach each other; isolation probes must reach no member', () => {
     const pairs = pingPairs(probes).map((p) => `${p.from.host}/${p.from.vlan}>${p.to.host} ${p.expect}`);
-    expect(pairs.sort()).toEqual(['hv1/1001>hv2 REACH', 'hv1/1002>hv1 ISOLATED', 'hv1/1002>hv2 ISOLATED', 'hv2/1001>hv1 REACH', 'hv2/1002>hv1 ISOLATED', 'hv2/1002>hv2 ISOLATED']);
+    expect(pairs.sort()).toEqual([
+      'hv1/1001>hv2 REACH',
+      'hv1/1002>hv1 ISOLATED',
+      'hv1/1002>hv2 ISOLATED',
+      'hv2/1001>hv1 REACH',
+      'hv2/1002>hv1 ISOLATED',
+      'hv2/1002>hv2 ISOLATED',
+    ]);
   });
 
   it('builds bounded, quotable commands', () => {
     const [member] = probes;
-    expect(createProbeArgvs(member!, 'ovsbr0').at(-1)).toEqual(['ovs-vsctl', '--timeout=10', '--may-exist', 'add-port', 'ovsbr0', 'tlp1001h', '--', 'set', 'Port', 'tlp1001h', 'tag=1001']);
-    expect(pingArgv(member!, probes[2]!)).toEqual(['ip', 'netns', 'exec', 'tlp1001', 'ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', '198.19.1.11']);
+    expect(createProbeArgvs(member!, 'ovsbr0').at(-1)).toEqual([
+      'ovs-vsctl',
+      '--timeout=10',
+      '--may-exist',
+      'add-port',
+      'ovsbr0',
+      'tlp1001h',
+      '--',
+      'set',
+      'Port',
+      'tlp1001h',
+      'tag=1001',
+    ]);
+    expect(pingArgv(member!, probes[2]!)).toEqual([
+      'ip',
+      'netns',
+      'exec',
+      'tlp1001',
+      'ping',
+      '-n',
+      '-q',
+      '-c',
+      '3',
+      '-i',
+      '0.2',
+      '-W',
+      '1',
+      '198.19.1.11',
+    ]);
     expect(removeProbeArgvs(member!)[2]).toEqual(['ip', 'netns', 'del', 'tlp1001']);
   });
 
   it('verifyVlan refuses one host without isolation VLANs, and isolating a VLAN from itself', () => {
-    expect(planVerifyVlan([testHost('hv1')], { tag: 1001, hypervisors: ['hv1'], isolationFrom: [] }).errors?.[0]?.field).toEqual(['input', 'hypervisors']);
-    expect(planVerifyVlan([testHost('hv1'), testHost('hv2')], { tag: 1001, hypervisors: ['hv1', 'hv2'], isolationFrom: [1001] }).errors?.[0]?.field).toEqual([
+    expect(planVerifyVlan([testHost('hv1')], { tag: 1001, hypervisors: ['hv1'], isolationFrom: [] }).errors?.[0]?.field).toEqual([
       'input',
-      'isolationFrom',
+      'hypervisors',
     ]);
+    expect(
+      planVerifyVlan([testHost('hv1'), testHost('hv2')], { tag: 1001, hypervisors: ['hv1', 'hv2'], isolationFrom: [1001] }).errors?.[0]
+        ?.field,
+    ).toEqual(['input', 'isolationFrom']);
   });
 });

@@ -53,19 +53,33 @@ function expectNameAfterDashDash(argv: readonly string[]): void {
     const end = words.indexOf('--');
     expect(end, words.join(' ')).toBeGreaterThan(0);
     expect(words.indexOf(NAME), words.join(' ')).toBe(end + 1);
-    expect(words.slice(end + 2).filter((w) => w.startsWith('-')), words.join(' ')).toEqual([]);
+    expect(
+      words.slice(end + 2).filter((w) => w.startsWith('-')),
+      words.join(' '),
+    ).toEqual([]);
   }
 }
 
 const all = (...actions: Array<StepAction | null | undefined>) => actions.filter((a): a is StepAction => Boolean(a)).map((a) => a.argv);
 
 describe('virsh argv: `--` before every network or VM name', () => {
-  const pg = (name: string, tag: number | null, isDefault = false): Portgroup => ({ name, isDefault, vlan: tag === null ? null : { tags: [tag], trunk: false, nativeMode: null } });
+  const pg = (name: string, tag: number | null, isDefault = false): Portgroup => ({
+    name,
+    isDefault,
+    vlan: tag === null ? null : { tags: [tag], trunk: false, nativeMode: null },
+  });
 
   it('network steps: probes, changes and undos', () => {
     const spec = { name: NAME, bridge: 'ovsbr0', portgroups: [pg('vlan-1001', 1001)] };
     const def = networkDefinedStep('hv1', spec, undefined, newMarker());
-    const net = { name: NAME, uuid: '6e0f2a1c-0000-4000-8000-00000000a001', forwardMode: 'bridge', bridge: 'ovsbr0', virtualportType: 'openvswitch', portgroups: [pg('vlan-1002', 1002)] };
+    const net = {
+      name: NAME,
+      uuid: '6e0f2a1c-0000-4000-8000-00000000a001',
+      forwardMode: 'bridge',
+      bridge: 'ovsbr0',
+      virtualportType: 'openvswitch',
+      portgroups: [pg('vlan-1002', 1002)],
+    };
     const running: NetworkDefState = { xml: '<network/>', net, active: true, live: net };
     const run = networkRunningStep('hv1', NAME, null);
     const absent = networkAbsentStep('hv1', NAME, undefined);
@@ -73,7 +87,12 @@ describe('virsh argv: `--` before every network or VM name', () => {
       def.probe.argv,
       ...all(applyNetworkDef(running, def), undoNetworkDef(null, def), undoNetworkDef(running, def)),
       run.probe.argv,
-      ...all(run.apply, applyNetworkRun({ active: false, autostart: false }, run), applyNetworkRun({ active: true, autostart: true }, run), undoNetworkRun(null, run)),
+      ...all(
+        run.apply,
+        applyNetworkRun({ active: false, autostart: false }, run),
+        applyNetworkRun({ active: true, autostart: true }, run),
+        undoNetworkRun(null, run),
+      ),
       absent.probe.argv,
       ...all(absent.apply),
     ];
@@ -106,7 +125,17 @@ describe('virsh argv: `--` before every network or VM name', () => {
 
   it('VM steps: definition, run state, NICs', () => {
     const mac = '52:54:00:7c:00:01';
-    const nic: DomainInterface = { type: 'network', mac, network: 'ovs-network', portgroup: 'vlan-1001', bridge: null, target: null, virtualportType: null, model: 'virtio', vlan: null };
+    const nic: DomainInterface = {
+      type: 'network',
+      mac,
+      network: 'ovs-network',
+      portgroup: 'vlan-1001',
+      bridge: null,
+      target: null,
+      virtualportType: null,
+      model: 'virtio',
+      vlan: null,
+    };
     const on: NicState = { running: true, config: nic, live: nic, model: 'virtio' };
     const off: NicState = { running: true, config: null, live: null, model: null };
     const undef = vmUndefinedStep('hv1', NAME, undefined);
@@ -119,7 +148,15 @@ describe('virsh argv: `--` before every network or VM name', () => {
       undef.probe.argv,
       start.probe.argv,
       attach.probe.argv,
-      ...all(undef.apply, undoVmDef(null, start), start.apply, stop.apply, stop.fallback, undoVmState('running', stop), undoVmState('shut off', start)),
+      ...all(
+        undef.apply,
+        undoVmDef(null, start),
+        start.apply,
+        stop.apply,
+        stop.fallback,
+        undoVmState('running', stop),
+        undoVmState('shut off', start),
+      ),
       ...all(attach.apply, applyNic(off, attach), undoNic(off, attach), detach.apply, applyNic(on, detach), undoNic(on, detach)),
       ...all(move.apply, applyNicPortgroup(on, move), undoNicPortgroup(on, move)),
     ];

@@ -8,14 +8,27 @@ const keyOf = (argv: readonly string[]) => argv.join('\0');
  * more read-only commands for the same batch, whose results are handed over first. `pre`:
  * results already in hand for some commands (not run again).
  */
-export async function observe(run: RunState, ws: Work[], along?: HostStepsContext['readAlong'], pre?: ReadonlyMap<string, ExecResult>): Promise<void> {
+export async function observe(
+  run: RunState,
+  ws: Work[],
+  along?: HostStepsContext['readAlong'],
+  pre?: ReadonlyMap<string, ExecResult>,
+): Promise<void> {
   if (!ws.length) return;
   const { ctx } = run;
-  const unique = [...new Map([...ws.map((w) => w.planned.probe.argv), ...(along?.commands.map((c) => c.argv) ?? [])].map((argv) => [keyOf(argv), argv])).entries()];
+  const unique = [
+    ...new Map(
+      [...ws.map((w) => w.planned.probe.argv), ...(along?.commands.map((c) => c.argv) ?? [])].map((argv) => [keyOf(argv), argv]),
+    ).entries(),
+  ];
   const toRun = unique.filter(([k]) => !pre?.has(k));
   let results: ExecResult[] = [];
   try {
-    if (toRun.length) results = await ctx.runner.execBatch(ctx.host, toRun.map(([, argv]) => ({ argv })));
+    if (toRun.length)
+      results = await ctx.runner.execBatch(
+        ctx.host,
+        toRun.map(([, argv]) => ({ argv })),
+      );
   } catch (err) {
     throw StepFailed.from(ws[0]!, err);
   }

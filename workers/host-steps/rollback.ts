@@ -12,10 +12,14 @@ import { verifyQuietly } from './verify.ts';
 export async function endAfterStop(run: RunState, err: unknown): Promise<HostStepsOutcome> {
   const { ctx, works, cacheAgreed } = run;
   const applied = works.some((w) => w.applied);
-  for (const w of works) if (w.record.state === 'RUNNING' && !w.applied && !(err instanceof StepFailed && err.work === w)) w.record.state = 'PENDING';
+  for (const w of works)
+    if (w.record.state === 'RUNNING' && !w.applied && !(err instanceof StepFailed && err.work === w)) w.record.state = 'PENDING';
   if (err instanceof Cancelled) {
     // Applied but not yet verified steps are checked before the job says what stayed.
-    await verifyQuietly(run, works.filter((w) => w.applied && !w.verified));
+    await verifyQuietly(
+      run,
+      works.filter((w) => w.applied && !w.verified),
+    );
     return { state: 'CANCELLED', applied, refreshed: run.refreshed, cacheAgreed };
   }
   const failedWork = err instanceof StepFailed ? err.work : undefined;
@@ -30,12 +34,21 @@ export async function endAfterStop(run: RunState, err: unknown): Promise<HostSte
       : described.message;
   if (failedWork) {
     endStep(failedWork, 'FAILED');
-    await ctx.report('STEP_FINISHED', `step ${failedWork.record.index + 1} failed on ${ctx.host.name}: ${message}`, structuredClone(failedWork.record));
+    await ctx.report(
+      'STEP_FINISHED',
+      `step ${failedWork.record.index + 1} failed on ${ctx.host.name}: ${message}`,
+      structuredClone(failedWork.record),
+    );
   }
-  await verifyQuietly(run, works.filter((w) => w.applied && !w.verified && w !== failedWork));
+  await verifyQuietly(
+    run,
+    works.filter((w) => w.applied && !w.verified && w !== failedWork),
+  );
   for (const w of works) if (w.record.state === 'RUNNING' && w.applied && w !== failedWork) endStep(w, 'FAILED');
   const rolled = await rollBack(run, works.filter((w) => w.applied).reverse());
-  const where = failedWork ? `step ${failedWork.record.index + 1} (${failedWork.record.description}) on ${ctx.host.name}` : `${ctx.host.name}, before any step,`;
+  const where = failedWork
+    ? `step ${failedWork.record.index + 1} (${failedWork.record.description}) on ${ctx.host.name}`
+    : `${ctx.host.name}, before any step,`;
   const undone = rolled.filter((r) => r.state === 'SUCCEEDED').map((r) => r.step + 1);
   const notUndone = rolled.filter((r) => r.state !== 'SUCCEEDED').map((r) => r.step + 1);
   const note =
@@ -75,14 +88,23 @@ async function rollBack(run: RunState, applied: Work[]): Promise<RollbackRecord[
         entry =
           out.exitCode === 0
             ? { ...base, command, state: 'SUCCEEDED', message: 'undone' }
-            : { ...base, command, state: 'FAILED', message: `exit ${out.exitCode}: ${stderrExcerpt(out.stderr, EXCERPT_CHARS.shortMessage)}` };
+            : {
+                ...base,
+                command,
+                state: 'FAILED',
+                message: `exit ${out.exitCode}: ${stderrExcerpt(out.stderr, EXCERPT_CHARS.shortMessage)}`,
+              };
       } catch (err) {
         entry = { ...base, command, state: 'FAILED', message: describeError(err).message };
       }
     }
     ctx.rollback.push(entry);
     done.push(entry);
-    await ctx.report('STEP_ROLLED_BACK', `step ${w.record.index + 1} ${entry.state === 'SUCCEEDED' ? 'rolled back' : `not rolled back: ${entry.message}`}`, structuredClone(w.record));
+    await ctx.report(
+      'STEP_ROLLED_BACK',
+      `step ${w.record.index + 1} ${entry.state === 'SUCCEEDED' ? 'rolled back' : `not rolled back: ${entry.message}`}`,
+      structuredClone(w.record),
+    );
   }
   return done;
 }

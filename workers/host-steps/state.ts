@@ -110,7 +110,11 @@ export async function finishStep(run: RunState, w: Work, changed: boolean): Prom
   w.verified = true;
   w.record.changed = changed;
   endStep(w, 'SUCCEEDED');
-  await run.ctx.report('STEP_FINISHED', `step ${w.pos}/${run.works.length} ${changed ? 'changed' : 'already as wanted'}: ${w.record.description}`, structuredClone(w.record));
+  await run.ctx.report(
+    'STEP_FINISHED',
+    `step ${w.pos}/${run.works.length} ${changed ? 'changed' : 'already as wanted'}: ${w.record.description}`,
+    structuredClone(w.record),
+  );
 }
 
 export function endStep(w: Work, state: 'SUCCEEDED' | 'FAILED'): void {

@@ -16,7 +16,9 @@ export type Planned = { plan: Plan; errors?: undefined } | { plan?: undefined; e
 const one = (kind: ChangeJobKind, host: string, steps: Plan['steps']): Planned => ({ plan: { kind, hypervisors: [host], steps } });
 
 export function planCreateBridge(host: Host, state: HostState | null, input: { name: string; datapathType: DatapathType }): Planned {
-  return one('createBridge', host.name, [bridgePresentStep(host.name, input.name, input.datapathType, bridgeStateFromSnapshot(state?.ovs ?? null, input.name))]);
+  return one('createBridge', host.name, [
+    bridgePresentStep(host.name, input.name, input.datapathType, bridgeStateFromSnapshot(state?.ovs ?? null, input.name)),
+  ]);
 }
 
 export function planDeleteBridge(host: Host, state: HostState | null, input: Pick<DeleteBridgeInput, 'name'>): Planned {
@@ -29,24 +31,47 @@ export function planAddPort(
   input: Omit<AddPortInput, 'hypervisor' | 'dryRun' | 'ticketRef' | 'deviceMayBeMissing'> & { deviceMayBeMissing?: boolean },
 ): Planned {
   const bridge = input.bridge ?? host.defaults.bridge;
-  const { vlans, errors } = checkPortVlans({ ...input, trunkAllVlans: input.trunkAllVlans || (input.tag == null && !input.trunks?.length) });
+  const { vlans, errors } = checkPortVlans({
+    ...input,
+    trunkAllVlans: input.trunkAllVlans || (input.tag == null && !input.trunks?.length),
+  });
   if (errors.length) return { errors };
   const cachedBridge = bridgeStateFromSnapshot(state?.ovs ?? null, bridge);
   if (cachedBridge === null)
-    return { errors: [{ field: ['input', 'bridge'], code: ErrorCode.NOT_FOUND, message: `bridge: ${host.name} has no bridge ${bridge} (create it first)` }] };
+    return {
+      errors: [
+        {
+          field: ['input', 'bridge'],
+          code: ErrorCode.NOT_FOUND,
+          message: `bridge: ${host.name} has no bridge ${bridge} (create it first)`,
+        },
+      ],
+    };
   const cachedPort = portStateFromSnapshot(state?.ovs ?? null, input.name);
   if (cachedPort && cachedPort.bridge !== bridge)
     return {
-      errors: [{ field: ['input', 'name'], code: ErrorCode.PORT_ON_OTHER_BRIDGE, message: `name: port ${input.name} already exists on bridge ${cachedPort.bridge} of ${host.name}` }],
+      errors: [
+        {
+          field: ['input', 'name'],
+          code: ErrorCode.PORT_ON_OTHER_BRIDGE,
+          message: `name: port ${input.name} already exists on bridge ${cachedPort.bridge} of ${host.name}`,
+        },
+      ],
     };
-  return one('addPort', host.name, [portPresentStep(host.name, bridge, input.name, input.type, vlans, cachedPort, input.deviceMayBeMissing ?? false)]);
+  return one('addPort', host.name, [
+    portPresentStep(host.name, bridge, input.name, input.type, vlans, cachedPort, input.deviceMayBeMissing ?? false),
+  ]);
 }
 
 export function planRemovePort(host: Host, state: HostState | null, input: Pick<RemovePortInput, 'name'>): Planned {
   return one('removePort', host.name, [portAbsentStep(host.name, input.name, portStateFromSnapshot(state?.ovs ?? null, input.name))]);
 }
 
-export function planSetPortVlans(host: Host, state: HostState | null, input: Omit<SetPortVlansInput, 'hypervisor' | 'dryRun' | 'ticketRef'>): Planned {
+export function planSetPortVlans(
+  host: Host,
+  state: HostState | null,
+  input: Omit<SetPortVlansInput, 'hypervisor' | 'dryRun' | 'ticketRef'>,
+): Planned {
   const { vlans, errors } = checkPortVlans(input);
   if (errors.length) return { errors };
   const cached = portStateFromSnapshot(state?.ovs ?? null, input.name);

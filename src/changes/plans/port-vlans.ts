@@ -21,12 +21,17 @@ export function checkPortVlans(req: PortVlanRequest): { vlans: PortVlans; errors
   const errors: UserError[] = [];
   if (vlanMode === 'access' && trunks.length) errors.push(err('trunks', ErrorCode.INVALID_VLAN_CONFIG, 'an access port has no trunks'));
   if (vlanMode === 'access' && tag === null) errors.push(err('tag', ErrorCode.INVALID_VLAN_CONFIG, 'an access port needs a tag'));
-  if (vlanMode === 'trunk' && tag !== null) errors.push(err('tag', ErrorCode.INVALID_VLAN_CONFIG, 'a trunk port has no tag (use native-tagged/native-untagged for a native VLAN)'));
+  if (vlanMode === 'trunk' && tag !== null)
+    errors.push(err('tag', ErrorCode.INVALID_VLAN_CONFIG, 'a trunk port has no tag (use native-tagged/native-untagged for a native VLAN)'));
   if ((vlanMode === 'native-tagged' || vlanMode === 'native-untagged') && tag === null)
     errors.push(err('tag', ErrorCode.INVALID_VLAN_CONFIG, `${vlanMode} needs a tag (the native VLAN)`));
   if (tag === null && trunks.length === 0 && !req.trunkAllVlans)
     errors.push(
-      err('trunks', ErrorCode.WOULD_TRUNK_ALL_VLANS, 'no tag and no trunks makes the port carry EVERY VLAN; give a tag or trunks, or set trunkAllVlans: true'),
+      err(
+        'trunks',
+        ErrorCode.WOULD_TRUNK_ALL_VLANS,
+        'no tag and no trunks makes the port carry EVERY VLAN; give a tag or trunks, or set trunkAllVlans: true',
+      ),
     );
   if (req.trunkAllVlans && (tag !== null || trunks.length))
     errors.push(err('trunkAllVlans', ErrorCode.INVALID_VLAN_CONFIG, 'trunkAllVlans excludes tag and trunks'));

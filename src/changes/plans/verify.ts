@@ -21,9 +21,21 @@ const show = (argvs: string[][]) => argvs.map(toShellCommand).join(' && ');
  */
 export function planVerifyVlan(hosts: Host[], input: VerifyVlanInput): { plan?: Plan; spec?: VerifySpec; errors?: UserError[] } {
   if (hosts.length < 2 && input.isolationFrom.length === 0)
-    return { errors: [{ field: ['input', 'hypervisors'], code: ErrorCode.INVALID_INPUT, message: 'hypervisors: name two or more, or give isolationFrom' }] };
+    return {
+      errors: [
+        { field: ['input', 'hypervisors'], code: ErrorCode.INVALID_INPUT, message: 'hypervisors: name two or more, or give isolationFrom' },
+      ],
+    };
   if (input.isolationFrom.includes(input.tag))
-    return { errors: [{ field: ['input', 'isolationFrom'], code: ErrorCode.INVALID_INPUT, message: `isolationFrom: cannot include the VLAN being verified (${input.tag})` }] };
+    return {
+      errors: [
+        {
+          field: ['input', 'isolationFrom'],
+          code: ErrorCode.INVALID_INPUT,
+          message: `isolationFrom: cannot include the VLAN being verified (${input.tag})`,
+        },
+      ],
+    };
   const bridgeOf = (h: Host) => input.bridge ?? h.defaults.bridge;
   const probes = planProbes(
     hosts.map((h) => h.name),
@@ -46,10 +58,23 @@ export function planVerifyVlan(hosts: Host[], input: VerifyVlanInput): { plan?: 
   const pairs = pingPairs(probes);
   const steps: PlanStep[] = [
     ...hosts.map((h) =>
-      step(h.name, `create probes on ${h.name}: ${mine(h).map((p) => `VLAN ${p.vlan} at ${p.address}`).join(', ')}`, mine(h).flatMap((p) => createProbeArgvs(p, p.bridge))),
+      step(
+        h.name,
+        `create probes on ${h.name}: ${mine(h)
+          .map((p) => `VLAN ${p.vlan} at ${p.address}`)
+          .join(', ')}`,
+        mine(h).flatMap((p) => createProbeArgvs(p, p.bridge)),
+      ),
     ),
-    step(hosts[0]!.name, `ping matrix: ${pairs.filter((p) => p.expect === 'REACH').length} pairs must reach, ${pairs.filter((p) => p.expect === 'ISOLATED').length} must not`, []),
+    step(
+      hosts[0]!.name,
+      `ping matrix: ${pairs.filter((p) => p.expect === 'REACH').length} pairs must reach, ${pairs.filter((p) => p.expect === 'ISOLATED').length} must not`,
+      [],
+    ),
     ...hosts.map((h) => step(h.name, `remove probes on ${h.name}`, mine(h).flatMap(removeProbeArgvs))),
   ];
-  return { plan: { kind: 'verifyVlan', hypervisors: hosts.map((h) => h.name), steps }, spec: { tag: input.tag, isolationFrom: input.isolationFrom, probes } };
+  return {
+    plan: { kind: 'verifyVlan', hypervisors: hosts.map((h) => h.name), steps },
+    spec: { tag: input.tag, isolationFrom: input.isolationFrom, probes },
+  };
 }

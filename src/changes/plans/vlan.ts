@@ -47,9 +47,17 @@ function ensureOnHost(m: Member, input: EnsureVlanInput, config: Config): { step
   const ovs = m.state?.ovs ?? null;
   const cachedUplink = portStateFromSnapshot(ovs, uplink);
   if (cachedUplink && cachedUplink.vlans.tag !== null && cachedUplink.vlans.trunks.length === 0 && cachedUplink.vlans.tag !== input.tag)
-    return { steps: [], errors: [err('uplink', ErrorCode.UPLINK_IS_ACCESS, `${uplink} on ${host} is an access port of VLAN ${cachedUplink.vlans.tag}, not a trunk`)] };
+    return {
+      steps: [],
+      errors: [
+        err('uplink', ErrorCode.UPLINK_IS_ACCESS, `${uplink} on ${host} is an access port of VLAN ${cachedUplink.vlans.tag}, not a trunk`),
+      ],
+    };
   if (cachedUplink && cachedUplink.bridge !== bridge)
-    return { steps: [], errors: [err('uplink', ErrorCode.PORT_ON_OTHER_BRIDGE, `${uplink} on ${host} sits on bridge ${cachedUplink.bridge}, not ${bridge}`)] };
+    return {
+      steps: [],
+      errors: [err('uplink', ErrorCode.PORT_ON_OTHER_BRIDGE, `${uplink} on ${host} sits on bridge ${cachedUplink.bridge}, not ${bridge}`)],
+    };
   const pgName = input.portgroup ?? vlanPortgroupName(input.tag);
   const pg: Portgroup = { name: pgName, isDefault: false, vlan: { tags: [input.tag], trunk: false, nativeMode: null } };
   const steps: PlanStep[] = [
@@ -63,7 +71,11 @@ function ensureOnHost(m: Member, input: EnsureVlanInput, config: Config): { step
     // have portgroups others rely on, which a redefine would drop: it just gets the VLAN's.
     const spec = { name: network, bridge, portgroups: [{ name: 'vlan-0001', isDefault: true, vlan: null }, pg] };
     const marker = newMarker();
-    steps.push(networkPresentStep(host, spec, net, marker), networkRunningStep(host, network, net), portgroupStep(host, network, pg, net, marker));
+    steps.push(
+      networkPresentStep(host, spec, net, marker),
+      networkRunningStep(host, network, net),
+      portgroupStep(host, network, pg, net, marker),
+    );
   } else {
     // One marker for the network's portgroup steps: the worker then probes the network once.
     const marker = newMarker();
@@ -92,7 +104,11 @@ export function planRemoveVlan(members: Member[], input: RemoveVlanInput): { pla
   const users = vlanView(fleet, input.tag).interfaces;
   if (users.length && !input.force)
     errors.push(
-      err('tag', ErrorCode.IN_USE, `VLAN ${input.tag} is used by ${users.map((i) => `${i.vm} on ${i.hypervisor} (${i.iface.mac ?? '?'})`).join(', ')}; move them first or set force: true`),
+      err(
+        'tag',
+        ErrorCode.IN_USE,
+        `VLAN ${input.tag} is used by ${users.map((i) => `${i.vm} on ${i.hypervisor} (${i.iface.mac ?? '?'})`).join(', ')}; move them first or set force: true`,
+      ),
     );
   const steps: PlanStep[] = [];
   for (const m of members) {
@@ -101,10 +117,17 @@ export function planRemoveVlan(members: Member[], input: RemoveVlanInput): { pla
     const net = cachedNetwork(m.state, network);
     const pgName = input.portgroup ?? vlanPortgroupName(input.tag);
     const marker = newMarker();
-    if (net?.portgroups.some((p) => p.name === pgName)) steps.push(portgroupStep(host, network, { name: pgName, isDefault: false, vlan: null }, net, marker, true));
+    if (net?.portgroups.some((p) => p.name === pgName))
+      steps.push(portgroupStep(host, network, { name: pgName, isDefault: false, vlan: null }, net, marker, true));
     for (const trunkPg of net?.portgroups.filter((p) => p.vlan?.trunk && p.vlan.tags.includes(input.tag)) ?? []) {
       if (trunkPg.vlan!.tags.length === 1) {
-        errors.push(err('tag', ErrorCode.WOULD_EMPTY_TRUNK, `portgroup ${trunkPg.name} of ${network} on ${host} trunks only VLAN ${input.tag}; remove it instead`));
+        errors.push(
+          err(
+            'tag',
+            ErrorCode.WOULD_EMPTY_TRUNK,
+            `portgroup ${trunkPg.name} of ${network} on ${host} trunks only VLAN ${input.tag}; remove it instead`,
+          ),
+        );
         continue;
       }
       steps.push(...portgroupChangeSteps(m.host, m.state, network, withTag(trunkPg, input.tag, false), marker));
@@ -112,11 +135,16 @@ export function planRemoveVlan(members: Member[], input: RemoveVlanInput): { pla
     const cachedUplink = uplink ? portStateFromSnapshot(m.state?.ovs ?? null, uplink) : undefined;
     if (uplink && cachedUplink?.vlans.trunks.includes(input.tag)) {
       if (cachedUplink.vlans.trunks.length === 1)
-        errors.push(err('tag', ErrorCode.WOULD_TRUNK_ALL_VLANS, `VLAN ${input.tag} is the last VLAN on uplink ${uplink} of ${host}; an empty trunks set would carry every VLAN`));
+        errors.push(
+          err(
+            'tag',
+            ErrorCode.WOULD_TRUNK_ALL_VLANS,
+            `VLAN ${input.tag} is the last VLAN on uplink ${uplink} of ${host}; an empty trunks set would carry every VLAN`,
+          ),
+        );
       else steps.push(uplinkDropsStep(host, uplink, input.tag, cachedUplink));
     }
   }
   if (errors.length) return { errors };
   return { plan: { kind: 'removeVlan', hypervisors: members.map((m) => m.host.name), steps } };
 }
-

@@ -7,7 +7,14 @@ import type { ChangeJobKind } from '../../jobs/job-kinds.ts';
 import { stableMac, type NicSpec } from '../../libvirt/domain-build.ts';
 import type { Domain } from '../../libvirt/types.ts';
 import { newMarker } from '../../libvirt/virsh-batch.ts';
-import type { AttachVmInterfaceInput, DefineVmInput, DetachVmInterfaceInput, SetVmInterfaceVlanInput, StopVmInput, VmRefInput } from '../inputs.ts';
+import type {
+  AttachVmInterfaceInput,
+  DefineVmInput,
+  DetachVmInterfaceInput,
+  SetVmInterfaceVlanInput,
+  StopVmInput,
+  VmRefInput,
+} from '../inputs.ts';
 import { nicPortgroupStep, nicStep, vmDefinedStep, vmRunningStep, vmStoppedStep, vmUndefinedStep } from '../steps/libvirt-vm.ts';
 import { portStateFromSnapshot, portVlansStep } from '../steps/ovs-port.ts';
 import type { PlanStep } from '../plan.ts';
@@ -66,12 +73,15 @@ export function planStartVm(host: Host, state: HostState | null, input: Args<VmR
 export function planStopVm(host: Host, state: HostState | null, input: Args<StopVmInput>): Planned {
   const errors = vmMissing(host, state, input.name);
   if (errors.length) return { errors };
-  return one('stopVm', host.name, [vmStoppedStep(host.name, input.name, domain(state, input.name)?.state, input.timeoutSeconds * 1000, input.force)]);
+  return one('stopVm', host.name, [
+    vmStoppedStep(host.name, input.name, domain(state, input.name)?.state, input.timeoutSeconds * 1000, input.force),
+  ]);
 }
 
 export function planUndefineVm(host: Host, state: HostState | null, input: Args<VmRefInput>): Planned {
   const d = domain(state, input.name);
-  if (d && d.state !== 'shut off') return { errors: [err(['name'], ErrorCode.VM_RUNNING, `VM ${input.name} is ${d.state}; stop it first`)] };
+  if (d && d.state !== 'shut off')
+    return { errors: [err(['name'], ErrorCode.VM_RUNNING, `VM ${input.name} is ${d.state}; stop it first`)] };
   return one('undefineVm', host.name, [vmUndefinedStep(host.name, input.name, d)]);
 }
 
@@ -79,7 +89,12 @@ export function planAttachVmInterface(host: Host, state: HostState | null, input
   const network = input.network ?? host.defaults.network ?? DEFAULT_NETWORK;
   const errors = [...vmMissing(host, state, input.vm, 'vm'), ...checkNic(host, state, network, input.portgroup ?? null, [])];
   if (errors.length) return { errors };
-  const nic: NicSpec = { network, portgroup: input.portgroup ?? null, model: input.model, mac: input.mac ?? stableMac(`${host.name}/${input.vm}/${network}/${input.portgroup ?? ''}`) };
+  const nic: NicSpec = {
+    network,
+    portgroup: input.portgroup ?? null,
+    model: input.model,
+    mac: input.mac ?? stableMac(`${host.name}/${input.vm}/${network}/${input.portgroup ?? ''}`),
+  };
   return one('attachVmInterface', host.name, [nicStep(host.name, input.vm, nic, newMarker(), null)]);
 }
 
@@ -111,6 +126,7 @@ export function planSetVmInterfaceVlan(host: Host, state: HostState | null, inpu
   const steps = [nicPortgroupStep(host.name, input.vm, input.mac, network, input.portgroup, newMarker(), null)];
   const pg = state?.libvirt?.networks.find((n) => n.name === network)?.portgroups.find((p) => p.name === input.portgroup);
   const target = nic?.iface.target;
-  if (pg && target && nic?.port) steps.push(portVlansStep(host.name, target, portVlansOf(pg), portStateFromSnapshot(state?.ovs ?? null, target)));
+  if (pg && target && nic?.port)
+    steps.push(portVlansStep(host.name, target, portVlansOf(pg), portStateFromSnapshot(state?.ovs ?? null, target)));
   return one('setVmInterfaceVlan', host.name, steps);
 }

@@ -1,5 +1,13 @@
 import { ErrorCode, TrunklineError } from '../../errors/codes.ts';
-import { ovsNetworkXml, portgroupsValue, portgroupValue, portgroupXml, withUuid, xmlEscape, type OvsNetworkSpec } from '../../libvirt/network-build.ts';
+import {
+  ovsNetworkXml,
+  portgroupsValue,
+  portgroupValue,
+  portgroupXml,
+  withUuid,
+  xmlEscape,
+  type OvsNetworkSpec,
+} from '../../libvirt/network-build.ts';
 import { parseNetInfo, parseNetworkXml, type NetInfo } from '../../libvirt/network-xml.ts';
 import type { LibvirtNetwork, Portgroup } from '../../libvirt/types.ts';
 import { newMarker, VIRSH } from '../../libvirt/virsh-batch.ts';
@@ -33,7 +41,9 @@ export const DEFINED = 'defined';
  * tags in each) are a set: libvirt keeps portgroups in the order they were added, which means
  * nothing, so the same portgroups in another order are no difference.
  */
-export function networkDefValue(net: { forwardMode: string | null; bridge: string | null; virtualportType: string | null; portgroups: Portgroup[] } | null): string {
+export function networkDefValue(
+  net: { forwardMode: string | null; bridge: string | null; virtualportType: string | null; portgroups: Portgroup[] } | null,
+): string {
   if (!net) return ABSENT;
   return `forward=${net.forwardMode ?? 'none'} bridge=${net.bridge ?? 'none'} virtualport=${net.virtualportType ?? 'none'} portgroups=${portgroupsValue(net.portgroups)}`;
 }
@@ -55,21 +65,30 @@ export function networkDefStateValue(s: NetworkDefState): string {
  * Options go in front of `--`: virsh reads whatever follows it as positionals (docs/lab.md).
  */
 export function networkProbeArgv(network: string, marker: string): string[] {
-  return [...VIRSH, `net-info -- ${network}; echo ${marker}; net-dumpxml --inactive -- ${network}; echo ${marker}; net-dumpxml -- ${network}`];
+  return [
+    ...VIRSH,
+    `net-info -- ${network}; echo ${marker}; net-dumpxml --inactive -- ${network}; echo ${marker}; net-dumpxml -- ${network}`,
+  ];
 }
 
 /** The three sections of networkProbeArgv's output; null when the network does not exist. */
 function networkProbe(r: ExecResult, step: PlanStep, what: string): { info: NetInfo; inactive: string; live: string } | null {
   const sections = r.stdout.split(`${step.probe.marker ?? ''}\n`);
   if (r.exitCode !== 0 && NOT_FOUND.test(r.stderr) && (sections[0] ?? '').trim() === '') return null;
-  if (sections.length !== 3) throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `${what} probe: expected 3 sections, got ${sections.length}: ${r.stderr.trim()}`);
+  if (sections.length !== 3)
+    throw new TrunklineError(ErrorCode.UNEXPECTED_OUTPUT, `${what} probe: expected 3 sections, got ${sections.length}: ${r.stderr.trim()}`);
   return { info: parseNetInfo(sections[0]!), inactive: sections[1]!, live: sections[2]! };
 }
 
 export function readNetworkDef(r: ExecResult, step: PlanStep): { value: string; state: NetworkDefState } {
   const p = networkProbe(r, step, 'network');
   if (!p) return { value: ABSENT, state: null };
-  const state = { xml: p.inactive, net: parseNetworkXml(p.inactive), active: p.info.active, live: p.info.active ? parseNetworkXml(p.live) : null };
+  const state = {
+    xml: p.inactive,
+    net: parseNetworkXml(p.inactive),
+    active: p.info.active,
+    live: p.info.active ? parseNetworkXml(p.live) : null,
+  };
   return { value: networkDefStateValue(state), state };
 }
 
@@ -87,7 +106,12 @@ export function networkDefMatches(state: NetworkDefState, wanted: string): boole
  * persistent definition is redefined (net-define with the existing <uuid>). What a running
  * network cannot change live (forward mode, bridge, virtualport) is refused, see restartNeeded.
  */
-export function networkDefinedStep(host: string, spec: OvsNetworkSpec, cached: LibvirtNetwork | null | undefined, marker = newMarker()): PlanStep {
+export function networkDefinedStep(
+  host: string,
+  spec: OvsNetworkSpec,
+  cached: LibvirtNetwork | null | undefined,
+  marker = newMarker(),
+): PlanStep {
   return judged(
     {
       host,
@@ -103,7 +127,12 @@ export function networkDefinedStep(host: string, spec: OvsNetworkSpec, cached: L
 }
 
 /** The network exists, as it is; defined from `spec` only if absent (a host never read). */
-export function networkPresentStep(host: string, spec: OvsNetworkSpec, cached: LibvirtNetwork | null | undefined, marker = newMarker()): PlanStep {
+export function networkPresentStep(
+  host: string,
+  spec: OvsNetworkSpec,
+  cached: LibvirtNetwork | null | undefined,
+  marker = newMarker(),
+): PlanStep {
   return {
     ...networkDefinedStep(host, spec, cached, marker),
     description: `ensure libvirt network ${spec.name} exists (if absent: defined on bridge ${spec.bridge} with portgroups ${spec.portgroups.map((p) => p.name).join(', ')})`,
@@ -117,7 +146,11 @@ export function networkPresentStep(host: string, spec: OvsNetworkSpec, cached: L
  * libvirt applies forward mode, bridge and virtualport only at net-start, and restarting a
  * network cuts off the VMs on it, so Trunkline says so instead of doing it.
  */
-export function restartNeeded(network: string, live: Omit<NetworkDef, 'name' | 'uuid' | 'portgroups'>, wanted: Omit<NetworkDef, 'name' | 'uuid' | 'portgroups'>): string | null {
+export function restartNeeded(
+  network: string,
+  live: Omit<NetworkDef, 'name' | 'uuid' | 'portgroups'>,
+  wanted: Omit<NetworkDef, 'name' | 'uuid' | 'portgroups'>,
+): string | null {
   const diff = (what: string, a: string | null, b: string | null) => (a === b ? [] : [`${what} ${a ?? 'none'} (wanted ${b ?? 'none'})`]);
   const diffs = [
     ...diff('forward mode', live.forwardMode, wanted.forwardMode),
@@ -148,7 +181,9 @@ export function livePortgroupUpdates(network: string, from: readonly Portgroup[]
   const keep = new Set(to.map((p) => p.name));
   const update = (verb: string, xml: string) => ['net-update', '--live', '--', network, verb, 'portgroup', xml];
   const deletes = from.filter((p) => !keep.has(p.name)).map((p) => update('delete', `<portgroup name='${xmlEscape(p.name)}'/>`));
-  const changed = to.filter((p) => portgroupValue(had.get(p.name) ?? null) !== portgroupValue(p)).sort((a, b) => Number(a.isDefault) - Number(b.isDefault));
+  const changed = to
+    .filter((p) => portgroupValue(had.get(p.name) ?? null) !== portgroupValue(p))
+    .sort((a, b) => Number(a.isDefault) - Number(b.isDefault));
   return [...deletes, ...changed.map((p) => update(had.has(p.name) ? 'modify' : 'add', portgroupXml(p).replace(/\n\s*/g, '')))];
 }
 
@@ -177,7 +212,8 @@ export function applyNetworkDef(before: NetworkDefState, step: PlanStep): StepAc
   if (before.live) {
     const why = restartNeeded(step.subject, before.live, want.net);
     if (why) throw new TrunklineError(ErrorCode.NETWORK_RESTART_REQUIRED, why);
-    if (networkDefValue(before.live) !== step.wanted) cmds.push(...livePortgroupUpdates(step.subject, before.live.portgroups, want.net.portgroups));
+    if (networkDefValue(before.live) !== step.wanted)
+      cmds.push(...livePortgroupUpdates(step.subject, before.live.portgroups, want.net.portgroups));
   }
   const redefine = networkDefValue(before.net) !== step.wanted;
   if (redefine) cmds.push(['net-define', '/dev/stdin']);
@@ -232,7 +268,10 @@ export function applyNetworkRun(before: NetworkRunState, step: PlanStep): StepAc
 }
 
 export function undoNetworkRun(before: NetworkRunState, step: PlanStep): StepAction | null {
-  const cmds = [...(before?.active ? [] : [`net-destroy -- ${step.subject}`]), ...(before?.autostart ? [] : [`net-autostart --disable -- ${step.subject}`])];
+  const cmds = [
+    ...(before?.active ? [] : [`net-destroy -- ${step.subject}`]),
+    ...(before?.autostart ? [] : [`net-autostart --disable -- ${step.subject}`]),
+  ];
   return cmds.length ? { argv: [...VIRSH, cmds.join('; ')] } : null;
 }
 
@@ -270,7 +309,9 @@ export function readPortgroup(r: ExecResult, step: PlanStep): { value: string; s
 
 export function portgroupStateValue(s: PortgroupState): string {
   if (!s) return 'network absent';
-  return s.active ? `config=${portgroupValue(s.config)} live=${portgroupValue(s.live)}` : `config=${portgroupValue(s.config)} (network inactive)`;
+  return s.active
+    ? `config=${portgroupValue(s.config)} live=${portgroupValue(s.live)}`
+    : `config=${portgroupValue(s.config)} (network inactive)`;
 }
 
 /**
@@ -309,7 +350,11 @@ export function portgroupStep(
   const cachedPg = cachedNetwork?.portgroups.find((p) => p.name === pg.name) ?? null;
   // The cache holds the live definition for active networks, the persistent one otherwise.
   const cachedState: PortgroupState | undefined =
-    cachedNetwork === undefined ? undefined : cachedNetwork === null ? null : { config: cachedPg, live: cachedNetwork.active ? cachedPg : null, active: cachedNetwork.active };
+    cachedNetwork === undefined
+      ? undefined
+      : cachedNetwork === null
+        ? null
+        : { config: cachedPg, live: cachedNetwork.active ? cachedPg : null, active: cachedNetwork.active };
   const wanted = remove ? ABSENT : portgroupValue(pg);
   const step: PlanStep = {
     host,

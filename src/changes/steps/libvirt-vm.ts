@@ -60,7 +60,14 @@ export function vmDefinedStep(host: string, vm: VmSpec, cached: Omit<Domain, 'st
 
 export function vmUndefinedStep(host: string, name: string, cached: Omit<Domain, 'state'> | null | undefined): PlanStep {
   return judged(
-    { host, subject: name, description: `ensure VM ${name} is undefined`, probe: defProbe(name), wanted: ABSENT, apply: { argv: [...VIRSH, 'undefine', '--', name] } },
+    {
+      host,
+      subject: name,
+      description: `ensure VM ${name} is undefined`,
+      probe: defProbe(name),
+      wanted: ABSENT,
+      apply: { argv: [...VIRSH, 'undefine', '--', name] },
+    },
     cached === undefined ? null : vmDefValue(cached),
   );
 }
@@ -72,7 +79,11 @@ export function vmUndefinedStep(host: string, name: string, cached: Omit<Domain,
  */
 export function applyVmDef(before: VmDefState, step: PlanStep): StepAction {
   if (!before || step.wanted === ABSENT || !step.apply?.stdin) return step.apply!;
-  if (!before.managed) throw new TrunklineError(ErrorCode.VM_NOT_MANAGED, `VM ${step.subject} exists and was not defined by Trunkline; refusing to redefine it`);
+  if (!before.managed)
+    throw new TrunklineError(
+      ErrorCode.VM_NOT_MANAGED,
+      `VM ${step.subject} exists and was not defined by Trunkline; refusing to redefine it`,
+    );
   return { ...step.apply, stdin: withUuid(step.apply.stdin, before.dom.uuid) };
 }
 
@@ -92,7 +103,14 @@ const stateProbe = (name: string) => ({ kind: 'libvirt-vm-state' as const, argv:
 
 export function vmRunningStep(host: string, name: string, cached: string | null | undefined): PlanStep {
   return judged(
-    { host, subject: name, description: `ensure VM ${name} is running`, probe: stateProbe(name), wanted: 'running', apply: { argv: [...VIRSH, 'start', '--', name] } },
+    {
+      host,
+      subject: name,
+      description: `ensure VM ${name} is running`,
+      probe: stateProbe(name),
+      wanted: 'running',
+      apply: { argv: [...VIRSH, 'start', '--', name] },
+    },
     cached === undefined ? null : (cached ?? ABSENT),
   );
 }
@@ -115,7 +133,9 @@ export function vmStoppedStep(host: string, name: string, cached: string | null 
       cached === undefined ? null : (cached ?? ABSENT),
     ),
     waitMs,
-    ...(force ? { fallback: { argv: [...VIRSH, 'destroy', '--', name] } } : { hint: 'the guest ignored the ACPI shutdown; stopVm with force: true powers it off' }),
+    ...(force
+      ? { fallback: { argv: [...VIRSH, 'destroy', '--', name] } }
+      : { hint: 'the guest ignored the ACPI shutdown; stopVm with force: true powers it off' }),
   };
 }
 
@@ -167,17 +187,29 @@ export function nicMatches(state: NicState, wanted: string): boolean {
   return where(state.config) === wanted && (!state.running || where(state.live) === wanted);
 }
 
-export function nicStep(host: string, vm: string, nic: NicSpec | { mac: string; network: null; portgroup: null; model: string }, marker: string, cachedValue: string | null, remove = false): PlanStep {
+export function nicStep(
+  host: string,
+  vm: string,
+  nic: NicSpec | { mac: string; network: null; portgroup: null; model: string },
+  marker: string,
+  cachedValue: string | null,
+  remove = false,
+): PlanStep {
   const subject = `${vm}/${nic.mac}`;
   const wanted = remove ? ABSENT : `${nic.network}/${nic.portgroup ?? '-'}`;
   return judged(
     {
       host,
       subject,
-      description: remove ? `ensure NIC ${nic.mac} is detached from VM ${vm} (live and persistent)` : `ensure VM ${vm} has NIC ${nic.mac} on ${wanted} (live and persistent)`,
+      description: remove
+        ? `ensure NIC ${nic.mac} is detached from VM ${vm} (live and persistent)`
+        : `ensure VM ${vm} has NIC ${nic.mac} on ${wanted} (live and persistent)`,
       probe: { kind: 'libvirt-vm-nic', argv: nicProbeArgv(vm, marker), marker },
       wanted,
-      apply: { argv: deviceArgv(remove ? 'detach-device' : 'attach-device', vm, ['--config', '--live']), stdin: remove ? detachXml(nic.mac) : interfaceXml(nic as NicSpec) },
+      apply: {
+        argv: deviceArgv(remove ? 'detach-device' : 'attach-device', vm, ['--config', '--live']),
+        stdin: remove ? detachXml(nic.mac) : interfaceXml(nic as NicSpec),
+      },
     },
     cachedValue,
   );
@@ -197,7 +229,12 @@ export function applyNic(before: NicState, step: PlanStep): StepAction {
   if (!remove) return { argv, stdin: step.apply!.stdin };
   // libvirt wants the device as defined (type network needs its source), matched by MAC.
   const was = before.config ?? before.live;
-  return { argv, stdin: was?.network ? interfaceXml({ mac, network: was.network, portgroup: was.portgroup, model: was.model ?? 'virtio' }) : step.apply!.stdin };
+  return {
+    argv,
+    stdin: was?.network
+      ? interfaceXml({ mac, network: was.network, portgroup: was.portgroup, model: was.model ?? 'virtio' })
+      : step.apply!.stdin,
+  };
 }
 
 export function undoNic(before: NicState, step: PlanStep): StepAction | null {
@@ -207,7 +244,10 @@ export function undoNic(before: NicState, step: PlanStep): StepAction | null {
     const was = before.config ?? before.live;
     if (!was) return null;
     const flags = [...(before.config ? ['--config'] : []), ...(before.running && before.live ? ['--live'] : [])];
-    return { argv: deviceArgv('attach-device', vm, flags), stdin: interfaceXml({ mac, network: was.network ?? '', portgroup: was.portgroup, model: was.model ?? 'virtio' }) };
+    return {
+      argv: deviceArgv('attach-device', vm, flags),
+      stdin: interfaceXml({ mac, network: was.network ?? '', portgroup: was.portgroup, model: was.model ?? 'virtio' }),
+    };
   }
   const flags = [...(before.config ? [] : ['--config']), ...(before.running && !before.live ? ['--live'] : [])];
   return flags.length ? { argv: deviceArgv('detach-device', vm, flags), stdin: detachXml(mac) } : null;
@@ -215,7 +255,15 @@ export function undoNic(before: NicState, step: PlanStep): StepAction | null {
 
 /* ---- a NIC's portgroup in the definition (the live port is retagged by an OVS step) ---- */
 
-export function nicPortgroupStep(host: string, vm: string, mac: string, network: string, portgroup: string, marker: string, cachedValue: string | null): PlanStep {
+export function nicPortgroupStep(
+  host: string,
+  vm: string,
+  mac: string,
+  network: string,
+  portgroup: string,
+  marker: string,
+  cachedValue: string | null,
+): PlanStep {
   return judged(
     {
       host,
@@ -236,7 +284,8 @@ export function readNicConfig(r: ExecResult, step: PlanStep): { value: string; s
 
 /** update-device needs the NIC's full description: keep its model. */
 export function applyNicPortgroup(before: NicState, step: PlanStep): StepAction {
-  if (!before?.config) throw new TrunklineError(ErrorCode.NOT_FOUND, `VM ${splitNicSubject(step.subject).vm} has no NIC ${splitNicSubject(step.subject).mac}`);
+  if (!before?.config)
+    throw new TrunklineError(ErrorCode.NOT_FOUND, `VM ${splitNicSubject(step.subject).vm} has no NIC ${splitNicSubject(step.subject).mac}`);
   const [network, portgroup] = step.wanted.split('/') as [string, string];
   const { mac } = splitNicSubject(step.subject);
   return { argv: step.apply!.argv, stdin: interfaceXml({ mac, network, portgroup, model: before.config.model ?? 'virtio' }) };
@@ -246,5 +295,8 @@ export function undoNicPortgroup(before: NicState, step: PlanStep): StepAction |
   const c = before?.config;
   if (!c) return null;
   const { vm, mac } = splitNicSubject(step.subject);
-  return { argv: deviceArgv('update-device', vm, ['--config']), stdin: interfaceXml({ mac, network: c.network ?? '', portgroup: c.portgroup, model: c.model ?? 'virtio' }) };
+  return {
+    argv: deviceArgv('update-device', vm, ['--config']),
+    stdin: interfaceXml({ mac, network: c.network ?? '', portgroup: c.portgroup, model: c.model ?? 'virtio' }),
+  };
 }

@@ -115,7 +115,7 @@ export function interfaceProblem(state: PortState, name: string): string | null 
 
 /** OVS opens a system interface's device by name; ENODEV means there is no such device (yet). */
 export function deviceMissing(state: PortState): boolean {
-  return state !== null && state.error !== null && state.error.includes('(No such device)');
+  return state?.error?.includes('(No such device)') === true;
 }
 
 /**

@@ -61,7 +61,8 @@ export function uplinkDropsStep(host: string, uplink: string, tag: number, cache
 export function undoUplink(before: PortState, step: PlanStep): StepAction | null {
   const { uplink, tag } = splitUplinkSubject(step.subject);
   if (before === null) return { argv: [...OVS, '--if-exists', 'del-port', uplink] };
-  if (step.wanted.startsWith('carries')) return before.vlans.trunks.length ? { argv: [...OVS, 'remove', 'Port', uplink, 'trunks', String(tag)] } : null;
+  if (step.wanted.startsWith('carries'))
+    return before.vlans.trunks.length ? { argv: [...OVS, 'remove', 'Port', uplink, 'trunks', String(tag)] } : null;
   return { argv: [...OVS, 'add', 'Port', uplink, 'trunks', String(tag)] };
 }
 

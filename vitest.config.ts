@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` (pure code, parallel, no services) and `integration` (real Redis,
+ * Two projects: `unit` (pure code, parallel, no services) and `e2e` (real Redis,
  * a real lab of namespaced hypervisors over real SSH; files run one after another because
  * they share the lab).
  */
@@ -24,7 +24,7 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'integration',
+          name: 'e2e',
           include: ['test/e2e/**/*.test.ts', 'test/lab/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           fileParallelism: false,

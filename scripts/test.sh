@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need (system packages, npm dependencies) and runs every test:
-# type check, unit tests, and integration tests on a private Redis and a private lab.
+# type check, unit tests, and end-to-end tests on a private Redis and a private lab.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

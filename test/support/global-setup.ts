@@ -3,7 +3,7 @@ import { lab, type LabEnv } from './lab.ts';
 import { startRedisServer } from './redis-server.ts';
 
 /**
- * For the integration project: a private Redis server on a free loopback port and a
+ * For the e2e project: a private Redis server on a free loopback port and a
  * two-hypervisor lab of its own (LAB_NAME=tlt), both torn down afterwards, also after failures.
  */
 export const TEST_LAB: LabEnv = {

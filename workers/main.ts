@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { loadConfig } from '../src/config/config.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
+import type { HostState } from '../src/hosts/host-state.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
 import {
@@ -53,7 +54,7 @@ const hostPartDeps = {
   logger,
   readTimeoutMs: refreshDeps.readTimeoutMs,
   refresh: (h: Host) => refreshHost(refreshDeps, h).then(() => {}),
-  readAlong: (h: Host) => readAlongFor(refreshDeps, h),
+  readAlong: (h: Host, known: HostState) => readAlongFor(refreshDeps, h, known),
 };
 
 /**

@@ -33,8 +33,10 @@ export async function refreshHost(deps: RefreshDeps, host: Host): Promise<HostSt
 export async function readAlongFor(
   deps: RefreshDeps,
   host: Host,
+  /** The state to build on (default: the cached one). */
+  known?: HostState | null,
 ): Promise<{ commands: BatchCommand[]; done(results: ExecResult[]): Promise<void> } | null> {
-  const read = knownObjectsRead(host, await deps.cache.get(host.name));
+  const read = knownObjectsRead(host, known ?? (await deps.cache.get(host.name)));
   if (!read) return null;
   return { commands: read.commands, done: async (results) => void (await deps.cache.put(read.build(results, 1))) };
 }

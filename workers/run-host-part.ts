@@ -1,8 +1,10 @@
 import type { PlanStep } from '../src/changes/plan.ts';
-import { isPlannedPerHost, planHostPart, planningScope } from '../src/changes/planners.ts';
+import { planDifference } from '../src/changes/plan-difference.ts';
+import { planHostPart, planningScope } from '../src/changes/planners.ts';
 import type { Config } from '../src/config/config.ts';
 import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
+import type { HostState } from '../src/hosts/host-state.ts';
 import { failedReadState, readForPlanning, type PlanningRead } from '../src/hosts/read-host-state.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { HostLocks } from '../src/jobs/host-locks.ts';
@@ -38,7 +40,7 @@ export interface HostPartDeps {
    * The light re-read, for a job that neither defined nor removed domains or networks, as
    * commands for the host part's last batch (see refresh-hosts.ts); null: only a full read will do.
    */
-  readAlong(host: Host): Promise<HostStepsContext['readAlong']>;
+  readAlong(host: Host, known: HostState): Promise<HostStepsContext['readAlong']>;
 }
 
 /**
@@ -130,7 +132,8 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
         const listsUnchanged = !planned.some((s) => ['libvirt-network-def', 'libvirt-vm-def'].includes(s.probe.kind));
         return runHostSteps({
           // The light re-read rides along with the verification batch (one snapshot serves both).
-          readAlong: listsUnchanged ? await deps.readAlong(host).catch(() => null) : null,
+          // Built on the state just read, not on another read of the cache.
+          readAlong: listsUnchanged ? await deps.readAlong(host, made.read.state).catch(() => null) : null,
           runner: deps.runner,
           host,
           steps: part.steps.map((record, i) => ({ record, planned: planned[i]! })),
@@ -138,7 +141,7 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
           rollback: part.rollback,
           cancelRequested: () => store.cancelRequested(job.id),
           whileVerifying: () => refresh(host),
-          preobserved: made.read?.results,
+          preobserved: made.read.results,
         });
       },
       () => void report('WAITING', `${hostName}: waiting for the host lock (another job holds it)`).catch(() => {}),
@@ -176,12 +179,12 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
   }
 }
 
-type Planning = { steps: PlanStep[]; read: PlanningRead | null; message: string; cacheBehind: boolean } | { failure: HostStepsOutcome };
+type Planning = { steps: PlanStep[]; read: PlanningRead; message: string; cacheBehind: boolean } | { failure: HostStepsOutcome };
 
 /**
  * Plans the part from the host as it is: reads it (also into the cache), plans with the job's
- * input, and replaces the part's step records with the executed plan's. Kinds not planned per
- * host keep the submitted steps.
+ * input, and replaces the part's step records with the executed plan's. (Only change kinds run
+ * as host parts; planHostPart refuses any other kind a record might carry.)
  */
 async function planFromHost(
   deps: HostPartDeps,
@@ -192,13 +195,6 @@ async function planFromHost(
 ): Promise<Planning> {
   const submitted = part.steps;
   const submittedPlan = submitted.map((r) => job.plan.steps[r.index]!).filter(Boolean);
-  if (!isPlannedPerHost(job.kind))
-    return {
-      steps: submittedPlan,
-      read: null,
-      message: `${host.name}: ${submittedPlan.length} steps as planned at submission`,
-      cacheBehind: false,
-    };
   const fail = (code: ErrorCode, message: string): Planning => ({
     failure: { state: 'FAILED', failure: { code, message, step: null }, applied: false, refreshed: true, cacheAgreed: true },
   });
@@ -242,28 +238,4 @@ async function planFromHost(
   const said = `${host.name}: planned from the host as it is (${read.partial ? 'its OVS tables' : 'a full read'}, ${read.state.read?.roundTrips ?? 1} round trip${read.state.read?.roundTrips === 1 ? '' : 's'}): ${steps.length} step${steps.length === 1 ? '' : 's'}, ${changes} to change`;
   const cacheBehind = read.partial && JSON.stringify(read.state.ovs) !== JSON.stringify(previous?.ovs ?? null);
   return { steps, read, message: note ? `${said}; ${note}` : said, cacheBehind };
-}
-
-/**
- * How the executed plan differs from the one shown at submission, in words; null when it is
- * the same (same steps, each expected to change the same way).
- */
-export function planDifference(submitted: readonly PlanStep[], executed: readonly PlanStep[]): string | null {
-  const sig = (s: PlanStep) => `${s.description}\u0000${s.wanted}`;
-  const before = submitted.map(sig);
-  const after = executed.map(sig);
-  const sameSteps = before.length === after.length && before.every((s, i) => s === after[i]);
-  const count = (ss: readonly PlanStep[]) =>
-    `${ss.length} step${ss.length === 1 ? '' : 's'}, ${ss.filter((s) => s.changes !== false).length} to change`;
-  if (!sameSteps) {
-    const added = executed.filter((s) => !before.includes(sig(s))).map((s) => s.description);
-    const dropped = submitted.filter((s) => !after.includes(sig(s))).map((s) => s.description);
-    const parts = [added.length ? `now also: ${added.join('; ')}` : '', dropped.length ? `no longer: ${dropped.join('; ')}` : ''].filter(
-      Boolean,
-    );
-    return `differs from the plan shown at submission (${count(submitted)}, from the cache): ${parts.join('; ') || 'the same steps in another order'}`;
-  }
-  const flipped = executed.filter((s, i) => submitted[i]!.changes !== null && s.changes !== submitted[i]!.changes);
-  if (!flipped.length) return null;
-  return `the host differed from the cache the plan shown at submission came from: ${flipped.map((s) => `${s.description} ${s.changes ? 'needs a change now' : 'is already as wanted'}`).join('; ')}`;
 }

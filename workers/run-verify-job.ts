@@ -3,7 +3,7 @@ import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { HostLocks } from '../src/jobs/host-locks.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
-import { endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
+import { cancelledBeforeStart, endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../src/ssh/command-output.ts';
@@ -49,14 +49,7 @@ export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<Job
       },
     });
     if (turn === 'CANCELLED') {
-      const now = new Date().toISOString();
-      const cancelled: JobRecord = {
-        ...loaded,
-        state: 'CANCELLED',
-        finishedAt: now,
-        steps: loaded.steps.map((s) => ({ ...s, state: 'SKIPPED' })),
-        progress: { ...loaded.progress, message: 'cancelled while it waited for its turn' },
-      };
+      const cancelled = cancelledBeforeStart(loaded, 'cancelled while it waited for its turn');
       await store.record(cancelled, 'CANCELLED', cancelled.progress.message);
       for (const x of loaded.hypervisors) await handOver(deps.turns, jobId, x);
       return cancelled;

@@ -1,6 +1,7 @@
 import { Repeater } from '@repeaterjs/repeater';
 import type { UserError } from '../../src/changes/user-errors.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
+import { cancelledBeforeStart } from '../../src/jobs/host-runs.ts';
 import { isTerminal, type JobEvent, type JobRecord } from '../../src/jobs/job-types.ts';
 import { builder } from '../builder.ts';
 import { JobEventRef, JobEventTypeEnum, JobRef, jobKey } from '../types/job.ts';
@@ -42,21 +43,7 @@ builder.mutationField('cancelJob', (t) =>
       // Removing works only while no worker holds the job; otherwise the worker is asked to stop.
       const removed = job.state === 'QUEUED' && (await ctx.queue.removeQueued(id));
       if (removed) {
-        const now = new Date().toISOString();
-        const cancelled: JobRecord = {
-          ...job,
-          state: 'CANCELLED',
-          finishedAt: now,
-          steps: job.steps.map((s) => ({ ...s, state: 'SKIPPED' })),
-          hosts: job.hosts.map((h) => ({
-            ...h,
-            state: 'CANCELLED',
-            finishedAt: now,
-            updatedAt: now,
-            message: 'cancelled before it started',
-          })),
-          progress: { ...job.progress, message: 'cancelled before it started' },
-        };
+        const cancelled = cancelledBeforeStart(job, 'cancelled before it started');
         await ctx.store.record(cancelled, 'CANCELLED', `cancelled by ${ctx.requestedBy ?? 'a client'} before it started`);
         // Its places in the hosts' order go: the next jobs need not wait for it.
         await ctx.order.release(id, job.hypervisors);

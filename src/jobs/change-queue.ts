@@ -1,5 +1,5 @@
 import { FlowProducer, Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
-import type { JobKind } from './job-kinds.ts';
+import { isChangeJobKind, type JobKind } from './job-kinds.ts';
 
 /** The BullMQ queue of change jobs. Only this module and workers/ know BullMQ. */
 export const CHANGE_QUEUE = 'changes';
@@ -18,13 +18,12 @@ export const REFRESH_FLEET = 'refreshFleet';
 export const HOST_STEPS = 'hostSteps';
 
 /**
- * Jobs that run in one piece on one worker: verifyVlan pings across hosts and needs them all at
- * once, refreshHypervisor only reads. Every other job is a change plan and runs as a flow.
+ * Change jobs run as a flow, one child per host; the others (job-kinds.ts OTHER_JOB_KINDS) run in
+ * one piece on one worker: verifyVlan pings across hosts and needs them all at once,
+ * refreshHypervisor only reads.
  */
-const ONE_PIECE_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['verifyVlan', 'refreshHypervisor']);
-
 export function runsPerHost(kind: JobKind): boolean {
-  return !ONE_PIECE_KINDS.has(kind);
+  return isChangeJobKind(kind);
 }
 
 /** The BullMQ id of a host part: readable in BullMQ tools, unique per job and host (`:` is not allowed). */

@@ -39,3 +39,15 @@ export function endHostRuns(job: JobRecord, now = new Date().toISOString()): voi
     });
   }
 }
+
+/** The record of a job cancelled before any of its hosts started: every step skipped, every host cancelled. */
+export function cancelledBeforeStart(job: JobRecord, message: string, now = new Date().toISOString()): JobRecord {
+  return {
+    ...job,
+    state: 'CANCELLED',
+    finishedAt: now,
+    steps: job.steps.map((s) => ({ ...s, state: 'SKIPPED' })),
+    hosts: job.hosts.map((h) => ({ ...h, state: 'CANCELLED', finishedAt: now, updatedAt: now, message })),
+    progress: { ...job.progress, message },
+  };
+}

@@ -13,7 +13,7 @@ import { parseOvsSnapshot, snapshotArgv } from '../../src/ovs/snapshot.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
 import type { CommandRunner, ExecResult } from '../../src/ssh/runner.ts';
 import { runHostSteps, type HostStepsContext } from '../../workers/host-steps.ts';
-import { planDifference } from '../../workers/run-host-part.ts';
+import { planDifference } from '../../src/changes/plan-difference.ts';
 import { fixtureHostState, testHost } from '../support/fixture-host-state.ts';
 
 /**
@@ -110,6 +110,21 @@ async function run(steps: PlanStep[], h: ReturnType<typeof scriptedHost>, extra:
 const setTag = (state: string, port: string, tag: number) =>
   planSetPortVlans(host, stateOf(state), { name: port, tag, trunks: [], vlanMode: null, trunkAllVlans: false }).plan!.steps;
 
+/** A bridge that is not there yet, then a port on it (planned from a state that has the bridge): dependent steps. */
+const bridgeThenPort = (): PlanStep[] => [
+  ...planCreateBridge(host, stateOf('no-bridge'), { name: 'tleng0', datapathType: 'netdev' }).plan!.steps,
+  ...planAddPort(host, stateOf('bridge'), {
+    name: 'p1',
+    bridge: 'tleng0',
+    type: 'internal',
+    tag: 1001,
+    trunks: [],
+    vlanMode: null,
+    trunkAllVlans: false,
+    deviceMayBeMissing: false,
+  }).plan!.steps,
+];
+
 describe('host-step engine: probe, change, verify + re-read, rollback', () => {
   it('a change: one probe round, one change round, one verification round', async () => {
     const h = scriptedHost('p1-1001-p2-1002');
@@ -137,20 +152,7 @@ describe('host-step engine: probe, change, verify + re-read, rollback', () => {
 
   it('a step that depends on an earlier change is observed again, together with the verification of what it builds on', async () => {
     const h = scriptedHost('no-bridge');
-    const steps = [
-      ...planCreateBridge(host, stateOf('no-bridge'), { name: 'tleng0', datapathType: 'netdev' }).plan!.steps,
-      // Planned from a state that has the bridge: a port on it.
-      ...planAddPort(host, stateOf('bridge'), {
-        name: 'p1',
-        bridge: 'tleng0',
-        type: 'internal',
-        tag: 1001,
-        trunks: [],
-        vlanMode: null,
-        trunkAllVlans: false,
-        deviceMayBeMissing: false,
-      }).plan!.steps,
-    ];
+    const steps = bridgeThenPort();
     const r = await run(steps, h);
     expect(r.outcome.failure).toBeUndefined();
     expect(r.outcome.state).toBe('SUCCEEDED');
@@ -198,19 +200,7 @@ describe('host-step engine: probe, change, verify + re-read, rollback', () => {
 
   it('a cancel between rounds stops before the next step; what was applied stays, checked', async () => {
     const h = scriptedHost('no-bridge', { cancelAfterRound: 2 });
-    const steps = [
-      ...planCreateBridge(host, stateOf('no-bridge'), { name: 'tleng0', datapathType: 'netdev' }).plan!.steps,
-      ...planAddPort(host, stateOf('bridge'), {
-        name: 'p1',
-        bridge: 'tleng0',
-        type: 'internal',
-        tag: 1001,
-        trunks: [],
-        vlanMode: null,
-        trunkAllVlans: false,
-        deviceMayBeMissing: false,
-      }).plan!.steps,
-    ];
+    const steps = bridgeThenPort();
     const r = await run(steps, h);
     expect(r.outcome).toMatchObject({ state: 'CANCELLED', applied: true });
     expect(r.steps.map((s) => [s.state, s.changed])).toEqual([

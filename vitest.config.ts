@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -7,9 +8,10 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   resolve: {
-    // Node loads graphql's CJS build for Pothos and Yoga; Vite would pick the .mjs one for our
-    // files, and two graphql instances refuse each other's types.
-    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+    // Pothos and Yoga are loaded by Node, which resolves graphql to one build (index.mjs, through
+    // the module-sync condition); Vite would pick graphql's development build for our files, and
+    // two graphql instances refuse each other's types. Resolve it as Node does.
+    alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
   },
   test: {
     projects: [

@@ -1,7 +1,7 @@
 /**
  * Benchmark: latency of cached fleet queries through the real gateway over HTTP.
  *
- *   node --import tsx bench/cached-fleet-query.ts        (npm run bench:fleet-query)
+ *   node bench/cached-fleet-query.ts        (npm run bench:fleet-query)
  *
  * Starts a private redis-server on a free loopback port, seeds the host-state cache with 10
  * hosts x 50 VMs built from REAL captured virsh/ovs-vsctl output (test/fixtures, parsed with the
@@ -18,12 +18,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { VlanNames } from '../src/inventory/vlan-names.ts';
-import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { execute, parse, validate } from 'graphql';
 import { createContext, type GatewayServices, type HostView } from '../graphql/context.ts';
 import { resolveDomain, resolveInterfaces } from '../src/fleet/vm-interfaces.ts';
@@ -42,7 +40,7 @@ import { connectRedis } from '../src/redis/connect.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
 import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
-import { describeGit, machine, RESULTS_DIR, ROOT, writeResults } from './support/results.ts';
+import { describeGit, machine, ROOT, writeResultFile, writeResults } from './support/results.ts';
 import { fmt, round, summarize, table, type Summary } from './support/stats.ts';
 
 const int = (name: string, def: number) => {
@@ -223,9 +221,8 @@ function summarizeProfile(profile: { nodes: ProfileNode[]; samples?: number[]; t
     let key: string;
     if (url) {
       group = where(url);
-      // tsx-compiled project files report line 1 for everything: leave it out there.
-      const tsx = url.startsWith(rootUrl) && !url.includes('/node_modules/');
-      key = `${functionName || '(anonymous)'} ${short(url)}${tsx ? '' : `:${lineNumber + 1}`}`;
+      // Node strips the project's types in place, so line numbers are the source's.
+      key = `${functionName || '(anonymous)'} ${short(url)}:${lineNumber + 1}`;
     } else if (functionName.startsWith('(')) {
       group = functionName; // (garbage collector), (program): native time outside JS
       key = functionName;
@@ -463,8 +460,7 @@ async function main(): Promise<void> {
   const profiled = await runRequests(agent, port, QUERIES.fleet, 0, 200, 1);
   const { profile } = await session.post('Profiler.stop');
   session.disconnect();
-  const profilePath = join(RESULTS_DIR, 'cached-fleet-query.cpuprofile');
-  writeFileSync(profilePath, JSON.stringify(profile));
+  const profilePath = writeResultFile('cached-fleet-query.cpuprofile', JSON.stringify(profile));
   const prof = summarizeProfile(profile as unknown as Parameters<typeof summarizeProfile>[0]);
   const perReq = (ms: number) => ms / 200;
   log(

@@ -3,11 +3,11 @@
  * an operator's script does (a fresh `ssh HOST sudo ovs-vsctl ...` per change), and how many
  * small changes per second two workers get through.
  *
- *   node --import tsx bench/change-latency.ts        (npm run bench:changes; root, like the lab)
+ *   node bench/change-latency.ts        (npm run bench:changes; root, like the lab)
  *
  * Brings up its own lab (LAB_NAME=tlk, LAB_NET=8 = 198.18.8.0/24, two hosts) and a private
  * redis-server on loopback, then the REAL gateway and TWO REAL worker processes
- * (`node --import tsx gateway/main.ts` / `workers/main.ts`, NODE_ENV=production, log level
+ * (`node gateway/main.ts` / `workers/main.ts`, NODE_ENV=production, log level
  * warn, no scheduled refresh) on a private key prefix. Through the public GraphQL API only:
  *   setup       createBridge ovsbr0 on hv1 and hv2, `hypervisors(refresh: true)`, addPort lat0..lat2
  *   latency     setPortVlans on hv1's lat0 with the tag alternating 101/102 (every run changes the

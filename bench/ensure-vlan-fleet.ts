@@ -3,7 +3,7 @@
  * change made by an Ansible playbook (Debian 12's ansible 7.7: openvswitch.openvswitch and
  * community.libvirt collections) and by a plain parallel shell loop of `ssh host 'sudo ...'`.
  *
- *   node --import tsx bench/ensure-vlan-fleet.ts       (npm run bench:vlan-fleet; root, like the lab)
+ *   node bench/ensure-vlan-fleet.ts       (npm run bench:vlan-fleet; root, like the lab)
  *
  * Brings up its own lab (LAB_NAME=tle, LAB_NET=6 = 198.18.6.0/24, 8 hosts), a private
  * redis-server on loopback, the REAL gateway and TWO REAL workers (NODE_ENV=production, log level

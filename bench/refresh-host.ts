@@ -2,7 +2,7 @@
  * Benchmark: reading one hypervisor's whole state (readHostState, the worker's refresh read)
  * over a real, warm SSH connection to a lab host, compared with a naive per-object read.
  *
- *   node --import tsx bench/refresh-host.ts        (npm run bench:refresh; root, like the lab)
+ *   node bench/refresh-host.ts        (npm run bench:refresh; root, like the lab)
  *
  * Brings up its own lab (LAB_NAME=tlb, LAB_NET=7, one host) and tears it down at the end, also
  * after a failure or Ctrl-C. On hv1 it builds bridge ovsbr0 with 100 internal ports, the

@@ -1,8 +1,8 @@
 import type { Config } from '../src/config/config.ts';
 import { planRefresh } from '../src/changes/refresh-hypervisor.ts';
 import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
-import { unknownHostState, type HostState } from '../src/hosts/host-state.ts';
-import type { Host } from '../src/inventory/host-registry.ts';
+import { unknownHostState } from '../src/hosts/host-state.ts';
+import type { HostView } from '../src/hosts/host-view.ts';
 import type { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import type { ChangeQueue } from '../src/jobs/change-queue.ts';
 import type { HostOrder } from '../src/jobs/host-order.ts';
@@ -27,11 +27,7 @@ export interface GatewayServices {
   logger: Logger;
 }
 
-/** A registered host with its cached state: what Hypervisor fields resolve from. */
-export interface HostView {
-  host: Host;
-  state: HostState;
-}
+export type { HostView };
 
 /** Per-request context: the services plus request-scoped memos. */
 export interface Context extends GatewayServices {

@@ -15,7 +15,7 @@ node_modules/.bin/tsc --noEmit
 echo "== lint and format (biome)"
 node_modules/.bin/biome check
 echo "== shellcheck"
-shellcheck -x infra/*.sh scripts/*.sh test/fixtures/*.sh
+shellcheck -x .ci/run infra/*.sh scripts/*.sh test/fixtures/*.sh
 echo "== tests"
 status=0
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.trunkline/test-results.json "$@" || status=$?

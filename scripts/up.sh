@@ -25,7 +25,7 @@ stop_pidfile "$run/worker.pid"
 
 start() { # name entry
   # NODE_ENV=production turns off graphql-js's development checks (a few ms per large query).
-  NODE_ENV=${NODE_ENV:-production} nohup node --import tsx "$2" >>"$logs/$1.log" 2>&1 &
+  NODE_ENV=${NODE_ENV:-production} nohup node "$2" >>"$logs/$1.log" 2>&1 &
   echo $! >"$run/$1.pid"
 }
 start worker workers/main.ts

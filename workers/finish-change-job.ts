@@ -1,4 +1,4 @@
-import { ErrorCode, TrunklineError } from '../src/errors/codes.ts';
+import { ErrorCode } from '../src/errors/codes.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { isTerminal, type HostRun, type JobRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
@@ -16,8 +16,7 @@ export async function finishChangeJob(
   /** BullMQ's failure reasons of host parts, by host. */
   partFailures: ReadonlyMap<string, string>,
 ): Promise<JobRecord> {
-  const job = await deps.store.get(jobId);
-  if (!job) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${jobId} has no record (expired or never created)`);
+  const job = await deps.store.require(jobId);
   // A part BullMQ gave up on never handed its host over: the job's places go now.
   for (const host of job.hypervisors) await handOver(deps.turns, jobId, host);
   if (isTerminal(job.state)) return job;

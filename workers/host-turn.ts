@@ -11,11 +11,13 @@ import { isTerminal } from '../src/jobs/job-types.ts';
  * it (see `handOver`); the delay is only the fallback.
  */
 export class NotYourTurn extends Error {
-  constructor(
-    readonly retryInMs: number,
-    readonly place: Place,
-  ) {
+  readonly retryInMs: number;
+  readonly place: Place;
+
+  constructor(retryInMs: number, place: Place) {
     super(`not this job's turn: ${place.ahead} job(s) ahead`);
+    this.retryInMs = retryInMs;
+    this.place = place;
   }
 }
 

@@ -2,7 +2,7 @@ import type { PlanStep } from '../src/changes/plan.ts';
 import { planDifference } from '../src/changes/plan-difference.ts';
 import { planHostPart, planningScope } from '../src/changes/planners.ts';
 import type { Config } from '../src/config/config.ts';
-import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
+import { describeError, ErrorCode } from '../src/errors/codes.ts';
 import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
 import { failedReadState, readForPlanning, type PlanningRead } from '../src/hosts/read-host-state.ts';
@@ -56,8 +56,7 @@ export interface HostPartDeps {
  */
 export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: string): Promise<HostRunState> {
   const { store } = deps;
-  const job = await store.get(jobId);
-  if (!job) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${jobId} has no record (expired or never created)`);
+  const job = await store.require(jobId);
   const prior = job.hosts.find((h) => h.host === hostName) ?? pendingHostRun(hostName);
   if (isTerminal(job.state) || isTerminal(prior.state)) {
     await handOver(deps.turns, jobId, hostName);

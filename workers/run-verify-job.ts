@@ -1,15 +1,16 @@
 import type { VerifySpec } from '../src/changes/plans/verify.ts';
-import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
+import { ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import type { HostLocks } from '../src/jobs/host-locks.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
-import { cancelledBeforeStart, endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
+import { cancelledBeforeStart } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../src/ssh/command-output.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
 import { parsePing } from '../src/verify/ping.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
+import { beginOnePiece, endOnePiece, runOnePieceStep } from './one-piece-job.ts';
 import { createProbeArgvs, pingArgv, pingPairs, removeProbeArgvs, type Probe } from '../src/verify/probes.ts';
 
 export interface VerifyDeps {
@@ -30,8 +31,7 @@ type SpecProbe = Probe & { bridge: string };
  */
 export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<JobRecord> {
   const { store } = deps;
-  const loaded = await store.get(jobId);
-  if (!loaded) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${jobId} has no record`);
+  const loaded = await store.require(jobId);
   if (isTerminal(loaded.state)) {
     for (const h of loaded.hypervisors) await handOver(deps.turns, jobId, h);
     return loaded;
@@ -65,9 +65,7 @@ export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<Job
 async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
   const { store } = deps;
   const spec = loaded.input.spec as VerifySpec;
-  const job: JobRecord = { ...loaded, state: 'RUNNING', startedAt: new Date().toISOString(), attempts: loaded.attempts + 1 };
-  startHostRuns(job);
-  await store.record(job, 'STARTED', `verifying VLAN ${spec.tag} on ${job.hypervisors.join(', ')}`);
+  const job = await beginOnePiece(store, loaded, `verifying VLAN ${spec.tag} on ${loaded.hypervisors.join(', ')}`);
   const hosts = new Map<string, Host>();
   for (const name of job.hypervisors) {
     const h = await deps.registry.get(name);
@@ -78,32 +76,8 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
   const setupSteps = job.steps.slice(0, hostCount);
   const pingStep = job.steps[hostCount]!;
   const cleanupSteps = job.steps.slice(hostCount + 1);
-
   // Setup and cleanup change the hosts (probes come and go); the ping step only observes.
-  const run = async (step: StepRecord, fn: () => Promise<string>, changes = true): Promise<boolean> => {
-    Object.assign(step, { state: 'RUNNING', startedAt: new Date().toISOString() });
-    await store.record(job, 'STEP_STARTED', step.description, structuredClone(step));
-    const started = performance.now();
-    let ok = true;
-    try {
-      step.observed = await fn();
-      step.state = 'SUCCEEDED';
-    } catch (err) {
-      ok = false;
-      step.state = 'FAILED';
-      step.stderr = describeError(err).message;
-    }
-    step.changed = ok && changes;
-    step.finishedAt = new Date().toISOString();
-    step.durationMs = Math.round(performance.now() - started);
-    job.progress = {
-      done: job.steps.filter((s) => s.finishedAt).length,
-      total: job.steps.length,
-      message: `${step.description}: ${step.state === 'SUCCEEDED' ? step.observed : step.stderr}`,
-    };
-    await store.record(job, 'STEP_FINISHED', job.progress.message, structuredClone(step));
-    return ok;
-  };
+  const run = (step: StepRecord, work: () => Promise<string>, changes = true) => runOnePieceStep(store, job, step, work, changes);
 
   const exec = async (host: string, argv: string[], allowFail = false) => {
     const h = hosts.get(host);
@@ -174,7 +148,6 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
     }
   });
 
-  for (const s of job.steps) if (s.state === 'PENDING') s.state = 'SKIPPED';
   const failedSteps = job.steps.filter((s) => s.state === 'FAILED');
   const failedPings = results.filter((r) => !r.ok);
   job.verification = {
@@ -183,30 +156,23 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
     results,
     ok: failedSteps.length === 0 && failedPings.length === 0 && results.length > 0,
   };
-  job.finishedAt = new Date().toISOString();
-  job.state = cancelled ? 'CANCELLED' : job.verification.ok ? 'SUCCEEDED' : 'FAILED';
-  endHostRuns(job);
-  if (cancelled) {
-    await store.record(job, 'CANCELLED', 'cancelled; probes removed');
-  } else if (job.verification.ok) {
-    job.progress = { ...job.progress, message: `VLAN ${spec.tag} works: ${results.length} pings as expected` };
-    await store.record(job, 'SUCCEEDED', job.progress.message);
-  } else {
-    const why = failedSteps.length
-      ? failedSteps.map((s) => `${s.description} on ${s.host}: ${s.stderr}`).join('; ')
-      : failedPings
-          .map(
-            (r) =>
-              `${r.fromHost} ${r.fromAddress} (VLAN ${r.fromVlan}) -> ${r.toHost} ${r.toAddress}: ${r.expect === 'REACH' ? `no reply (${r.lossPercent}% loss)` : `replied although isolated`}`,
-          )
-          .join('; ');
-    job.error = {
+  if (cancelled) return endOnePiece(store, job, { state: 'CANCELLED', message: 'cancelled; probes removed' });
+  if (job.verification.ok)
+    return endOnePiece(store, job, { state: 'SUCCEEDED', message: `VLAN ${spec.tag} works: ${results.length} pings as expected` });
+  const why = failedSteps.length
+    ? failedSteps.map((s) => `${s.description} on ${s.host}: ${s.stderr}`).join('; ')
+    : failedPings
+        .map(
+          (r) =>
+            `${r.fromHost} ${r.fromAddress} (VLAN ${r.fromVlan}) -> ${r.toHost} ${r.toAddress}: ${r.expect === 'REACH' ? `no reply (${r.lossPercent}% loss)` : `replied although isolated`}`,
+        )
+        .join('; ');
+  return endOnePiece(store, job, {
+    state: 'FAILED',
+    error: {
       code: failedSteps.length ? ErrorCode.COMMAND_FAILED : ErrorCode.VLAN_VERIFY_FAILED,
       message: why,
       step: failedSteps[0]?.index ?? pingStep.index,
-    };
-    job.progress = { ...job.progress, message: why };
-    await store.record(job, 'FAILED', why);
-  }
-  return job;
+    },
+  });
 }

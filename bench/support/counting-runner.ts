@@ -46,7 +46,11 @@ export class CountingRunner implements CommandRunner {
   /** The last stdout of each command label (with its argv), to replay parsers offline. */
   readonly lastOutput = new Map<string, { argv: readonly string[]; stdout: string }>();
 
-  constructor(private readonly inner: CommandRunner) {}
+  private readonly inner: CommandRunner;
+
+  constructor(inner: CommandRunner) {
+    this.inner = inner;
+  }
 
   async exec(host: Host, argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     const issuedAt = performance.now();

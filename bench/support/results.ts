@@ -10,9 +10,14 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const RESULTS_DIR = join(ROOT, '.trunkline', 'bench');
 
 export function writeResults(name: string, data: unknown): string {
+  return writeResultFile(name, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+/** Writes a file of results (JSON, a CPU profile) into RESULTS_DIR, which may not exist yet. */
+export function writeResultFile(name: string, contents: string): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const path = join(RESULTS_DIR, name);
-  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(path, contents);
   return path;
 }
 

@@ -1,6 +1,6 @@
 /**
  * A Trunkline entry point (gateway or worker) as a real child process for benchmarks, started
- * the way test/support/processes.ts starts it (`node --import tsx ENTRY` in the repository
+ * the way test/support/processes.ts starts it (`node ENTRY` in the repository
  * root) but ready when a probe says so rather than when a log line appears: benchmarks run the
  * processes at TRUNKLINE_LOG_LEVEL=warn, where the info-level "ready" lines are not printed.
  * Its stop is registered as a cleanup action as soon as it is spawned; it is stopped by its own
@@ -28,7 +28,7 @@ export interface BenchProcess {
 }
 
 export function spawnTrunkline(name: string, entry: string, env: Record<string, string>): BenchProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

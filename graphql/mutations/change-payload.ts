@@ -1,17 +1,12 @@
-import type { Plan } from '../../src/changes/plan.ts';
 import type { UserError } from '../../src/changes/user-errors.ts';
-import type { JobRecord } from '../../src/jobs/job-types.ts';
+import type { ChangeOutcome } from '../../src/requests/change-request.ts';
 import { builder } from '../builder.ts';
 import { JobRef } from '../types/job.ts';
 import { PlanRef } from '../types/plan.ts';
 import { UserErrorRef } from '../types/user-error.ts';
 
 /** What every change mutation returns: a job (unless dryRun or refused), its plan, userErrors. */
-export interface ChangePayload {
-  job: JobRecord | null;
-  plan: Plan | null;
-  userErrors: UserError[];
-}
+export type ChangePayload = ChangeOutcome;
 
 export function changePayloadType(name: string) {
   return builder.objectRef<ChangePayload>(name).implement({

@@ -6,6 +6,7 @@ import { isTerminal, type JobEvent, type JobRecord } from '../../src/jobs/job-ty
 import { builder } from '../builder.ts';
 import { JobEventRef, JobEventTypeEnum, JobRef, jobKey } from '../types/job.ts';
 import { UserErrorRef } from '../types/user-error.ts';
+import { JobKindEnum } from '../types/vocabularies.ts';
 
 const CancelJobPayload = builder.objectRef<{ job: JobRecord | null; userErrors: UserError[] }>('CancelJobPayload').implement({
   fields: (t) => ({
@@ -58,7 +59,7 @@ builder.mutationField('cancelJob', (t) =>
 const JobEventFilter = builder.inputType('JobEventFilter', {
   fields: (t) => ({
     hypervisor: t.string({ description: 'Events of jobs touching this hypervisor.' }),
-    kind: t.string({ description: 'e.g. setPortVlans.' }),
+    kind: t.field({ type: JobKindEnum, description: 'e.g. setPortVlans.' }),
     ticketRef: t.string(),
     types: t.field({ type: [JobEventTypeEnum], description: 'Only these event types (e.g. SUCCEEDED, FAILED for a notifier).' }),
   }),

@@ -1,4 +1,3 @@
-import { AddPortgroupInput, DefineNetworkInput, DeleteNetworkInput, RemovePortgroupInput } from '../../src/changes/inputs.ts';
 import { builder } from '../builder.ts';
 import { changeFields, hostChangeMutation } from './host-change.ts';
 
@@ -31,7 +30,6 @@ hostChangeMutation({
       portgroups: t.field({ type: [PortgroupInputRef] }),
     }),
   }),
-  schema: DefineNetworkInput,
 });
 
 hostChangeMutation({
@@ -40,7 +38,6 @@ hostChangeMutation({
   input: builder.inputType('DeleteNetworkInput', {
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }), force: t.boolean() }),
   }),
-  schema: DeleteNetworkInput,
 });
 
 hostChangeMutation({
@@ -54,7 +51,6 @@ hostChangeMutation({
       portgroup: t.field({ type: PortgroupInputRef, required: true }),
     }),
   }),
-  schema: AddPortgroupInput,
 });
 
 hostChangeMutation({
@@ -63,5 +59,4 @@ hostChangeMutation({
   input: builder.inputType('RemovePortgroupInput', {
     fields: (t) => ({ ...changeFields(t), network: t.string(), name: t.string({ required: true }), force: t.boolean() }),
   }),
-  schema: RemovePortgroupInput,
 });

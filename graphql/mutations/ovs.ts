@@ -1,4 +1,3 @@
-import { AddPortInput, CreateBridgeInput, DeleteBridgeInput, RemovePortInput, SetPortVlansInput } from '../../src/changes/inputs.ts';
 import { builder } from '../builder.ts';
 import { DatapathTypeEnum, PortTypeEnum, VlanModeEnum } from '../types/enums.ts';
 import { changeFields, hostChangeMutation } from './host-change.ts';
@@ -24,7 +23,6 @@ hostChangeMutation({
       datapathType: t.field({ type: DatapathTypeEnum, description: "Defaults to the host's default, else TRUNKLINE_DEFAULT_DATAPATH." }),
     }),
   }),
-  schema: CreateBridgeInput,
 });
 
 hostChangeMutation({
@@ -33,7 +31,6 @@ hostChangeMutation({
   input: builder.inputType('DeleteBridgeInput', {
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }) }),
   }),
-  schema: DeleteBridgeInput,
 });
 
 hostChangeMutation({
@@ -53,7 +50,6 @@ hostChangeMutation({
       }),
     }),
   }),
-  schema: AddPortInput,
 });
 
 hostChangeMutation({
@@ -62,7 +58,6 @@ hostChangeMutation({
   input: builder.inputType('RemovePortInput', {
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }) }),
   }),
-  schema: RemovePortInput,
 });
 
 hostChangeMutation({
@@ -72,5 +67,4 @@ hostChangeMutation({
   input: builder.inputType('SetPortVlansInput', {
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }), ...vlanFields(t) }),
   }),
-  schema: SetPortVlansInput,
 });

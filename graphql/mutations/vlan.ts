@@ -1,56 +1,8 @@
-import type { z } from 'zod';
-import { EnsureVlanInput, RemoveVlanInput, VerifyVlanInput } from '../../src/changes/inputs.ts';
-import { planVerifyVlan } from '../../src/changes/plans/verify.ts';
-import { planEnsureVlan, planRemoveVlan, type Member } from '../../src/changes/plans/vlan.ts';
-import type { Plan } from '../../src/changes/plan.ts';
-import { userErrorsFromZod, type UserError } from '../../src/changes/user-errors.ts';
-import { ErrorCode } from '../../src/errors/codes.ts';
-import type { ChangeJobKind } from '../../src/jobs/job-kinds.ts';
-import { submitChange } from '../../src/jobs/submit-change.ts';
+import { requestChange, requestVerify } from '../../src/requests/change-request.ts';
 import { builder } from '../builder.ts';
-import type { Context } from '../context.ts';
-import { changePayloadType, refused, type ChangePayload } from './change-payload.ts';
+import { changePayloadType } from './change-payload.ts';
 
-/** Fleet VLAN mutations: one request, one job whose steps run per host in parallel. */
-
-async function members(ctx: Context, names: string[]): Promise<{ members: Member[]; errors: UserError[] }> {
-  const fleet = new Map((await ctx.fleet()).map((v) => [v.host.name, v]));
-  const errors: UserError[] = [];
-  const found: Member[] = [];
-  [...new Set(names)].forEach((n, i) => {
-    const v = fleet.get(n);
-    if (!v)
-      errors.push({
-        field: ['input', 'hypervisors', String(i)],
-        code: ErrorCode.UNKNOWN_HYPERVISOR,
-        message: `hypervisors.${i}: no hypervisor named "${n}"`,
-      });
-    else found.push({ host: v.host, state: v.state.status === 'UNKNOWN' ? null : v.state });
-  });
-  return { members: found, errors };
-}
-
-async function fleetChange<S extends z.ZodType<{ hypervisors: string[]; dryRun: boolean; ticketRef?: string | null }>>(
-  ctx: Context,
-  kind: ChangeJobKind,
-  schema: S,
-  input: unknown,
-  plan: (members: Member[], data: z.infer<S>) => { plan?: Plan; errors?: UserError[] },
-  after?: (data: z.infer<S>) => Promise<void>,
-): Promise<ChangePayload> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
-  const data = parsed.data as z.infer<S>;
-  const found = await members(ctx, data.hypervisors);
-  if (found.errors.length) return refused(found.errors);
-  const planned = plan(found.members, data);
-  if (planned.errors?.length || !planned.plan) return refused(planned.errors ?? []);
-  if (data.dryRun) return { job: null, plan: planned.plan, userErrors: [] };
-  const { dryRun: _d, ticketRef, ...rest } = data;
-  const job = await submitChange(ctx, kind, rest, planned.plan, { requestedBy: ctx.requestedBy, ticketRef: ticketRef ?? null });
-  await after?.(data);
-  return { job, plan: planned.plan, userErrors: [] };
-}
+/** Fleet VLAN mutations: one request, one job whose steps run per host in parallel (src/requests/change-request.ts). */
 
 const EnsureVlanPayload = changePayloadType('EnsureVlanPayload');
 builder.mutationField('ensureVlan', (t) =>
@@ -76,17 +28,7 @@ builder.mutationField('ensureVlan', (t) =>
         }),
       }),
     },
-    resolve: (_root, { input }, ctx) =>
-      fleetChange(
-        ctx,
-        'ensureVlan',
-        EnsureVlanInput,
-        input,
-        (m, data) => planEnsureVlan(m, data, ctx.config),
-        async (data) => {
-          if (data.name) await ctx.vlanNames.set(data.tag, data.name);
-        },
-      ),
+    resolve: (_root, { input }, ctx) => requestChange(ctx, 'ensureVlan', input, ctx),
   }),
 );
 
@@ -113,7 +55,7 @@ builder.mutationField('removeVlan', (t) =>
         }),
       }),
     },
-    resolve: (_root, { input }, ctx) => fleetChange(ctx, 'removeVlan', RemoveVlanInput, input, planRemoveVlan),
+    resolve: (_root, { input }, ctx) => requestChange(ctx, 'removeVlan', input, ctx),
   }),
 );
 
@@ -137,22 +79,6 @@ builder.mutationField('verifyVlan', (t) =>
         }),
       }),
     },
-    resolve: async (_root, { input }, ctx) => {
-      const parsed = VerifyVlanInput.safeParse(input);
-      if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
-      const found = await members(ctx, parsed.data.hypervisors);
-      if (found.errors.length) return refused(found.errors);
-      const planned = planVerifyVlan(
-        found.members.map((m) => m.host),
-        parsed.data,
-      );
-      if (planned.errors || !planned.plan) return refused(planned.errors ?? []);
-      const { ticketRef, ...rest } = parsed.data;
-      const job = await submitChange(ctx, 'verifyVlan', { ...rest, spec: planned.spec }, planned.plan, {
-        requestedBy: ctx.requestedBy,
-        ticketRef: ticketRef ?? null,
-      });
-      return { job, plan: planned.plan, userErrors: [] };
-    },
+    resolve: (_root, { input }, ctx) => requestVerify(ctx, input, ctx),
   }),
 );

@@ -1,11 +1,3 @@
-import {
-  AttachVmInterfaceInput,
-  DefineVmInput,
-  DetachVmInterfaceInput,
-  SetVmInterfaceVlanInput,
-  StopVmInput,
-  VmRef,
-} from '../../src/changes/inputs.ts';
 import { builder } from '../builder.ts';
 import { changeFields, hostChangeMutation } from './host-change.ts';
 
@@ -37,13 +29,12 @@ hostChangeMutation({
       nics: t.field({ type: [NicInputRef] }),
     }),
   }),
-  schema: DefineVmInput,
 });
 
 const vmRef = (name: string) =>
   builder.inputType(name, { fields: (t) => ({ ...changeFields(t), name: t.string({ required: true, description: 'VM name.' }) }) });
 
-hostChangeMutation({ name: 'startVm', description: 'Ensures a VM is running.', input: vmRef('StartVmInput'), schema: VmRef });
+hostChangeMutation({ name: 'startVm', description: 'Ensures a VM is running.', input: vmRef('StartVmInput') });
 
 hostChangeMutation({
   name: 'stopVm',
@@ -57,14 +48,12 @@ hostChangeMutation({
       force: t.boolean({ description: 'Power off when the graceful shutdown times out.' }),
     }),
   }),
-  schema: StopVmInput,
 });
 
 hostChangeMutation({
   name: 'undefineVm',
   description: 'Ensures a (stopped) VM is undefined. Rolled back (redefined as it was) if a later step fails.',
   input: vmRef('UndefineVmInput'),
-  schema: VmRef,
 });
 
 hostChangeMutation({
@@ -73,7 +62,6 @@ hostChangeMutation({
   input: builder.inputType('AttachVmInterfaceInput', {
     fields: (t) => ({ ...changeFields(t), vm: t.string({ required: true }), ...nicFields(t) }),
   }),
-  schema: AttachVmInterfaceInput,
 });
 
 hostChangeMutation({
@@ -88,7 +76,6 @@ hostChangeMutation({
       timeoutSeconds: t.int({ description: 'How long to wait for the guest to release the NIC when the VM runs (1..600, default 10).' }),
     }),
   }),
-  schema: DetachVmInterfaceInput,
 });
 
 hostChangeMutation({
@@ -103,5 +90,4 @@ hostChangeMutation({
       portgroup: t.string({ required: true }),
     }),
   }),
-  schema: SetVmInterfaceVlanInput,
 });

@@ -7,14 +7,16 @@ import { BridgeRef, PortRef } from './bridge.ts';
 import { NetworkRef } from './network.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
 import { VmRef, type VmShape } from './vm.ts';
+import { ErrorCodeEnum } from './vocabularies.ts';
+import type { ErrorCode } from '../../src/errors/codes.ts';
 
 export const HypervisorStatusEnum = builder.enumType('HypervisorStatus', {
   values: ['REACHABLE', 'UNREACHABLE', 'UNKNOWN'] as const,
 });
 
-export const HostErrorRef = builder.objectRef<{ code: string; message: string }>('HostError').implement({
+export const HostErrorRef = builder.objectRef<{ code: ErrorCode; message: string }>('HostError').implement({
   description: 'Why a hypervisor could not be read.',
-  fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
+  fields: (t) => ({ code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.code }), message: t.exposeString('message') }),
 });
 
 export const VersionsRef = builder

@@ -20,6 +20,7 @@ import {
 } from '../../src/jobs/job-types.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
 import { connectionType, pageSize, type Page } from '../connection.ts';
+import { ErrorCodeEnum, JobKindEnum } from './vocabularies.ts';
 
 export const JobStateEnum = builder.enumType('JobState', { values: JOB_STATES });
 export const StepStateEnum = builder.enumType('JobStepState', { values: STEP_STATES });
@@ -37,7 +38,7 @@ export const JobProgressRef = builder.objectRef<JobProgress>('JobProgress').impl
 
 export const JobErrorRef = builder.objectRef<JobError>('JobError').implement({
   fields: (t) => ({
-    code: t.exposeString('code'),
+    code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.code }),
     message: t.exposeString('message', { description: 'Which step failed, on which host, and why.' }),
     step: t.exposeInt('step', { nullable: true, description: 'Index of the failed step, if a step failed.' }),
   }),
@@ -150,7 +151,7 @@ export const JobRef = builder.objectRef<JobRecord>('Job').implement({
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'steps' in v && 'kind' in v,
   fields: (t) => ({
     id: t.id({ resolve: (j) => toGlobalId('Job', j.id) }),
-    kind: t.exposeString('kind', { description: 'The mutation that created it, e.g. createBridge.' }),
+    kind: t.field({ type: JobKindEnum, description: 'The mutation that created it, e.g. createBridge.', resolve: (j) => j.kind }),
     state: t.field({ type: JobStateEnum, resolve: (j) => j.state }),
     hypervisors: t.exposeStringList('hypervisors'),
     hosts: t.field({
@@ -253,7 +254,7 @@ const JobFilterRef = builder.inputType('JobFilter', {
     state: t.field({ type: JobStateEnum }),
     hypervisor: t.string({ description: 'Jobs that touch this hypervisor.' }),
     ticketRef: t.string(),
-    kind: t.string({ description: 'e.g. createBridge, refreshHypervisor.' }),
+    kind: t.field({ type: JobKindEnum, description: 'e.g. createBridge, refreshHypervisor.' }),
   }),
 });
 

@@ -1,6 +1,7 @@
 import { builder } from '../builder.ts';
 import type { Plan, PlanStep } from '../../src/changes/plan.ts';
 import { toShellCommand } from '../../src/ssh/quote.ts';
+import { JobKindEnum } from './vocabularies.ts';
 
 export const PlanStepRef = builder.objectRef<PlanStep>('PlanStep').implement({
   description: 'One idempotent step: observe with probeCommand, act with command only if the value differs from wanted.',
@@ -30,7 +31,7 @@ export const PlanStepRef = builder.objectRef<PlanStep>('PlanStep').implement({
 export const PlanRef = builder.objectRef<Plan>('Plan').implement({
   description: 'What a change will do, step by step. Returned alone by dryRun.',
   fields: (t) => ({
-    kind: t.exposeString('kind'),
+    kind: t.field({ type: JobKindEnum, resolve: (p) => p.kind }),
     hypervisors: t.exposeStringList('hypervisors'),
     steps: t.field({ type: [PlanStepRef], resolve: (p) => p.steps }),
   }),

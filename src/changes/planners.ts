@@ -44,12 +44,16 @@ import type { UserError } from './user-errors.ts';
  * live host, under the host lock, when the part's turn comes. Both call the same function.
  */
 export interface ChangeKind<I = unknown> {
-  /** Validates the stored input; its output is what planHost takes. */
+  /** Validates the input (the request's, and again the stored one); its output is what the planners take. */
   schema: z.ZodType;
+  /** Whether the input names one `hypervisor` or a list of `hypervisors`. */
+  targets: 'host' | 'fleet';
   /** What of the host the planner reads: only the OVS tables, or everything (libvirt too). */
   reads: PlanningScope;
   /** One host's part; `member.state` null means never read. */
   planHost(member: Member, input: I, config: Config): Planned;
+  /** The whole request (every member), as the gateway plans it from the cache. */
+  planAll(members: Member[], input: I, config: Config): { plan?: Plan; errors?: UserError[] };
 }
 
 type HostPlanner<I> = (host: Host, state: HostState | null, input: I, config: Config) => Planned;
@@ -58,7 +62,8 @@ export type PlanningScope = 'ovs' | 'host';
 
 /** A single-host kind: the planner takes the member's host and state. */
 function single<S extends z.ZodType>(schema: S, plan: HostPlanner<z.infer<S>>, reads: PlanningScope = 'host'): ChangeKind<z.infer<S>> {
-  return { schema, reads, planHost: (m, input, config) => plan(m.host, m.state, input, config) };
+  const planHost = (m: Member, input: z.infer<S>, config: Config) => plan(m.host, m.state, input, config);
+  return { schema, targets: 'host', reads, planHost, planAll: ([m], input, config) => planHost(m!, input, config) };
 }
 
 /** A fleet kind: one host's part is the fleet plan for a fleet of one. */
@@ -68,7 +73,9 @@ function fleet<S extends z.ZodType>(
 ): ChangeKind<z.infer<S>> {
   return {
     schema,
+    targets: 'fleet',
     reads: 'host',
+    planAll: plan,
     planHost: (m, input, config) => {
       const planned = plan([m], input, config);
       return planned.errors?.length || !planned.plan ? { errors: planned.errors ?? [] } : { plan: planned.plan };

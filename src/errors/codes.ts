@@ -59,19 +59,55 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** What each code means, for API references (GraphQL enum values, OpenAPI): one entry per code, or it does not compile. */
+export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
+  INVALID_INPUT: 'A field of the input is invalid (the userError names it); nothing was queued.',
+  UNKNOWN_HYPERVISOR: 'No hypervisor of that name is registered.',
+  NOT_FOUND: 'The object asked for does not exist (or is not visible to the caller).',
+  IN_USE: 'The object is used (by VMs, portgroups, …); detach or move the users first, or force.',
+  PORT_ON_OTHER_BRIDGE: 'The port exists, but on another bridge than the one named.',
+  DUPLICATE_MAC: 'A VM definition names the same MAC twice.',
+  VM_RUNNING: 'The VM must be shut off for this change.',
+  NO_UPLINK: 'The hypervisor has no uplink in the registry and the input names none.',
+  UPLINK_IS_ACCESS: 'The uplink is an access port (one tag), not a trunk.',
+  WOULD_EMPTY_TRUNK: 'Removing the VLAN would leave a trunk portgroup with no VLAN.',
+  WOULD_TRUNK_ALL_VLANS: 'The change would leave a port with neither tag nor trunks, which in OVS carries every VLAN.',
+  INVALID_VLAN_CONFIG: "The port's VLAN mode, tag and trunks contradict each other.",
+  JOB_FINISHED: 'The job already ended (e.g. cancelJob on a finished job).',
+  CONFIG_INVALID: "Trunkline's configuration (environment variables) is invalid.",
+  INVENTORY_INVALID: 'The inventory file or a registered host record is invalid.',
+  SSH_CONNECT_FAILED: 'The host could not be reached over SSH.',
+  SSH_AUTH_FAILED: 'The host refused the SSH credentials.',
+  SSH_HOST_KEY_MISMATCH: 'The host presented another SSH host key than the one pinned for it.',
+  SSH_TIMEOUT: 'The SSH connection or handshake timed out.',
+  SSH_DISCONNECTED: 'The SSH connection dropped while a command ran.',
+  COMMAND_FAILED: 'A command on the host exited non-zero (the message has its stderr).',
+  COMMAND_TIMEOUT: 'A command on the host did not finish in time.',
+  UNEXPECTED_OUTPUT: 'A command printed something Trunkline could not parse.',
+  STEP_NOT_CONVERGED: 'A change command succeeded but the host still does not show the wanted state.',
+  OVS_INTERFACE_ERROR: 'The OVS port is as wanted, but OVS reports an error on its interface (e.g. no such device).',
+  NETWORK_RESTART_REQUIRED: 'A running libvirt network would need a restart (net-destroy + net-start) to take the definition.',
+  VM_NOT_MANAGED: 'The VM exists but Trunkline did not define it; Trunkline refuses to redefine it.',
+  VLAN_VERIFY_FAILED: 'verifyVlan ran, but a ping that must reach did not, or one that must not did.',
+  JOB_INVALID: 'The job record is missing or no longer valid (expired, or written by an incompatible version).',
+  QUEUE_UNAVAILABLE: 'The job was recorded but could not be handed to the queue (Redis/BullMQ unreachable).',
+  WORKER_FAILED: "A worker died while running a host's part, twice (BullMQ gave up on it).",
+  INTERNAL: 'An unexpected error inside Trunkline (a bug): the logs have the details.',
+};
+
 /**
  * The one error type Trunkline code throws on purpose. `details` must never hold secrets:
  * errors end up in job records, logs and API answers.
  */
 export class TrunklineError extends Error {
   override readonly name = 'TrunklineError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
+    this.code = code;
+    this.details = details;
   }
 }
 

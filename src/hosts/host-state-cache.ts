@@ -13,10 +13,13 @@ import type { HostState } from './host-state.ts';
 export class HostStateCache {
   private readonly parsed = new Map<string, { rev: string; state: HostState }>();
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+  private readonly redis: Redis;
+  private readonly prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
 
   private key(host: string): string {
     return `${this.prefix}:host-state:${host}`;

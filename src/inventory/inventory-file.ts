@@ -69,7 +69,11 @@ export function parseInventory(text: string, source = 'inventory'): InventoryFil
  */
 export class InventoryFileSource {
   private cached: { mtimeMs: number; size: number; inventory: InventoryFile } | undefined;
-  constructor(readonly path: string) {}
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
 
   async load(): Promise<InventoryFile> {
     let st: Awaited<ReturnType<typeof stat>>;

@@ -36,10 +36,10 @@ export class RedisHostRegistry implements HostRegistry {
   private readonly revKey: string;
   private memo: { rev: string; hosts: Host[]; invalid: InvalidHostRecord[] } | undefined;
 
-  constructor(
-    private readonly redis: Redis,
-    prefix: string,
-  ) {
+  private readonly redis: Redis;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
     this.key = `${prefix}:hosts`;
     this.revKey = `${prefix}:hosts-rev`;
   }

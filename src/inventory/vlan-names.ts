@@ -3,10 +3,10 @@ import type { Redis } from 'ioredis';
 /** Human names of VLANs ("DMZ"), fleet-wide, set by ensureVlan: a Redis hash tag → name. */
 export class VlanNames {
   private readonly key: string;
-  constructor(
-    private readonly redis: Redis,
-    prefix: string,
-  ) {
+  private readonly redis: Redis;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
     this.key = `${prefix}:vlan-names`;
   }
 

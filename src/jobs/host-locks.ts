@@ -23,11 +23,15 @@ export interface HostLocks {
  * stops renewing it (a killed worker), so a recovered job can go on.
  */
 export class RedisHostLocks implements HostLocks {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly ttlMs: number,
-  ) {}
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly ttlMs: number;
+
+  constructor(redis: Redis, prefix: string, ttlMs: number) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.ttlMs = ttlMs;
+  }
 
   private key(host: string): string {
     return `${this.prefix}:lock:host:${host}`;

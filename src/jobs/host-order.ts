@@ -40,10 +40,12 @@ export interface Place {
  * for their turn and release it.
  */
 export class HostOrder {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
     redis.defineCommand('trunklineAcceptJob', { lua: ACCEPT_LUA });
     redis.defineCommand('trunklinePlace', { numberOfKeys: 1, lua: PLACE_LUA });
   }

@@ -21,11 +21,15 @@ export class JobEventHub {
   private readonly everyJob = new Set<Listener>();
   private started: Promise<unknown> | undefined;
 
-  constructor(
-    private readonly subscriber: Redis,
-    private readonly store: JobStore,
-    private readonly logger: Logger,
-  ) {}
+  private readonly subscriber: Redis;
+  private readonly store: JobStore;
+  private readonly logger: Logger;
+
+  constructor(subscriber: Redis, store: JobStore, logger: Logger) {
+    this.subscriber = subscriber;
+    this.store = store;
+    this.logger = logger;
+  }
 
   start(): Promise<unknown> {
     this.started ??= (async () => {

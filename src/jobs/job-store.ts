@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ErrorCode, TrunklineError } from '../errors/codes.ts';
 import {
   pendingHostRun,
   type HostRun,
@@ -153,10 +154,12 @@ export function assembleRecord(fields: Record<string, string>): JobRecord | null
 export class JobStore {
   readonly channel: string;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly options: JobStoreOptions,
-  ) {
+  private readonly redis: Redis;
+  private readonly options: JobStoreOptions;
+
+  constructor(redis: Redis, options: JobStoreOptions) {
+    this.redis = redis;
+    this.options = options;
     this.channel = `${options.prefix}:job-events`;
     redis.defineCommand('trunklineWriteJob', { numberOfKeys: 3, lua: WRITE_RECORD_LUA });
     redis.defineCommand('trunklineWriteJobHost', { numberOfKeys: 2, lua: WRITE_HOST_LUA });
@@ -326,6 +329,13 @@ export class JobStore {
 
   async get(id: string): Promise<JobRecord | null> {
     return assembleRecord(await this.redis.hgetall(this.recordKey(id)));
+  }
+
+  /** The record a worker is about to run: it must exist (a queue entry outlived its record, or never had one). */
+  async require(id: string): Promise<JobRecord> {
+    const record = await this.get(id);
+    if (!record) throw new TrunklineError(ErrorCode.JOB_INVALID, `job ${id} has no record (expired or never created)`);
+    return record;
   }
 
   /** The job's events after `afterId` (exclusive), oldest first. */

@@ -29,7 +29,11 @@ export class SshPool implements CommandRunner {
   private readonly connections = new Map<string, HostConnection>();
   private closed = false;
 
-  constructor(private readonly options: SshPoolOptions) {}
+  private readonly options: SshPoolOptions;
+
+  constructor(options: SshPoolOptions) {
+    this.options = options;
+  }
 
   async exec(host: Host, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (this.closed) throw new TrunklineError(ErrorCode.SSH_DISCONNECTED, 'SSH pool is closed');
@@ -101,11 +105,14 @@ class HostConnection {
   private readonly waiting: Array<() => void> = [];
   private readonly openChannels = new Set<ClientChannel>();
 
-  constructor(
-    readonly key: string,
-    private readonly host: Host,
-    private readonly options: SshPoolOptions,
-  ) {
+  readonly key: string;
+  private readonly host: Host;
+  private readonly options: SshPoolOptions;
+
+  constructor(key: string, host: Host, options: SshPoolOptions) {
+    this.key = key;
+    this.host = host;
+    this.options = options;
     this.hostName = host.name;
     this.ready = this.connect();
     // Nobody may be awaiting `ready` yet; the rejection is observed by exec().

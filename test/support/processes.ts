@@ -24,7 +24,7 @@ export interface Proc {
  * `readyMessage`. Output is kept for failure messages.
  */
 export async function startProcess(entry: string, env: Record<string, string>, readyMessage: string, timeoutMs = 30_000): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
     env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { parseTs, stringValue, walk, type AstNode } from '../support/ts-source.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
 import { HOST_RUN_STATES, JOB_EVENT_TYPES, JOB_STATES, STEP_STATES } from '../../src/jobs/job-types.ts';
 
@@ -69,17 +69,15 @@ interface Finding {
 
 /** Upper-case string literals (not comments, not inside template text) and `as ErrorCode` casts. */
 function findings(file: string, source: string): { literals: Finding[]; casts: Finding[] } {
-  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  const parsed = parseTs(file, source);
   const literals: Finding[] = [];
   const casts: Finding[] = [];
-  const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
-  const visit = (n: ts.Node): void => {
-    if ((ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && /^[A-Z][A-Z0-9_]{2,}$/.test(n.text))
-      literals.push({ file, line: at(n), text: n.text });
-    if (ts.isAsExpression(n) && n.type.getText(sf) === 'ErrorCode') casts.push({ file, line: at(n), text: n.getText(sf) });
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
+  walk(parsed.program, (n) => {
+    const text = stringValue(n);
+    if (text !== null && /^[A-Z][A-Z0-9_]{2,}$/.test(text)) literals.push({ file, line: parsed.lineOf(n.start), text });
+    if (n.type === 'TSAsExpression' && parsed.text(n.typeAnnotation as AstNode) === 'ErrorCode')
+      casts.push({ file, line: parsed.lineOf(n.start), text: parsed.text(n) });
+  });
   return { literals, casts };
 }
 

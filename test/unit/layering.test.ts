@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { parseTs, stringValue, walk, type AstNode } from '../support/ts-source.ts';
 
 /**
  * The layering of docs/architecture.md, enforced: every import arrow of the application points
@@ -66,32 +66,38 @@ function packageName(specifier: string): string {
 
 /** Every module a file names: import/export … from, side-effect imports, import(), import x = require(), import('…') types. */
 function importsOf(file: string, source: string): Import[] {
-  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  const parsed = parseTs(file, source);
   const found: Import[] = [];
-  const add = (node: ts.Node, spec: ts.Node | undefined) => {
-    if (!spec || !ts.isStringLiteralLike(spec)) return;
-    const specifier = spec.text;
+  const add = (node: AstNode, spec: unknown) => {
+    const specifier = stringValue(spec);
+    if (specifier === null) return;
     const relative = specifier.startsWith('.');
     found.push({
       file,
-      line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1,
+      line: parsed.lineOf(node.start),
       specifier,
       target: relative ? posix.normalize(posix.join(posix.dirname(file), specifier)) : null,
       pkg: relative ? null : packageName(specifier),
     });
   };
-  const visit = (n: ts.Node): void => {
-    if (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) add(n, n.moduleSpecifier);
-    else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference)) add(n, n.moduleReference.expression);
-    else if (
-      ts.isCallExpression(n) &&
-      (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))
-    )
-      add(n, n.arguments[0]);
-    else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) add(n, n.argument.literal);
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
+  walk(parsed.program, (n) => {
+    switch (n.type) {
+      case 'ImportDeclaration':
+      case 'ExportAllDeclaration':
+      case 'ExportNamedDeclaration':
+      case 'ImportExpression':
+      case 'TSImportType':
+        add(n, n.source);
+        break;
+      case 'TSExternalModuleReference':
+        add(n, n.expression);
+        break;
+      case 'CallExpression': {
+        const callee = n.callee as AstNode;
+        if (callee.type === 'Identifier' && callee.name === 'require') add(n, (n.arguments as unknown[])[0]);
+      }
+    }
+  });
   return found;
 }
 

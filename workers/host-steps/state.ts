@@ -76,12 +76,13 @@ export class Cancelled extends Error {}
 
 /** A failure attributed to one step. */
 export class StepFailed extends Error {
-  constructor(
-    readonly work: Work,
-    readonly code: ErrorCode,
-    message: string,
-  ) {
+  readonly work: Work;
+  readonly code: ErrorCode;
+
+  constructor(work: Work, code: ErrorCode, message: string) {
     super(message);
+    this.work = work;
+    this.code = code;
   }
 
   /** Anything thrown while working on `work` (SSH errors, unparseable output), as its failure. */

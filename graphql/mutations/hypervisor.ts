@@ -1,28 +1,13 @@
-import { planRefresh } from '../../src/changes/refresh-hypervisor.ts';
-import { RefreshHypervisorInput, RegisterHypervisorInput } from '../../src/changes/inputs.ts';
-import { userErrorsFromZod, type UserError } from '../../src/changes/user-errors.ts';
-import { ErrorCode } from '../../src/errors/codes.ts';
-import type { Host } from '../../src/inventory/host-registry.ts';
-import { submitChange } from '../../src/jobs/submit-change.ts';
+import type { UserError } from '../../src/changes/user-errors.ts';
 import type { JobRecord } from '../../src/jobs/job-types.ts';
+import { refreshHypervisors, registerHypervisor, removeHypervisor } from '../../src/requests/hypervisor-requests.ts';
 import { builder } from '../builder.ts';
-import type { Context, HostView } from '../context.ts';
+import type { HostView } from '../context.ts';
+import { DatapathTypeEnum } from '../types/enums.ts';
 import { HypervisorRef } from '../types/hypervisor.ts';
 import { JobRef } from '../types/job.ts';
 import { UserErrorRef } from '../types/user-error.ts';
-import { DatapathTypeEnum } from '../types/enums.ts';
-import { changePayloadType, refused } from './change-payload.ts';
-
-async function unknownHosts(ctx: Context, names: readonly string[], field: string[]): Promise<UserError[]> {
-  const known = new Set((await ctx.registry.list()).map((h) => h.name));
-  return names
-    .filter((n) => !known.has(n))
-    .map((n) => ({
-      field,
-      code: ErrorCode.UNKNOWN_HYPERVISOR,
-      message: `${field.at(-1)}: no hypervisor named "${n}" (known: ${[...known].join(', ') || 'none'})`,
-    }));
-}
+import { changePayloadType } from './change-payload.ts';
 
 const HypervisorDefaultsInput = builder.inputType('HypervisorDefaultsInput', {
   fields: (t) => ({
@@ -69,27 +54,7 @@ builder.mutationField('registerHypervisor', (t) =>
     type: RegisterHypervisorPayload,
     description: 'Adds (or replaces) a hypervisor in the registry and queues its first read.',
     args: { input: t.arg({ type: RegisterHypervisorInputRef, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const parsed = RegisterHypervisorInput.safeParse(input);
-      if (!parsed.success) return { hypervisor: null, created: false, job: null, userErrors: userErrorsFromZod(parsed.error) };
-      const { ticketRef, defaults, ...rest } = parsed.data;
-      const host: Host = {
-        ...rest,
-        defaults: {
-          bridge: defaults?.bridge ?? 'ovsbr0',
-          ...(defaults?.uplink ? { uplink: defaults.uplink } : {}),
-          ...(defaults?.network ? { network: defaults.network } : {}),
-          ...(defaults?.datapathType ? { datapathType: defaults.datapathType } : {}),
-        },
-      };
-      const created = await ctx.registry.put(host);
-      await ctx.cache.delete(host.name);
-      const job = await submitChange(ctx, 'refreshHypervisor', { hypervisors: [host.name] }, planRefresh([host.name]), {
-        requestedBy: ctx.requestedBy,
-        ticketRef: ticketRef ?? null,
-      });
-      return { hypervisor: (await ctx.hostView(host.name)) ?? null, created, job, userErrors: [] };
-    },
+    resolve: (_root, { input }, ctx) => registerHypervisor(ctx, input, ctx),
   }),
 );
 
@@ -110,13 +75,7 @@ builder.mutationField('removeHypervisor', (t) =>
     type: RemoveHypervisorPayload,
     description: 'Forgets a hypervisor (registry and cached state). Nothing on the host changes.',
     args: { input: t.arg({ type: RemoveHypervisorInputRef, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const errors = await unknownHosts(ctx, [input.name], ['input', 'name']);
-      if (errors.length) return { removedName: null, userErrors: errors };
-      await ctx.registry.remove(input.name);
-      await ctx.cache.delete(input.name);
-      return { removedName: input.name, userErrors: [] };
-    },
+    resolve: (_root, { input }, ctx) => removeHypervisor(ctx, input.name),
   }),
 );
 
@@ -132,18 +91,6 @@ builder.mutationField('refreshHypervisor', (t) =>
     type: RefreshHypervisorPayload,
     description: 'Queues a read of hosts into the cache; follow the job for the result.',
     args: { input: t.arg({ type: RefreshHypervisorInputRef }) },
-    resolve: async (_root, { input }, ctx) => {
-      const names = input?.hypervisors ?? (await ctx.registry.list()).map((h) => h.name);
-      const parsed = RefreshHypervisorInput.safeParse({ hypervisors: names });
-      if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
-      const unknown = await unknownHosts(ctx, names, ['input', 'hypervisors']);
-      if (unknown.length) return refused(unknown);
-      const plan = planRefresh(parsed.data.hypervisors);
-      const job = await submitChange(ctx, 'refreshHypervisor', { hypervisors: parsed.data.hypervisors }, plan, {
-        requestedBy: ctx.requestedBy,
-        ticketRef: null,
-      });
-      return { job, plan, userErrors: [] };
-    },
+    resolve: (_root, { input }, ctx) => refreshHypervisors(ctx, input?.hypervisors, ctx),
   }),
 );

@@ -1,7 +1,6 @@
 import { Repeater } from '@repeaterjs/repeater';
 import type { UserError } from '../../src/changes/user-errors.ts';
-import { ErrorCode } from '../../src/errors/codes.ts';
-import { cancelledBeforeStart } from '../../src/jobs/host-runs.ts';
+import { cancelJob } from '../../src/requests/job-requests.ts';
 import { isTerminal, type JobEvent, type JobRecord } from '../../src/jobs/job-types.ts';
 import { builder } from '../builder.ts';
 import { JobEventRef, JobEventTypeEnum, JobRef, jobKey } from '../types/job.ts';
@@ -28,31 +27,7 @@ builder.mutationField('cancelJob', (t) =>
     args: {
       input: t.arg({ type: builder.inputType('CancelJobInput', { fields: (f) => ({ id: f.id({ required: true }) }) }), required: true }),
     },
-    resolve: async (_root, { input }, ctx) => {
-      const id = jobKey(String(input.id));
-      const job = await ctx.store.get(id);
-      if (!job)
-        return {
-          job: null,
-          userErrors: [{ field: ['input', 'id'], code: ErrorCode.NOT_FOUND, message: `id: no job ${String(input.id)}` }],
-        };
-      if (isTerminal(job.state))
-        return {
-          job,
-          userErrors: [{ field: ['input', 'id'], code: ErrorCode.JOB_FINISHED, message: `id: the job already ended (${job.state})` }],
-        };
-      // Removing works only while no worker holds the job; otherwise the worker is asked to stop.
-      const removed = job.state === 'QUEUED' && (await ctx.queue.removeQueued(id));
-      if (removed) {
-        const cancelled = cancelledBeforeStart(job, 'cancelled before it started');
-        await ctx.store.record(cancelled, 'CANCELLED', `cancelled by ${ctx.requestedBy ?? 'a client'} before it started`);
-        // Its places in the hosts' order go: the next jobs need not wait for it.
-        await ctx.order.release(id, job.hypervisors);
-        return { job: cancelled, userErrors: [] };
-      }
-      await ctx.store.requestCancel(id);
-      return { job: (await ctx.store.get(id)) ?? job, userErrors: [] };
-    },
+    resolve: (_root, { input }, ctx) => cancelJob(ctx, jobKey(String(input.id)), ctx),
   }),
 );
 

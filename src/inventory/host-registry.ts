@@ -11,3 +11,9 @@ export interface HostRegistry {
   /** undefined when there is no such host; null when its stored record does not validate. */
   get(name: string): Promise<Host | null | undefined>;
 }
+
+/** A registry the APIs change: `put` answers whether the host is new, `remove` whether it was there. */
+export interface WritableHostRegistry extends HostRegistry {
+  put(host: Host): Promise<boolean>;
+  remove(name: string): Promise<boolean>;
+}

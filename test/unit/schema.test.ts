@@ -8,7 +8,7 @@ describe('graphql/schema.graphql', () => {
     expect(printedSchema()).toBe(checkedIn);
   });
 
-  it('uses the contract names from DESIGN.md', () => {
+  it('uses the contract names of the design (the API tour in README.md)', () => {
     const sdl = printedSchema();
     for (const name of [
       'hypervisors(refresh: Boolean): [Hypervisor!]!',

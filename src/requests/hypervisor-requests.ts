@@ -1,0 +1,91 @@
+import { RefreshHypervisorInput, RegisterHypervisorInput } from '../changes/inputs.ts';
+import type { Plan } from '../changes/plan.ts';
+import { planRefresh } from '../changes/refresh-hypervisor.ts';
+import { inputError, userErrorsFromZod, type UserError } from '../changes/user-errors.ts';
+import { ErrorCode } from '../errors/codes.ts';
+import type { HostStateCache } from '../hosts/host-state-cache.ts';
+import type { HostView } from '../hosts/host-view.ts';
+import type { Host, WritableHostRegistry } from '../inventory/host-registry.ts';
+import type { JobRecord } from '../jobs/job-types.ts';
+import { submitChange } from '../jobs/submit-change.ts';
+import type { ChangeRequestDeps, RequestMeta } from './change-request.ts';
+
+/*
+ * The host registry's requests as every API takes them: register (or replace) a hypervisor and
+ * queue its first read, forget one, queue reads. Field paths are rooted at `input`.
+ */
+
+export interface HypervisorRequestDeps extends ChangeRequestDeps {
+  registry: WritableHostRegistry;
+  cache: HostStateCache;
+  /** The host as the APIs show it, after a change to the registry. */
+  hostView(name: string): Promise<HostView | undefined>;
+}
+
+export interface RegisterOutcome {
+  hypervisor: HostView | null;
+  created: boolean;
+  job: JobRecord | null;
+  userErrors: UserError[];
+}
+
+export async function registerHypervisor(deps: HypervisorRequestDeps, input: unknown, meta: RequestMeta): Promise<RegisterOutcome> {
+  const parsed = RegisterHypervisorInput.safeParse(input);
+  if (!parsed.success) return { hypervisor: null, created: false, job: null, userErrors: userErrorsFromZod(parsed.error) };
+  const { ticketRef, defaults, ...rest } = parsed.data;
+  const host: Host = {
+    ...rest,
+    defaults: {
+      bridge: defaults?.bridge ?? 'ovsbr0',
+      ...(defaults?.uplink ? { uplink: defaults.uplink } : {}),
+      ...(defaults?.network ? { network: defaults.network } : {}),
+      ...(defaults?.datapathType ? { datapathType: defaults.datapathType } : {}),
+    },
+  };
+  const created = await deps.registry.put(host);
+  // A replaced registration may point at another machine: its old state is not this host's.
+  await deps.cache.delete(host.name);
+  const job = await submitChange(deps, 'refreshHypervisor', { hypervisors: [host.name] }, planRefresh([host.name]), {
+    requestedBy: meta.requestedBy,
+    ticketRef: ticketRef ?? null,
+  });
+  return { hypervisor: (await deps.hostView(host.name)) ?? null, created, job, userErrors: [] };
+}
+
+async function unknownHosts(deps: HypervisorRequestDeps, names: readonly string[], field: string[]): Promise<UserError[]> {
+  const known = new Set((await deps.registry.list()).map((h) => h.name));
+  return names
+    .filter((n) => !known.has(n))
+    .map((n) => inputError(field, ErrorCode.UNKNOWN_HYPERVISOR, `no hypervisor named "${n}" (known: ${[...known].join(', ') || 'none'})`));
+}
+
+/** Forgets a hypervisor (registry and cached state); nothing on the host changes. */
+export async function removeHypervisor(
+  deps: HypervisorRequestDeps,
+  name: string,
+): Promise<{ removedName: string | null; userErrors: UserError[] }> {
+  const errors = await unknownHosts(deps, [name], ['name']);
+  if (errors.length) return { removedName: null, userErrors: errors };
+  await deps.registry.remove(name);
+  await deps.cache.delete(name);
+  return { removedName: name, userErrors: [] };
+}
+
+/** Queues a read of the named hosts (all registered hosts when none are named). */
+export async function refreshHypervisors(
+  deps: HypervisorRequestDeps,
+  hypervisors: readonly string[] | null | undefined,
+  meta: RequestMeta & { ticketRef?: string | null },
+): Promise<{ plan: Plan | null; job: JobRecord | null; userErrors: UserError[] }> {
+  const names = hypervisors ?? (await deps.registry.list()).map((h) => h.name);
+  const parsed = RefreshHypervisorInput.safeParse({ hypervisors: names });
+  if (!parsed.success) return { plan: null, job: null, userErrors: userErrorsFromZod(parsed.error) };
+  const unknown = await unknownHosts(deps, names, ['hypervisors']);
+  if (unknown.length) return { plan: null, job: null, userErrors: unknown };
+  const plan = planRefresh(parsed.data.hypervisors);
+  const job = await submitChange(deps, 'refreshHypervisor', { hypervisors: parsed.data.hypervisors }, plan, {
+    requestedBy: meta.requestedBy,
+    ticketRef: meta.ticketRef ?? null,
+  });
+  return { plan, job, userErrors: [] };
+}

@@ -1,0 +1,39 @@
+import { inputError, type UserError } from '../changes/user-errors.ts';
+import { ErrorCode } from '../errors/codes.ts';
+import type { ChangeQueue } from '../jobs/change-queue.ts';
+import type { HostOrder } from '../jobs/host-order.ts';
+import { cancelledBeforeStart } from '../jobs/host-runs.ts';
+import type { JobStore } from '../jobs/job-store.ts';
+import { isTerminal, type JobRecord } from '../jobs/job-types.ts';
+import type { RequestMeta } from './change-request.ts';
+
+export interface JobRequestDeps {
+  store: JobStore;
+  queue: ChangeQueue;
+  order: HostOrder;
+}
+
+/**
+ * Cancels a job. A queued job is removed at once (CANCELLED); a running one is asked to stop
+ * before its next step (it stays RUNNING until its worker stops it).
+ */
+export async function cancelJob(
+  deps: JobRequestDeps,
+  id: string,
+  meta: RequestMeta,
+): Promise<{ job: JobRecord | null; userErrors: UserError[] }> {
+  const job = await deps.store.get(id);
+  if (!job) return { job: null, userErrors: [inputError('id', ErrorCode.NOT_FOUND, `no job ${id}`)] };
+  if (isTerminal(job.state)) return { job, userErrors: [inputError('id', ErrorCode.JOB_FINISHED, `the job already ended (${job.state})`)] };
+  // Removing works only while no worker holds the job; otherwise the worker is asked to stop.
+  const removed = job.state === 'QUEUED' && (await deps.queue.removeQueued(id));
+  if (removed) {
+    const cancelled = cancelledBeforeStart(job, 'cancelled before it started');
+    await deps.store.record(cancelled, 'CANCELLED', `cancelled by ${meta.requestedBy ?? 'a client'} before it started`);
+    // Its places in the hosts' order go: the next jobs need not wait for it.
+    await deps.order.release(id, job.hypervisors);
+    return { job: cancelled, userErrors: [] };
+  }
+  await deps.store.requestCancel(id);
+  return { job: (await deps.store.get(id)) ?? job, userErrors: [] };
+}

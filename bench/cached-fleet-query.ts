@@ -17,26 +17,19 @@
  *      BENCH_CONCURRENCY (8) for the concurrent fleet run.
  */
 import { randomBytes } from 'node:crypto';
-import { VlanNames } from '../src/inventory/vlan-names.ts';
 import { Agent, createServer, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { execute, parse, validate } from 'graphql';
-import { createContext, type GatewayServices, type HostView } from '../graphql/context.ts';
+import { createContext, type HostView } from '../graphql/context.ts';
+import { connectGatewayServices } from '../gateway/services.ts';
 import { resolveDomain, resolveInterfaces } from '../src/fleet/vm-interfaces.ts';
 import { schema } from '../graphql/schema.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { createGateway } from '../gateway/create-gateway.ts';
-import { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
-import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
-import { ChangeQueue } from '../src/jobs/change-queue.ts';
-import { JobEventHub } from '../src/jobs/job-event-hub.ts';
-import { HostOrder } from '../src/jobs/host-order.ts';
-import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { connectRedis } from '../src/redis/connect.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
 import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
@@ -266,14 +259,9 @@ async function main(): Promise<void> {
 
   // The services gateway/main.ts builds, in this process.
   const logger = createLogger('trunkline-gateway', config.logLevel);
-  const redis = connectRedis(config.redisUrl, 'trunkline-bench-gateway');
-  const subscriber = connectRedis(config.redisUrl, 'trunkline-bench-gateway-events');
-  const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
-  const hub = new JobEventHub(subscriber, store, logger);
-  const queue = new ChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
-  const registry = new RedisHostRegistry(redis, config.prefix);
-  const cache = new HostStateCache(redis, config.prefix);
-  onCleanup('redis connections', () => Promise.allSettled([queue.close(), redis.quit(), subscriber.quit()]));
+  const services = connectGatewayServices(config, logger, 'trunkline-bench-gateway');
+  const { redis, hub, queue, registry, cache } = services;
+  onCleanup('redis connections', () => services.close());
   onPrefixCleanup(redis, queue.queue, prefix);
 
   // ---- seed ---------------------------------------------------------------------------------------
@@ -298,17 +286,6 @@ async function main(): Promise<void> {
 
   // ---- gateway ------------------------------------------------------------------------------------
   await hub.start();
-  const services: GatewayServices = {
-    config,
-    registry,
-    cache,
-    store,
-    queue,
-    order: new HostOrder(redis, config.prefix),
-    hub,
-    vlanNames: new VlanNames(redis, config.prefix),
-    logger,
-  };
   const gateway = createGateway(services);
   const server = createServer(gateway);
   let connections = 0;

@@ -3,15 +3,20 @@ import type { DocumentNode } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type Context, type GatewayServices } from '../graphql/context.ts';
 import { schema } from '../graphql/schema.ts';
+import { createRestApp } from '../rest/app.ts';
+import { docsResponse } from '../rest/docs.ts';
+import { API_BASE } from '../rest/replies.ts';
 
 export type Gateway = YogaServerInstance<Record<string, never>, Context>;
 
 /**
  * The HTTP application: GraphQL at /graphql (queries and mutations over POST/GET,
- * subscriptions over SSE), /healthz for load balancers. A fetch handler, so tests call
- * `gateway.fetch(...)` and any runtime can host it.
+ * subscriptions over SSE), the REST API under /api/v1 (rest/), its reference at /api/docs,
+ * /healthz for load balancers. One fetch handler (`gateway.fetch(request)`), so tests call it
+ * in process and any runtime that speaks Request → Response can host it.
  */
 export function createGateway(services: GatewayServices): Gateway {
+  const rest = createRestApp(services);
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -37,9 +42,16 @@ export function createGateway(services: GatewayServices): Gateway {
         },
       ),
       {
-        onRequest({ request, url, endResponse, fetchAPI }) {
+        // The REST API and its reference share the server: yoga's adapter turns Node requests
+        // into fetch Requests for both, so the gateway stays one fetch handler.
+        async onRequest({ request, url, endResponse, fetchAPI }) {
           if (url.pathname === '/healthz' && request.method === 'GET') {
             endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { headers: { 'content-type': 'application/json' } }));
+          } else if (url.pathname.startsWith(`${API_BASE}/`) || url.pathname === API_BASE) {
+            endResponse(await rest.fetch(request));
+          } else if (url.pathname.startsWith('/api/')) {
+            const docs = await docsResponse(request);
+            endResponse(docs ?? (await rest.fetch(request)));
           }
         },
       },

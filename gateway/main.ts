@@ -1,34 +1,19 @@
 import { createServer } from 'node:http';
 import { loadConfig } from '../src/config/config.ts';
-import { HostStateCache } from '../src/hosts/host-state-cache.ts';
-import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
-import { VlanNames } from '../src/inventory/vlan-names.ts';
-import { ChangeQueue } from '../src/jobs/change-queue.ts';
-import { HostOrder } from '../src/jobs/host-order.ts';
-import { JobEventHub } from '../src/jobs/job-event-hub.ts';
-import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { connectRedis } from '../src/redis/connect.ts';
 import { createGateway } from './create-gateway.ts';
+import { connectGatewayServices } from './services.ts';
 import { attachWebSocket } from './websocket.ts';
 
 /** Gateway process: stateless HTTP front; everything it knows lives in Redis. It never SSHes: workers do. */
 const config = loadConfig();
 const logger = createLogger('trunkline-gateway', config.logLevel);
-const redis = connectRedis(config.redisUrl, 'trunkline-gateway');
-const subscriber = connectRedis(config.redisUrl, 'trunkline-gateway-events');
-const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
-const hub = new JobEventHub(subscriber, store, logger);
-const queue = new ChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
-const registry = new RedisHostRegistry(redis, config.prefix);
-if (config.inventory.seed) await seedRegistryFromFile(registry, config.inventoryPath, logger);
-const cache = new HostStateCache(redis, config.prefix);
-const vlanNames = new VlanNames(redis, config.prefix);
-const order = new HostOrder(redis, config.prefix);
+const services = connectGatewayServices(config, logger);
+if (config.inventory.seed) await seedRegistryFromFile(services.registry, config.inventoryPath, logger);
 
-await hub.start();
-const gateway = createGateway({ config, registry, cache, store, queue, order, hub, vlanNames, logger });
+await services.hub.start();
+const gateway = createGateway(services);
 const server = createServer(gateway);
 const closeWebSocket = attachWebSocket(server, gateway);
 await new Promise<void>((resolve, reject) => {
@@ -48,7 +33,7 @@ async function shutdown(signal: string): Promise<void> {
   await closeWebSocket().catch(() => {});
   server.closeAllConnections();
   server.close();
-  await Promise.allSettled([queue.close(), redis.quit(), subscriber.quit()]);
+  await services.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,4 +1,5 @@
 import type { InputObjectRef } from '@pothos/core';
+import { JOB_KIND_DESCRIPTIONS } from '../../src/changes/descriptions.ts';
 import type { ChangeJobKind } from '../../src/jobs/job-kinds.ts';
 import { requestChange } from '../../src/requests/change-request.ts';
 import { builder } from '../builder.ts';
@@ -10,7 +11,6 @@ import { changePayloadType } from './change-payload.ts';
  */
 export function hostChangeMutation(spec: {
   name: ChangeJobKind;
-  description: string;
   // biome-ignore lint/suspicious/noExplicitAny: any mutation's Pothos input type
   input: InputObjectRef<any, any>;
 }): void {
@@ -18,7 +18,7 @@ export function hostChangeMutation(spec: {
   builder.mutationField(spec.name, (t) =>
     t.field({
       type: Payload,
-      description: spec.description,
+      description: JOB_KIND_DESCRIPTIONS[spec.name],
       args: { input: t.arg({ type: spec.input, required: true }) },
       resolve: (_root, { input }, ctx) => requestChange(ctx, spec.name, input, ctx),
     }),

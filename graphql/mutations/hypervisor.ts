@@ -1,3 +1,4 @@
+import { JOB_KIND_DESCRIPTIONS } from '../../src/changes/descriptions.ts';
 import type { UserError } from '../../src/changes/user-errors.ts';
 import type { JobRecord } from '../../src/jobs/job-types.ts';
 import { refreshHypervisors, registerHypervisor, removeHypervisor } from '../../src/requests/hypervisor-requests.ts';
@@ -89,7 +90,7 @@ const RefreshHypervisorPayload = changePayloadType('RefreshHypervisorPayload');
 builder.mutationField('refreshHypervisor', (t) =>
   t.field({
     type: RefreshHypervisorPayload,
-    description: 'Queues a read of hosts into the cache; follow the job for the result.',
+    description: JOB_KIND_DESCRIPTIONS.refreshHypervisor,
     args: { input: t.arg({ type: RefreshHypervisorInputRef }) },
     resolve: (_root, { input }, ctx) => refreshHypervisors(ctx, input?.hypervisors, ctx),
   }),

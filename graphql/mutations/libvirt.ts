@@ -20,8 +20,6 @@ const PortgroupInputRef = builder.inputType('PortgroupInput', {
 
 hostChangeMutation({
   name: 'defineNetwork',
-  description:
-    "Ensures a libvirt network for OVS (forward mode bridge, virtualport openvswitch) with these portgroups is defined, active and autostarted. Defaults: the host's default network name (else ovs-network) and bridge. An existing network converges and keeps its UUID: portgroups (compared as a set) change live and persistently and running VMs on them are retagged; a running network's bridge cannot change without a restart (NETWORK_RESTART_REQUIRED, nothing changed).",
   input: builder.inputType('DefineNetworkInput', {
     fields: (t) => ({
       ...changeFields(t),
@@ -34,7 +32,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'deleteNetwork',
-  description: 'Ensures a libvirt network is stopped and undefined. Refused while VM NICs use it, unless force.',
   input: builder.inputType('DeleteNetworkInput', {
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }), force: t.boolean() }),
   }),
@@ -42,8 +39,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'addPortgroup',
-  description:
-    'Adds or changes a portgroup in a network, live and persistent (net-update --live --config), and retags the OVS ports of running VMs on it (libvirt leaves plugged ports alone).',
   input: builder.inputType('AddPortgroupInput', {
     fields: (t) => ({
       ...changeFields(t),
@@ -55,7 +50,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'removePortgroup',
-  description: 'Removes a portgroup, live and persistent. Refused while VM NICs use it, unless force.',
   input: builder.inputType('RemovePortgroupInput', {
     fields: (t) => ({ ...changeFields(t), network: t.string(), name: t.string({ required: true }), force: t.boolean() }),
   }),

@@ -15,7 +15,6 @@ const vlanFields = (t: Parameters<typeof changeFields>[0]) => ({
 
 hostChangeMutation({
   name: 'createBridge',
-  description: 'Ensures an Open vSwitch bridge exists on a hypervisor, with its datapath type. Idempotent.',
   input: builder.inputType('CreateBridgeInput', {
     fields: (t) => ({
       ...changeFields(t),
@@ -27,7 +26,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'deleteBridge',
-  description: 'Ensures a bridge is gone, with all its ports. Cannot be rolled back.',
   input: builder.inputType('DeleteBridgeInput', {
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }) }),
   }),
@@ -35,8 +33,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'addPort',
-  description:
-    "Ensures a port exists on a bridge (the host's default bridge unless given) with exactly these VLAN settings and interface type, in one OVS transaction. A port without tag and trunks carries every VLAN.",
   input: builder.inputType('AddPortInput', {
     fields: (t) => ({
       ...changeFields(t),
@@ -54,7 +50,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'removePort',
-  description: 'Ensures a port is gone. Rolled back (re-added as it was) if a later step of the job fails.',
   input: builder.inputType('RemovePortInput', {
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }) }),
   }),
@@ -62,8 +57,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'setPortVlans',
-  description:
-    'Sets the VLANs of an existing port (tag, trunks, vlan_mode are all set: what is not given is cleared). Refuses to leave a port trunking every VLAN unless trunkAllVlans is true.',
   input: builder.inputType('SetPortVlansInput', {
     fields: (t) => ({ ...changeFields(t), name: t.string({ required: true }), ...vlanFields(t) }),
   }),

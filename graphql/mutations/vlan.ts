@@ -1,3 +1,4 @@
+import { JOB_KIND_DESCRIPTIONS } from '../../src/changes/descriptions.ts';
 import { requestChange, requestVerify } from '../../src/requests/change-request.ts';
 import { builder } from '../builder.ts';
 import { changePayloadType } from './change-payload.ts';
@@ -8,8 +9,7 @@ const EnsureVlanPayload = changePayloadType('EnsureVlanPayload');
 builder.mutationField('ensureVlan', (t) =>
   t.field({
     type: EnsureVlanPayload,
-    description:
-      "Makes a VLAN usable on hypervisors, in one job (hosts in parallel, each host's steps in order): the bridge exists, the uplink trunks the tag (added, other VLANs kept), the libvirt network exists with portgroup vlan-<tag>, and trunk portgroups (vlan-all style) include it. Bridge, uplink and network default to each host's registry defaults. Idempotent; repairs drift.",
+    description: JOB_KIND_DESCRIPTIONS.ensureVlan,
     args: {
       input: t.arg({
         required: true,
@@ -36,8 +36,7 @@ const RemoveVlanPayload = changePayloadType('RemoveVlanPayload');
 builder.mutationField('removeVlan', (t) =>
   t.field({
     type: RemoveVlanPayload,
-    description:
-      'Takes a VLAN off hypervisors: its portgroup, the tag in trunk portgroups and in the uplink trunks. Refused while VM NICs are on it (they are listed) unless force; never leaves a trunk empty (that would carry every VLAN).',
+    description: JOB_KIND_DESCRIPTIONS.removeVlan,
     args: {
       input: t.arg({
         required: true,
@@ -63,8 +62,7 @@ const VerifyVlanPayload = changePayloadType('VerifyVlanPayload');
 builder.mutationField('verifyVlan', (t) =>
   t.field({
     type: VerifyVlanPayload,
-    description:
-      "Proves a VLAN works: on each hypervisor a temporary probe (a network namespace on an access port of the VLAN, address in 198.19.0.0/16) pings the others across hosts, and probes on each isolationFrom VLAN, in the same subnet, must reach none of them. Probes are always removed, also on failure or cancel. The job's `verification` holds the connectivity matrix.",
+    description: JOB_KIND_DESCRIPTIONS.verifyVlan,
     args: {
       input: t.arg({
         required: true,

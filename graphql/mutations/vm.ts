@@ -18,8 +18,6 @@ const NicInputRef = builder.inputType('VmNicInput', { fields: (t) => nicFields(t
 
 hostChangeMutation({
   name: 'defineVm',
-  description:
-    'Ensures a minimal VM is defined (no disk; ACPI and APIC so that NIC hotplug and graceful shutdown work). One Trunkline defined is redefined with its UUID (a running VM takes the new definition at its next start); a VM not defined by Trunkline is never redefined.',
   input: builder.inputType('DefineVmInput', {
     fields: (t) => ({
       ...changeFields(t),
@@ -34,12 +32,10 @@ hostChangeMutation({
 const vmRef = (name: string) =>
   builder.inputType(name, { fields: (t) => ({ ...changeFields(t), name: t.string({ required: true, description: 'VM name.' }) }) });
 
-hostChangeMutation({ name: 'startVm', description: 'Ensures a VM is running.', input: vmRef('StartVmInput') });
+hostChangeMutation({ name: 'startVm', input: vmRef('StartVmInput') });
 
 hostChangeMutation({
   name: 'stopVm',
-  description:
-    'Ensures a VM is shut off: ACPI shutdown, then waits up to timeoutSeconds; with force, a guest that did not stop is then powered off (virsh destroy).',
   input: builder.inputType('StopVmInput', {
     fields: (t) => ({
       ...changeFields(t),
@@ -52,13 +48,11 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'undefineVm',
-  description: 'Ensures a (stopped) VM is undefined. Rolled back (redefined as it was) if a later step fails.',
   input: vmRef('UndefineVmInput'),
 });
 
 hostChangeMutation({
   name: 'attachVmInterface',
-  description: 'Ensures a VM has a NIC on a network/portgroup, in its definition and, while it runs, hot-plugged (live).',
   input: builder.inputType('AttachVmInterfaceInput', {
     fields: (t) => ({ ...changeFields(t), vm: t.string({ required: true }), ...nicFields(t) }),
   }),
@@ -66,8 +60,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'detachVmInterface',
-  description:
-    'Ensures a NIC (by MAC) is gone from a VM, live and persistent. A live unplug completes when the guest releases the device; if it does not within timeoutSeconds, the job fails and the NIC is restored as it was.',
   input: builder.inputType('DetachVmInterfaceInput', {
     fields: (t) => ({
       ...changeFields(t),
@@ -80,8 +72,6 @@ hostChangeMutation({
 
 hostChangeMutation({
   name: 'setVmInterfaceVlan',
-  description:
-    "Moves a NIC to another portgroup: its persistent definition, and while the VM runs its OVS port's VLANs (libvirt retags only at the next start).",
   input: builder.inputType('SetVmInterfaceVlanInput', {
     fields: (t) => ({
       ...changeFields(t),

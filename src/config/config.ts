@@ -46,6 +46,10 @@ const EnvSchema = z.object({
   // Seed the host registry in Redis from TRUNKLINE_INVENTORY at start-up.
   TRUNKLINE_SEED_INVENTORY: bool(true),
   TRUNKLINE_JOB_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  // REST request bodies larger than this are refused with 413 (GraphQL keeps yoga's own limit).
+  TRUNKLINE_REST_BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  // How long an Idempotency-Key (REST) / idempotencyKey (GraphQL) and its answer are kept.
+  TRUNKLINE_IDEMPOTENCY_TTL_SECONDS: int(24 * 3600, 60, 30 * 24 * 3600),
   TRUNKLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -61,6 +65,7 @@ export interface Config {
   defaults: { datapathType: 'netdev' | 'system'; vmDomainType: 'kvm' | 'qemu' };
   jobTtlSeconds: number;
   logLevel: string;
+  api: { restBodyLimitBytes: number; idempotencyTtlSeconds: number };
   inventory: { refreshIntervalSeconds: number; freshnessSeconds: number; refreshWaitMs: number; seed: boolean };
 }
 
@@ -91,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaults: { datapathType: e.TRUNKLINE_DEFAULT_DATAPATH, vmDomainType: e.TRUNKLINE_VM_DOMAIN_TYPE },
     jobTtlSeconds: e.TRUNKLINE_JOB_TTL_SECONDS,
     logLevel: e.TRUNKLINE_LOG_LEVEL,
+    api: { restBodyLimitBytes: e.TRUNKLINE_REST_BODY_LIMIT_BYTES, idempotencyTtlSeconds: e.TRUNKLINE_IDEMPOTENCY_TTL_SECONDS },
     inventory: {
       refreshIntervalSeconds: e.TRUNKLINE_REFRESH_INTERVAL_SECONDS,
       freshnessSeconds: e.TRUNKLINE_STATE_FRESHNESS_SECONDS,

@@ -7,6 +7,14 @@ export const ErrorCode = {
   INVALID_INPUT: 'INVALID_INPUT',
   UNKNOWN_HYPERVISOR: 'UNKNOWN_HYPERVISOR',
   NOT_FOUND: 'NOT_FOUND',
+  // Requests over HTTP (REST): the request itself, before its input is read
+  MALFORMED_BODY: 'MALFORMED_BODY',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  // Idempotent retries (Idempotency-Key / idempotencyKey)
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  IDEMPOTENCY_KEY_IN_PROGRESS: 'IDEMPOTENCY_KEY_IN_PROGRESS',
   // Refusals of a change (userErrors): the input is valid, the hosts' state forbids it
   /** The object is used (by VMs, portgroups, …); detach or move the users first, or force. */
   IN_USE: 'IN_USE',
@@ -64,6 +72,12 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   INVALID_INPUT: 'A field of the input is invalid (the userError names it); nothing was queued.',
   UNKNOWN_HYPERVISOR: 'No hypervisor of that name is registered.',
   NOT_FOUND: 'The object asked for does not exist (or is not visible to the caller).',
+  MALFORMED_BODY: 'The request body is not valid JSON (or not a JSON object where one is expected).',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body is not application/json.',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than the gateway accepts (TRUNKLINE_REST_BODY_LIMIT_BYTES).',
+  METHOD_NOT_ALLOWED: 'The resource exists but does not support this HTTP method (the Allow header lists those it does).',
+  IDEMPOTENCY_KEY_REUSED: 'The idempotency key was used before for a different request (another operation or input).',
+  IDEMPOTENCY_KEY_IN_PROGRESS: 'The first request with this idempotency key is still being handled; retry in a moment.',
   IN_USE: 'The object is used (by VMs, portgroups, …); detach or move the users first, or force.',
   PORT_ON_OTHER_BRIDGE: 'The port exists, but on another bridge than the one named.',
   DUPLICATE_MAC: 'A VM definition names the same MAC twice.',

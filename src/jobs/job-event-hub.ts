@@ -67,9 +67,10 @@ export class JobEventHub {
 
   /**
    * Every event of one job, oldest first: first what already happened (a late subscriber gets
-   * the current state), then live events, ending after the terminal one.
+   * the current state), then live events, ending after the terminal one. With `afterId` (an
+   * event id: SSE Last-Event-ID), it resumes after that event.
    */
-  async *follow(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEvent> {
+  async *follow(jobId: string, signal?: AbortSignal, afterId?: string): AsyncGenerator<JobEvent> {
     await this.start();
     const pending: JobEvent[] = [];
     let wake: (() => void) | undefined;
@@ -85,8 +86,13 @@ export class JobEventHub {
     try {
       // Listen before reading the log, so nothing falls between the two; duplicates are
       // dropped by id below.
-      pending.push(...(await this.store.events(jobId)));
-      let lastId = '0-0';
+      pending.push(...(await this.store.events(jobId, afterId)));
+      let lastId = afterId ?? '0-0';
+      // Resumed after the job's last event: nothing more will come.
+      if (afterId && pending.length === 0) {
+        const job = await this.store.get(jobId);
+        if (!job || isTerminal(job.state)) return;
+      }
       while (!signal?.aborted) {
         if (pending.length === 0) {
           const woke = await new Promise<boolean>((resolve) => {

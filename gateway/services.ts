@@ -1,0 +1,44 @@
+import type { Config } from '../src/config/config.ts';
+import { HostStateCache } from '../src/hosts/host-state-cache.ts';
+import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
+import { VlanNames } from '../src/inventory/vlan-names.ts';
+import { ChangeQueue } from '../src/jobs/change-queue.ts';
+import { HostOrder } from '../src/jobs/host-order.ts';
+import { JobEventHub } from '../src/jobs/job-event-hub.ts';
+import { JobStore } from '../src/jobs/job-store.ts';
+import type { Logger } from '../src/log/logger.ts';
+import { connectRedis } from '../src/redis/connect.ts';
+import { IdempotencyStore } from '../src/requests/idempotency.ts';
+import type { GatewayServices } from '../src/requests/request-context.ts';
+
+/**
+ * Everything a gateway process shares between requests, connected to Redis: what
+ * gateway/main.ts serves, and what benchmarks and tests build an in-process gateway from.
+ * `close` ends the connections (the event hub's subscriber too).
+ */
+export function connectGatewayServices(
+  config: Config,
+  logger: Logger,
+  name = 'trunkline-gateway',
+): GatewayServices & { close(): Promise<void> } {
+  const redis = connectRedis(config.redisUrl, name);
+  const subscriber = connectRedis(config.redisUrl, `${name}-events`);
+  const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
+  const queue = new ChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
+  return {
+    config,
+    logger,
+    redis,
+    store,
+    queue,
+    hub: new JobEventHub(subscriber, store, logger),
+    registry: new RedisHostRegistry(redis, config.prefix),
+    cache: new HostStateCache(redis, config.prefix),
+    vlanNames: new VlanNames(redis, config.prefix),
+    order: new HostOrder(redis, config.prefix),
+    idempotency: new IdempotencyStore(redis, config.prefix, config.api.idempotencyTtlSeconds),
+    async close() {
+      await Promise.allSettled([queue.close(), redis.quit(), subscriber.quit()]);
+    },
+  };
+}

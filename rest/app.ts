@@ -1,0 +1,112 @@
+import { Hono, type Context as HonoContext } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ErrorCode } from '../src/errors/codes.ts';
+import { createRequestContext, type GatewayServices } from '../src/requests/request-context.ts';
+import type { Operation, Reply } from './operation.ts';
+import { routerPath } from './operation.ts';
+import { OPERATIONS } from './operations/index.ts';
+import { fieldErrorsFromZod, PROBLEM_CONTENT_TYPE, type Problem, problem } from './problem.ts';
+import { API_BASE } from './replies.ts';
+import { withIdempotency } from './idempotency.ts';
+
+/**
+ * The REST API under /api/v1: every operation of rest/operations/, nothing else. Errors of
+ * every kind (unknown route, wrong method, bad JSON, wrong media type, a body too large, a
+ * refused input, a crash) answer RFC 9457 problem+json.
+ */
+export function createRestApp(services: GatewayServices, operations: readonly Operation[] = OPERATIONS): Hono {
+  const app = new Hono().basePath(API_BASE);
+  const limit = services.config.api.restBodyLimitBytes;
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: limit,
+      onError: (c) => problemResponse(c, problem(413, ErrorCode.PAYLOAD_TOO_LARGE, `the request body is larger than ${limit} bytes`)),
+    }),
+  );
+
+  const methodsByPath = new Map<string, string[]>();
+  for (const op of operations) {
+    const path = routerPath(op.path);
+    methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), op.method.toUpperCase()]);
+    app.on(op.method.toUpperCase(), path, (c) => handle(c, op, services));
+  }
+  // After every operation of a path: the methods it does not have.
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+    app.all(path, (c) => {
+      c.header('allow', allow);
+      return problemResponse(c, problem(405, ErrorCode.METHOD_NOT_ALLOWED, `${c.req.method} is not allowed here; allowed: ${allow}`));
+    });
+  }
+  app.notFound((c) => problemResponse(c, problem(404, ErrorCode.NOT_FOUND, `no API route ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((err, c) => {
+    services.logger.error({ err, method: c.req.method, path: new URL(c.req.url).pathname }, 'REST request failed');
+    return problemResponse(c, problem(500, ErrorCode.INTERNAL, 'an unexpected error; the gateway log has the details'));
+  });
+  return app;
+}
+
+function problemResponse(c: HonoContext, p: Problem, headers: Record<string, string> = {}): Response {
+  return c.body(JSON.stringify(p), p.status as 400, { ...headers, 'content-type': PROBLEM_CONTENT_TYPE });
+}
+
+function toReply(c: HonoContext, reply: Reply): Response {
+  if (reply instanceof Response) return reply;
+  if ('problem' in reply) return problemResponse(c, reply.problem, reply.headers);
+  const headers: Record<string, string> = { ...reply.headers };
+  if (reply.status === 204) return c.body(null, 204, headers);
+  headers['content-type'] = 'application/json';
+  return c.body(JSON.stringify(reply.body), reply.status as 200, headers);
+}
+
+/** Query parameters as an object: a repeated parameter becomes a list. */
+function queryObject(c: HonoContext): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => [k, v.length === 1 ? v[0]! : v]));
+}
+
+async function readBody(c: HonoContext, op: Operation): Promise<{ body: unknown } | { problem: Problem }> {
+  if (!op.body) return { body: undefined };
+  const type = c.req.header('content-type') ?? '';
+  const text = await c.req.text();
+  if (text.length === 0) return { body: {} };
+  if (!/^application\/([a-z.+-]+\+)?json\s*(;|$)/i.test(type))
+    return { problem: problem(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, `the body must be application/json, not "${type || 'none'}"`) };
+  try {
+    return { body: JSON.parse(text) };
+  } catch (err) {
+    return { problem: problem(400, ErrorCode.MALFORMED_BODY, `the body is not valid JSON: ${(err as Error).message}`) };
+  }
+}
+
+async function handle(c: HonoContext, op: Operation, services: GatewayServices): Promise<Response> {
+  const params = op.params ? op.params.safeParse(c.req.param()) : { success: true as const, data: {} };
+  const query = op.query ? op.query.safeParse(queryObject(c)) : { success: true as const, data: {} };
+  const read = await readBody(c, op);
+  if ('problem' in read) return problemResponse(c, read.problem);
+  let body = read.body;
+  const errors = [
+    ...(params.success ? [] : fieldErrorsFromZod(params.error, 'path')),
+    ...(query.success ? [] : fieldErrorsFromZod(query.error, 'query')),
+  ];
+  if (op.body?.validatedBy === 'router') {
+    const parsed = op.body.schema.safeParse(body);
+    if (parsed.success) body = parsed.data;
+    else errors.push(...fieldErrorsFromZod(parsed.error, 'body'));
+  } else if (op.body && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+    return problemResponse(c, problem(400, ErrorCode.MALFORMED_BODY, 'the body must be a JSON object'));
+  }
+  if (errors.length) return problemResponse(c, problem(400, ErrorCode.INVALID_INPUT, errors.map((e) => e.message).join('; '), { errors }));
+  const ctx = createRequestContext(services, c.req.header('x-trunkline-user') ?? null);
+  const req = {
+    params: params.success ? params.data : {},
+    query: query.success ? query.data : {},
+    body,
+    headers: c.req.raw.headers,
+    request: c.req.raw,
+    ctx,
+  };
+  const run = () => op.handle(req);
+  const reply = op.idempotent ? await withIdempotency(services, op, req, run) : await run();
+  return toReply(c, reply);
+}

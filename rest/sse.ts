@@ -1,0 +1,46 @@
+import type { JobEvent } from '../src/jobs/job-types.ts';
+import { jobEventView } from './schemas/job.ts';
+
+export const SSE_CONTENT_TYPE = 'text/event-stream';
+const HEARTBEAT_MS = 15_000;
+
+/** Whether the client asked for an event stream (Accept: text/event-stream). */
+export const wantsEventStream = (headers: Headers) => (headers.get('accept') ?? '').includes(SSE_CONTENT_TYPE);
+
+/**
+ * Job events as Server-Sent Events: `id:` is the event's id (a client that reconnects sends it
+ * back as Last-Event-ID and resumes after it), `event:` its type, `data:` the JobEvent JSON.
+ * A comment line every 15 s keeps proxies from closing an idle stream. The stream ends when
+ * `events` ends (a job's terminal event) or the client goes away.
+ */
+export function eventStream(request: Request, events: (signal: AbortSignal) => AsyncIterable<JobEvent>): Response {
+  const abort = new AbortController();
+  request.signal.addEventListener('abort', () => abort.abort(), { once: true });
+  const encoder = new TextEncoder();
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (text: string) => {
+        if (!abort.signal.aborted) controller.enqueue(encoder.encode(text));
+      };
+      send('retry: 1000\n\n');
+      heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);
+      try {
+        for await (const e of events(abort.signal)) send(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(jobEventView(e))}\n\n`);
+      } catch (err) {
+        if (!abort.signal.aborted) send(`event: error\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`);
+      } finally {
+        clearInterval(heartbeat);
+        if (!abort.signal.aborted) controller.close();
+      }
+    },
+    cancel() {
+      clearInterval(heartbeat);
+      abort.abort();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { 'content-type': `${SSE_CONTENT_TYPE}; charset=utf-8`, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+  });
+}

@@ -13,7 +13,12 @@ export const wantsEventStream = (headers: Headers) => (headers.get('accept') ?? 
  * A comment line every 15 s keeps proxies from closing an idle stream. The stream ends when
  * `events` ends (a job's terminal event) or the client goes away.
  */
-export function eventStream(request: Request, events: (signal: AbortSignal) => AsyncIterable<JobEvent>): Response {
+export function eventStream(
+  request: Request,
+  events: (signal: AbortSignal) => AsyncIterable<JobEvent>,
+  /** Which id the stream's `id:` lines carry: the job log's (a job's stream) or the fleet log's. */
+  idOf: (e: JobEvent) => string = (e) => e.id,
+): Response {
   const abort = new AbortController();
   request.signal.addEventListener('abort', () => abort.abort(), { once: true });
   const encoder = new TextEncoder();
@@ -26,7 +31,7 @@ export function eventStream(request: Request, events: (signal: AbortSignal) => A
       send('retry: 1000\n\n');
       heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);
       try {
-        for await (const e of events(abort.signal)) send(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(jobEventView(e))}\n\n`);
+        for await (const e of events(abort.signal)) send(`id: ${idOf(e)}\nevent: ${e.type}\ndata: ${JSON.stringify(jobEventView(e))}\n\n`);
       } catch (err) {
         if (!abort.signal.aborted) send(`event: error\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`);
       } finally {

@@ -1,4 +1,6 @@
 import { Repeater } from '@repeaterjs/repeater';
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../../src/errors/codes.ts';
 import type { UserError } from '../../src/changes/user-errors.ts';
 import { cancelJob } from '../../src/requests/job-requests.ts';
 import { isTerminal, type JobEvent, type JobRecord } from '../../src/jobs/job-types.ts';
@@ -43,9 +45,13 @@ const JobEventFilter = builder.inputType('JobEventFilter', {
 builder.subscriptionField('jobEvents', (t) =>
   t.field({
     type: JobEventRef,
-    description: 'Live events of all jobs matching the filter, from every worker, until the client disconnects.',
-    args: { filter: t.arg({ type: JobEventFilter }) },
-    subscribe: async (_root, { filter }, ctx) => {
+    description:
+      'Events of all jobs matching the filter, from every worker, in the order they happened, until the client disconnects. With `since` (the `sequence` of the last event a client saw), the events after it come first: a notifier that reconnects, to any gateway, misses nothing and sees nothing twice.',
+    args: {
+      filter: t.arg({ type: JobEventFilter }),
+      since: t.arg.string({ description: 'Resume after this event (its `sequence`); default: from now on.' }),
+    },
+    subscribe: async (_root, { filter, since }, ctx) => {
       const jobs = new Map<string, JobRecord | null>();
       const jobOf = async (e: JobEvent) => {
         if (!jobs.has(e.jobId)) jobs.set(e.jobId, await ctx.store.get(e.jobId));
@@ -53,7 +59,9 @@ builder.subscriptionField('jobEvents', (t) =>
       };
       const needsJob = Boolean(filter?.hypervisor || filter?.kind || filter?.ticketRef);
       const types = filter?.types ? new Set<string>(filter.types) : null;
-      const source = ctx.hub.all((ev) => !types || types.has(ev.type));
+      if (since != null && !/^\d+-\d+$/.test(since))
+        throw new GraphQLError('since: not an event sequence (e.g. 1767225600000-0)', { extensions: { code: ErrorCode.INVALID_INPUT } });
+      const source = ctx.hub.all((ev) => !types || types.has(ev.type), since ?? null);
       // Filters needing the job record run here; `stop` ends the source when the client leaves.
       return new Repeater<JobEvent>(async (push, stop) => {
         void stop.then(() => source.return());

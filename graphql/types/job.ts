@@ -188,6 +188,18 @@ export const JobEventRef = builder.objectRef<JobEvent>('JobEvent').implement({
   description: 'Something that happened to a job. Events of one job arrive in order.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Position in the job event log; increases with every event.' }),
+    sequence: t.string({
+      nullable: true,
+      description:
+        "Position in the fleet log (every job's events, in order): pass the last one you saw as jobEvents(since:) to resume. Set on events from jobEvents and jobProgress's live events.",
+      resolve: (e) => e.sequence ?? null,
+    }),
+    ticketRef: t.string({
+      nullable: true,
+      description: 'The ticket of the job this event belongs to.',
+      // Events written before the field existed lack it: their job still knows.
+      resolve: async (e, _a, ctx) => (e.ticketRef !== undefined ? e.ticketRef : ((await ctx.store.get(e.jobId))?.ticketRef ?? null)),
+    }),
     type: t.field({ type: JobEventTypeEnum, resolve: (e) => e.type }),
     hypervisor: t.string({
       nullable: true,

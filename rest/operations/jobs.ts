@@ -8,6 +8,8 @@ import { JobKindSchema, pageSchema, PageQuery } from '../schemas/common.ts';
 import { JobEventSchema, JobSchema, jobEventView, jobView } from '../schemas/job.ts';
 import { eventStream, SSE_CONTENT_TYPE, wantsEventStream } from '../sse.ts';
 import { JobParams } from './params.ts';
+import { QueryList } from './change-operation.ts';
+import type { JobEvent } from '../../src/jobs/job-types.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
 
 const TAG = 'Jobs';
@@ -104,6 +106,60 @@ export const JOB_OPERATIONS = defineOperations(
       const after = (query.after as string | undefined) ?? (lastEventId && /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined);
       if (wantsEventStream(headers)) return eventStream(request, (signal) => ctx.hub.follow(id, signal, after));
       return { status: 200, body: (await ctx.store.events(id, after)).map(jobEventView) };
+    },
+  },
+  {
+    operationId: 'streamEvents',
+    method: 'get',
+    path: '/events',
+    tag: TAG,
+    summary: 'Events of every job, as Server-Sent Events, in the order they happened: for notification pipelines.',
+    description:
+      "Each event's `id:` is its `sequence` in the fleet log. A client that reconnects (to any gateway) sends the last one as Last-Event-ID (or `since`) and gets exactly what came after it. Without either, the stream starts now. Filters combine (all must match).",
+    query: z.object({
+      since: z
+        .string()
+        .regex(/^\d+-\d+$/)
+        .optional()
+        .describe('Resume after this sequence.'),
+      types: QueryList.optional().describe('Only these event types (e.g. SUCCEEDED,FAILED).'),
+      hypervisor: z.string().max(63).optional(),
+      kind: JobKindSchema.optional(),
+      ticketRef: z.string().max(128).optional().describe('Only events of jobs whose ticketRef starts with this.'),
+    }),
+    answers: {
+      200: {
+        description: 'An endless stream (until the client disconnects).',
+        alternatives: { [SSE_CONTENT_TYPE]: { description: '`id:` sequence, `event:` type, `data:` a JobEvent.' } },
+      },
+    },
+    problems: [],
+    async handle({ query, headers, request, ctx }) {
+      const q = query as { since?: string; types?: string[]; hypervisor?: string; kind?: string; ticketRef?: string };
+      const lastEventId = headers.get('last-event-id');
+      const since = q.since ?? (lastEventId && /^\d+-\d+$/.test(lastEventId) ? lastEventId : null);
+      const types = q.types?.length ? new Set(q.types) : null;
+      const hostsOf = new Map<string, string[]>();
+      const keep = (e: JobEvent) =>
+        (!types || types.has(e.type)) &&
+        (!q.kind || e.kind === q.kind) &&
+        (!q.ticketRef || (e.ticketRef ?? '').startsWith(q.ticketRef)) &&
+        (!q.hypervisor || e.host === q.hypervisor || (hostsOf.get(e.jobId) ?? []).includes(q.hypervisor));
+      return eventStream(
+        request,
+        (signal) => {
+          const source = ctx.hub.all(() => true, since);
+          signal.addEventListener('abort', () => void source.return(undefined), { once: true });
+          return (async function* () {
+            for await (const e of source) {
+              // Job-level events name no host: the job's hosts decide (read once per job).
+              if (q.hypervisor && !hostsOf.has(e.jobId)) hostsOf.set(e.jobId, (await ctx.store.get(e.jobId))?.hypervisors ?? []);
+              if (keep(e)) yield e;
+            }
+          })();
+        },
+        (e) => e.sequence ?? e.id,
+      );
     },
   },
 );

@@ -137,8 +137,14 @@ export const JobSchema = z
 
 export const JobEventSchema = z
   .object({
-    id: z.string().describe("The event's id in its job's log (ordered); the SSE id and Last-Event-ID."),
+    id: z.string().describe("The event's id in its job's log (ordered); the SSE id of a job's stream."),
+    sequence: z
+      .string()
+      .nullable()
+      .describe("Its place in the fleet log (every job's events, in order): the SSE id of /api/v1/events; null in a job's own log."),
     jobId: z.string(),
+    kind: JobKindSchema,
+    ticketRef: z.string().nullable(),
     type: z.enum(JOB_EVENT_TYPES),
     at: DateTime,
     state: JobStateSchema.describe('The job state right after this event.'),
@@ -207,7 +213,10 @@ export function jobView(job: JobRecord): JobView {
 export function jobEventView(e: JobEvent): z.infer<typeof JobEventSchema> {
   return {
     id: e.id,
+    sequence: e.sequence ?? null,
     jobId: e.jobId,
+    kind: e.kind,
+    ticketRef: e.ticketRef ?? null,
     type: e.type,
     at: e.at,
     state: e.state,

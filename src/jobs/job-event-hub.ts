@@ -10,6 +10,7 @@ type Listener = (event: JobEvent) => void;
 // Pub/sub can drop messages (e.g. while reconnecting); an idle follower re-reads the event log
 // this often, so it converges even then.
 const CATCH_UP_MS = 2000;
+const FLEET_PAGE = 500;
 
 /**
  * Fans job events out to subscribers of this gateway process: one Redis subscription per
@@ -49,19 +50,54 @@ export class JobEventHub {
   }
 
   /**
-   * Live events of every job that `keep` accepts, as they happen, until the consumer stops
-   * (notification pipelines). Nothing is replayed. A Repeater, so that a client that goes away
-   * is unsubscribed at once, not at the next event.
+   * Events of every job that `keep` accepts, in the order of the fleet log, until the consumer
+   * stops (notification pipelines): those after `since` (a sequence a client saw last) first,
+   * then live ones; without `since`, from now on. Read from the log itself (pub/sub only wakes
+   * the reader, and a 2 s poll covers a dropped message), so nothing is lost, repeated or out of
+   * order, also across a reconnect to another gateway. A Repeater: a client that goes away is
+   * unsubscribed at once, not at the next event.
    */
-  all(keep: (event: JobEvent) => boolean): Repeater<JobEvent> {
+  all(keep: (event: JobEvent) => boolean, since?: string | null): Repeater<JobEvent> {
     return new Repeater<JobEvent>(async (push, stop) => {
       await this.start();
-      const listener: Listener = (e) => {
-        if (keep(e)) void push(e);
+      let wake: (() => void) | undefined;
+      let dirty = true;
+      const listener: Listener = () => {
+        dirty = true;
+        wake?.();
       };
       this.everyJob.add(listener);
-      await stop;
-      this.everyJob.delete(listener);
+      let stopped = false;
+      void stop.then(() => {
+        stopped = true;
+        wake?.();
+      });
+      try {
+        let last = since ?? (await this.store.lastSequence());
+        while (!stopped) {
+          if (!dirty) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, CATCH_UP_MS);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            wake = undefined;
+          }
+          dirty = false;
+          for (;;) {
+            const page = await this.store.fleetEvents(last, FLEET_PAGE);
+            for (const e of page) {
+              last = e.sequence!;
+              if (keep(e)) await push(e);
+            }
+            if (page.length < FLEET_PAGE || stopped) break;
+          }
+        }
+      } finally {
+        this.everyJob.delete(listener);
+      }
     });
   }
 

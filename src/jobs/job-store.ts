@@ -24,13 +24,15 @@ import {
  * Whole record (one writer: submit, cancel of a queued job, jobs that run in one piece, a flow's
  * parent once its children are done).
  *   KEYS[1] record hash   KEYS[2] event stream   KEYS[3] job index (zset, score = created ms)
+ *   KEYS[4] fleet event log (every job's events, one stream: its ids are `sequence`)
  *   ARGV[1] event JSON    ARGV[2] channel        ARGV[3] ttl seconds   ARGV[4] stream max length
  *   ARGV[5] job id        ARGV[6] index score or '' (also drops index entries older than the ttl)
- *   ARGV[7..] field, value pairs
+ *   ARGV[7] fleet log max length
+ *   ARGV[8..] field, value pairs
  */
 const WRITE_RECORD_LUA = `
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
@@ -38,8 +40,9 @@ if ARGV[6] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[3]) * 1000))
 end
-redis.call('PUBLISH', ARGV[2], ARGV[5] .. ' ' .. id .. ' ' .. ARGV[1])
-return id
+local seq = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'j', ARGV[5], 'i', id, 'e', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[5] .. ' ' .. id .. ' ' .. seq .. ' ' .. ARGV[1])
+return { id, seq }
 `;
 
 /*
@@ -51,8 +54,9 @@ return id
  *   ARGV[5] event JSON up to the done count       ARGV[6] event JSON after it
  *   ARGV[7] channel       ARGV[8] ttl seconds     ARGV[9] stream max length   ARGV[10] job id
  *   ARGV[11] STARTED event JSON   ARGV[12] now (startedAt)   ARGV[13] '1': the part runs
- *   ARGV[14..] every host's done field
- * Returns { event id, done, STARTED event id or false }, or false when the record is gone.
+ *   ARGV[14] fleet log max length   ARGV[15..] every host's done field
+ *   KEYS[3] fleet event log
+ * Returns { event id, done, STARTED event id or false, sequence }, or false when the record is gone.
  */
 const WRITE_HOST_LUA = `
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -62,26 +66,32 @@ if state == 'QUEUED' and ARGV[13] == '1' then
   redis.call('HSET', KEYS[1], 'state', 'RUNNING')
   redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[12])
   started = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'e', ARGV[11])
-  redis.call('PUBLISH', ARGV[7], ARGV[10] .. ' ' .. started .. ' ' .. ARGV[11])
+  local seq0 = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[14], '*', 'j', ARGV[10], 'i', started, 'e', ARGV[11])
+  redis.call('PUBLISH', ARGV[7], ARGV[10] .. ' ' .. started .. ' ' .. seq0 .. ' ' .. ARGV[11])
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 local done = 0
-for _, n in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, 14))) do
+for _, n in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, 15))) do
   if n then done = done + tonumber(n) end
 end
 local event = ARGV[5] .. done .. ARGV[6]
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'e', event)
 redis.call('EXPIRE', KEYS[1], ARGV[8])
 redis.call('EXPIRE', KEYS[2], ARGV[8])
-redis.call('PUBLISH', ARGV[7], ARGV[10] .. ' ' .. id .. ' ' .. event)
-return { id, done, started }
+local seq = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[14], '*', 'j', ARGV[10], 'i', id, 'e', event)
+redis.call('PUBLISH', ARGV[7], ARGV[10] .. ' ' .. id .. ' ' .. seq .. ' ' .. event)
+return { id, done, started, seq }
 `;
 
 const MAX_EVENTS_PER_JOB = 10_000;
+/** Events kept in the fleet log (about; trimmed in whole nodes): how far back a notifier can resume. */
+const FLEET_LOG_LENGTH = 100_000;
 
 export interface JobStoreOptions {
   prefix: string;
   ttlSeconds: number;
+  /** Events kept in the fleet log (default 100,000). */
+  fleetLogLength?: number;
 }
 
 /** One host's share of a job record, as stored. */
@@ -161,8 +171,8 @@ export class JobStore {
     this.redis = redis;
     this.options = options;
     this.channel = `${options.prefix}:job-events`;
-    redis.defineCommand('trunklineWriteJob', { numberOfKeys: 3, lua: WRITE_RECORD_LUA });
-    redis.defineCommand('trunklineWriteJobHost', { numberOfKeys: 2, lua: WRITE_HOST_LUA });
+    redis.defineCommand('trunklineWriteJob', { numberOfKeys: 4, lua: WRITE_RECORD_LUA });
+    redis.defineCommand('trunklineWriteJobHost', { numberOfKeys: 3, lua: WRITE_HOST_LUA });
   }
 
   private recordKey(id: string): string {
@@ -173,6 +183,10 @@ export class JobStore {
   }
   private indexKey(): string {
     return `${this.options.prefix}:jobs`;
+  }
+  /** Every job's events in one stream, in the order they happened: what notifiers resume from. */
+  private fleetLogKey(): string {
+    return `${this.options.prefix}:events`;
   }
 
   /** Stores a new job with its QUEUED event. */
@@ -188,6 +202,8 @@ export class JobStore {
   private async write(record: JobRecord, body: EventBody, indexScore?: number): Promise<JobEvent> {
     const event: Omit<JobEvent, 'id'> = {
       jobId: record.id,
+      kind: record.kind,
+      ticketRef: record.ticketRef,
       type: body.type,
       at: body.at,
       state: record.state,
@@ -203,19 +219,21 @@ export class JobStore {
     if (startedAt) fields.push('startedAt', startedAt);
     for (const [host, part] of partsOf(record))
       fields.push(`host:${host}`, JSON.stringify(part), `done:${host}`, String(part.steps.filter(isDone).length));
-    const id = (await (this.redis as unknown as Scripts).trunklineWriteJob(
+    const [id, sequence] = (await (this.redis as unknown as Scripts).trunklineWriteJob(
       this.recordKey(record.id),
       this.eventsKey(record.id),
       this.indexKey(),
+      this.fleetLogKey(),
       payload,
       this.channel,
       String(this.options.ttlSeconds),
       String(MAX_EVENTS_PER_JOB),
       record.id,
       indexScore === undefined ? '' : String(indexScore),
+      String(this.options.fleetLogLength ?? FLEET_LOG_LENGTH),
       ...fields,
-    )) as string;
-    return { id, ...event };
+    )) as [string, string];
+    return { id, sequence, ...event };
   }
 
   /**
@@ -224,7 +242,7 @@ export class JobStore {
    * Returns null when the record is gone (expired).
    */
   async recordHost(
-    job: Pick<JobRecord, 'id' | 'hypervisors' | 'steps'>,
+    job: Pick<JobRecord, 'id' | 'hypervisors' | 'steps' | 'kind' | 'ticketRef'>,
     part: HostPart,
     type: JobEventType,
     message: string,
@@ -239,6 +257,8 @@ export class JobStore {
     const runs = part.run.state !== 'PENDING';
     const rest = {
       jobId: job.id,
+      kind: job.kind,
+      ticketRef: job.ticketRef,
       type,
       at,
       state: runs ? ('RUNNING' as const) : ('QUEUED' as const),
@@ -252,6 +272,8 @@ export class JobStore {
     const after = `,"total":${total},"message":${JSON.stringify(message)}},${JSON.stringify(rest).slice(1)}`;
     const startedEvent: Omit<JobEvent, 'id'> = {
       jobId: job.id,
+      kind: job.kind,
+      ticketRef: job.ticketRef,
       type: 'STARTED',
       at,
       state: 'RUNNING',
@@ -264,6 +286,7 @@ export class JobStore {
     const res = (await (this.redis as unknown as Scripts).trunklineWriteJobHost(
       this.recordKey(job.id),
       this.eventsKey(job.id),
+      this.fleetLogKey(),
       `host:${host}`,
       JSON.stringify(part),
       `done:${host}`,
@@ -277,10 +300,11 @@ export class JobStore {
       JSON.stringify(startedEvent),
       at,
       runs ? '1' : '0',
+      String(this.options.fleetLogLength ?? FLEET_LOG_LENGTH),
       ...job.hypervisors.map((h) => `done:${h}`),
-    )) as [string, number, string | null] | null;
+    )) as [string, number, string | null, string] | null;
     if (!res) return null;
-    return { id: res[0], ...rest, progress: { done: Number(res[1]), total, message } };
+    return { id: res[0], sequence: res[3], ...rest, progress: { done: Number(res[1]), total, message } };
   }
 
   /**
@@ -382,14 +406,37 @@ export class JobStore {
 
   /** Parses a pub/sub message published by the scripts above. */
   static parseMessage(message: string): JobEvent | null {
+    // "<job id> <event id> <sequence> <event JSON>"
     const first = message.indexOf(' ');
     const second = message.indexOf(' ', first + 1);
-    if (first < 0 || second < 0) return null;
+    const third = message.indexOf(' ', second + 1);
+    if (first < 0 || second < 0 || third < 0) return null;
     try {
-      return { id: message.slice(first + 1, second), ...(JSON.parse(message.slice(second + 1)) as Omit<JobEvent, 'id'>) };
+      const body = JSON.parse(message.slice(third + 1)) as Omit<JobEvent, 'id' | 'sequence'>;
+      return { id: message.slice(first + 1, second), sequence: message.slice(second + 1, third), ...body };
     } catch {
       return null;
     }
+  }
+
+  /** Events of every job after `after` (a sequence; the start of the log when omitted), oldest first. */
+  async fleetEvents(after: string | null, count = 500): Promise<JobEvent[]> {
+    const entries = (await this.redis.xrange(this.fleetLogKey(), after ? `(${after}` : '-', '+', 'COUNT', count)) as [string, string[]][];
+    return entries.flatMap(([sequence, fields]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      try {
+        return [{ ...(JSON.parse(f.e ?? '') as Omit<JobEvent, 'id' | 'sequence'>), id: f.i ?? '', sequence }];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** The sequence of the newest event in the fleet log ('0-0' when it is empty). */
+  async lastSequence(): Promise<string> {
+    const [last] = (await this.redis.xrevrange(this.fleetLogKey(), '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return last?.[0] ?? '0-0';
   }
 }
 

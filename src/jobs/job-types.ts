@@ -163,7 +163,15 @@ export interface Verification {
 /** One entry of a job's event log. `id` is the Redis stream id: ordered, unique per job. */
 export interface JobEvent {
   id: string;
+  /**
+   * The event's place in the fleet log (every job's events, one stream): what a notifier that
+   * follows all jobs resumes from. Set on live events and fleet-log reads, not on a job's own log.
+   */
+  sequence?: string;
   jobId: string;
+  /** The job's kind and ticket, on every event: notifiers filter on them without loading the job. */
+  kind: JobKind;
+  ticketRef: string | null;
   type: JobEventType;
   at: string;
   state: JobState;

@@ -48,6 +48,8 @@ const NOT_ERROR_CODES: ReadonlySet<string> = new Set([
   'SIGINT',
   'GET',
   'HEAD',
+  // Redis command options
+  'COUNT',
 ]);
 
 /** Values that are both an error code and another vocabulary's member, allowed only in these files. */

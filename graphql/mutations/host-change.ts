@@ -4,6 +4,7 @@ import type { ChangeJobKind } from '../../src/jobs/job-kinds.ts';
 import { requestChange } from '../../src/requests/change-request.ts';
 import { builder } from '../builder.ts';
 import { changePayloadType } from './change-payload.ts';
+import { idempotentChange } from './idempotency.ts';
 
 /**
  * Declares a mutation that changes one hypervisor; the request goes the way every API's does
@@ -20,7 +21,7 @@ export function hostChangeMutation(spec: {
       type: Payload,
       description: JOB_KIND_DESCRIPTIONS[spec.name],
       args: { input: t.arg({ type: spec.input, required: true }) },
-      resolve: (_root, { input }, ctx) => requestChange(ctx, spec.name, input, ctx),
+      resolve: (_root, { input }, ctx) => idempotentChange(ctx, spec.name, input, (rest) => requestChange(ctx, spec.name, rest, ctx)),
     }),
   );
 }
@@ -33,5 +34,14 @@ export function changeFields(t: InputFieldBuilder) {
     hypervisor: t.string({ required: true, description: 'Name of a registered hypervisor.' }),
     dryRun: t.boolean({ description: 'Return the plan (judged against the cached state), queue nothing.' }),
     ticketRef: t.string({ description: 'Reference of the ticket that asked for this change.' }),
+    idempotencyKey: idempotencyKeyField(t),
   };
+}
+
+/** The field every change mutation takes to make a retry safe. */
+export function idempotencyKeyField(t: InputFieldBuilder) {
+  return t.string({
+    description:
+      'Makes a retry safe: the same key with the same input answers the first job again (nothing new is queued) for TRUNKLINE_IDEMPOTENCY_TTL_SECONDS; with another input it is refused (IDEMPOTENCY_KEY_REUSED).',
+  });
 }

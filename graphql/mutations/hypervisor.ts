@@ -9,6 +9,9 @@ import { HypervisorRef } from '../types/hypervisor.ts';
 import { JobRef } from '../types/job.ts';
 import { UserErrorRef } from '../types/user-error.ts';
 import { changePayloadType } from './change-payload.ts';
+import { idempotencyKeyField } from './host-change.ts';
+import { idempotentChange, splitKey } from './idempotency.ts';
+import { withIdempotencyKey } from '../../src/requests/idempotent-request.ts';
 
 const HypervisorDefaultsInput = builder.inputType('HypervisorDefaultsInput', {
   fields: (t) => ({
@@ -32,6 +35,7 @@ const RegisterHypervisorInputRef = builder.inputType('RegisterHypervisorInput', 
     hostKeyFingerprint: t.string({ required: true, description: 'Pinned host key, as `ssh-keygen -lf -E sha256` prints it.' }),
     defaults: t.field({ type: HypervisorDefaultsInput }),
     ticketRef: t.string(),
+    idempotencyKey: idempotencyKeyField(t),
   }),
 });
 
@@ -55,7 +59,27 @@ builder.mutationField('registerHypervisor', (t) =>
     type: RegisterHypervisorPayload,
     description: 'Adds (or replaces) a hypervisor in the registry and queues its first read.',
     args: { input: t.arg({ type: RegisterHypervisorInputRef, required: true }) },
-    resolve: (_root, { input }, ctx) => registerHypervisor(ctx, input, ctx),
+    resolve: (_root, { input }, ctx) => {
+      const { key, rest } = splitKey(input);
+      return withIdempotencyKey<RegisterPayload>(
+        ctx.idempotency,
+        { key, scope: ctx.requestedBy ?? '', operation: 'registerHypervisor', input: rest },
+        {
+          keep: (a) => (a.job ? JSON.stringify({ jobId: a.job.id, created: a.created, name: a.hypervisor?.host.name ?? null }) : null),
+          replay: async (kept) => {
+            const { jobId, created, name } = JSON.parse(kept) as { jobId: string; created: boolean; name: string | null };
+            return {
+              hypervisor: name ? ((await ctx.hostView(name)) ?? null) : null,
+              created,
+              job: await ctx.store.get(jobId),
+              userErrors: [],
+            };
+          },
+          refuse: (userErrors) => ({ hypervisor: null, created: false, job: null, userErrors }),
+        },
+        () => registerHypervisor(ctx, rest, ctx),
+      );
+    },
   }),
 );
 
@@ -83,6 +107,7 @@ builder.mutationField('removeHypervisor', (t) =>
 const RefreshHypervisorInputRef = builder.inputType('RefreshHypervisorInput', {
   fields: (t) => ({
     hypervisors: t.stringList({ description: 'Hosts to read; all registered hosts when omitted.' }),
+    idempotencyKey: idempotencyKeyField(t),
   }),
 });
 const RefreshHypervisorPayload = changePayloadType('RefreshHypervisorPayload');
@@ -92,6 +117,9 @@ builder.mutationField('refreshHypervisor', (t) =>
     type: RefreshHypervisorPayload,
     description: JOB_KIND_DESCRIPTIONS.refreshHypervisor,
     args: { input: t.arg({ type: RefreshHypervisorInputRef }) },
-    resolve: (_root, { input }, ctx) => refreshHypervisors(ctx, input?.hypervisors, ctx),
+    resolve: (_root, { input }, ctx) =>
+      idempotentChange(ctx, 'refreshHypervisor', input, (rest) =>
+        refreshHypervisors(ctx, (rest.hypervisors as string[] | null | undefined) ?? null, ctx),
+      ),
   }),
 );

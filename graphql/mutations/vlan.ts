@@ -2,6 +2,8 @@ import { JOB_KIND_DESCRIPTIONS } from '../../src/changes/descriptions.ts';
 import { requestChange, requestVerify } from '../../src/requests/change-request.ts';
 import { builder } from '../builder.ts';
 import { changePayloadType } from './change-payload.ts';
+import { idempotencyKeyField } from './host-change.ts';
+import { idempotentChange } from './idempotency.ts';
 
 /** Fleet VLAN mutations: one request, one job whose steps run per host in parallel (src/requests/change-request.ts). */
 
@@ -24,11 +26,12 @@ builder.mutationField('ensureVlan', (t) =>
             portgroup: f.string({ description: 'Default vlan-<tag> (4 digits: vlan-1001).' }),
             dryRun: f.boolean(),
             ticketRef: f.string(),
+            idempotencyKey: idempotencyKeyField(f),
           }),
         }),
       }),
     },
-    resolve: (_root, { input }, ctx) => requestChange(ctx, 'ensureVlan', input, ctx),
+    resolve: (_root, { input }, ctx) => idempotentChange(ctx, 'ensureVlan', input, (rest) => requestChange(ctx, 'ensureVlan', rest, ctx)),
   }),
 );
 
@@ -50,11 +53,12 @@ builder.mutationField('removeVlan', (t) =>
             portgroup: f.string(),
             dryRun: f.boolean(),
             ticketRef: f.string(),
+            idempotencyKey: idempotencyKeyField(f),
           }),
         }),
       }),
     },
-    resolve: (_root, { input }, ctx) => requestChange(ctx, 'removeVlan', input, ctx),
+    resolve: (_root, { input }, ctx) => idempotentChange(ctx, 'removeVlan', input, (rest) => requestChange(ctx, 'removeVlan', rest, ctx)),
   }),
 );
 
@@ -73,10 +77,11 @@ builder.mutationField('verifyVlan', (t) =>
             isolationFrom: f.intList({ description: 'VLANs that must NOT reach this one (e.g. [1002] for 1001).' }),
             bridge: f.string({ description: "Default: each host's default bridge." }),
             ticketRef: f.string(),
+            idempotencyKey: idempotencyKeyField(f),
           }),
         }),
       }),
     },
-    resolve: (_root, { input }, ctx) => requestVerify(ctx, input, ctx),
+    resolve: (_root, { input }, ctx) => idempotentChange(ctx, 'verifyVlan', input, (rest) => requestVerify(ctx, rest, ctx)),
   }),
 );

@@ -43,7 +43,7 @@ export function gitState(): { head: string | null; uncommittedCodeChanges: strin
       execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     return {
       head: git('rev-parse', '--short', 'HEAD').trim(),
-      uncommittedCodeChanges: git('status', '--porcelain', '--', 'src', 'graphql', 'workers')
+      uncommittedCodeChanges: git('status', '--porcelain', '--', 'src', 'graphql', 'rest', 'workers', 'gateway')
         .split('\n')
         .filter(Boolean)
         .map((l) => l.slice(3)),
@@ -57,5 +57,5 @@ export function gitState(): { head: string | null; uncommittedCodeChanges: strin
 export function describeGit(): string {
   const g = gitState();
   const dirty = g.uncommittedCodeChanges;
-  return `code: HEAD ${g.head ?? '?'}${dirty.length ? ` + uncommitted changes in ${dirty.length} file(s) under src/ graphql/ workers/ (${dirty.slice(0, 6).join(', ')}${dirty.length > 6 ? ', ...' : ''})` : ', no uncommitted changes in src/ graphql/ workers/'}`;
+  return `code: HEAD ${g.head ?? '?'}${dirty.length ? ` + uncommitted changes in ${dirty.length} file(s) under src/ graphql/ rest/ workers/ gateway/ (${dirty.slice(0, 6).join(', ')}${dirty.length > 6 ? ', ...' : ''})` : ', no uncommitted changes in src/ graphql/ rest/ workers/ gateway/'}`;
 }

@@ -57,21 +57,24 @@ builder.subscriptionField('jobEvents', (t) =>
         if (!jobs.has(e.jobId)) jobs.set(e.jobId, await ctx.store.get(e.jobId));
         return jobs.get(e.jobId) ?? null;
       };
-      const needsJob = Boolean(filter?.hypervisor || filter?.kind || filter?.ticketRef);
       const types = filter?.types ? new Set<string>(filter.types) : null;
       if (since != null && !/^\d+-\d+$/.test(since))
         throw new GraphQLError('since: not an event sequence (e.g. 1767225600000-0)', { extensions: { code: ErrorCode.INVALID_INPUT } });
-      const source = ctx.hub.all((ev) => !types || types.has(ev.type), since ?? null);
-      // Filters needing the job record run here; `stop` ends the source when the client leaves.
+      // Events carry their job's kind and ticket; only the hypervisor filter needs the job's hosts.
+      const source = ctx.hub.all(
+        (ev) =>
+          (!types || types.has(ev.type)) &&
+          (!filter?.kind || ev.kind === filter.kind) &&
+          (!filter?.ticketRef || ev.ticketRef === filter.ticketRef),
+        since ?? null,
+      );
+      // The hypervisor filter runs here (it reads the job once); `stop` ends the source when the client leaves.
       return new Repeater<JobEvent>(async (push, stop) => {
         void stop.then(() => source.return());
         for await (const e of source) {
-          if (needsJob) {
+          if (filter?.hypervisor && e.host !== filter.hypervisor) {
             const j = await jobOf(e);
-            if (!j) continue;
-            if (filter?.hypervisor && !j.hypervisors.includes(filter.hypervisor)) continue;
-            if (filter?.kind && j.kind !== filter.kind) continue;
-            if (filter?.ticketRef && j.ticketRef !== filter.ticketRef) continue;
+            if (!j?.hypervisors.includes(filter.hypervisor)) continue;
           }
           if (isTerminal(e.state)) jobs.delete(e.jobId);
           await push(e);

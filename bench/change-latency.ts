@@ -44,6 +44,7 @@ import { snapshotArgv } from '../src/ovs/snapshot.ts';
 import { toShellCommand } from '../src/ssh/quote.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
+import { mutate } from './support/mutate.ts';
 import type { LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { freshLab } from './support/fresh-lab.ts';
@@ -77,7 +78,6 @@ const TAGS = [101, 102] as const;
 const log = (s = '') => console.log(s);
 const step = (s: string) => console.error(`[change-latency] ${s}`);
 const execFileP = promisify(execFile);
-const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : NaN);
 
 interface ProgressEvent {
@@ -92,17 +92,6 @@ const PROGRESS_SUBSCRIPTION =
   'subscription($id: ID!) { jobProgress(id: $id) { type at state step { changed durationMs } error { code message } } }';
 
 // ---- GraphQL helpers (the public API, as a script would use it) -------------------------------
-async function mutate(url: string, name: string, input: Record<string, unknown>): Promise<string> {
-  const res = await gql(
-    url,
-    `mutation($input: ${cap(name)}Input!) { ${name}(input: $input) { job { id } userErrors { field code message } } }`,
-    { input },
-  );
-  const payload = res.data?.[name];
-  if (res.errors || !payload) throw new Error(`${name}: ${JSON.stringify(res.errors ?? res.data)}`);
-  if (payload.userErrors.length) throw new Error(`${name} refused: ${JSON.stringify(payload.userErrors)}`);
-  return payload.job.id as string;
-}
 
 /** Follows a job with jobProgress until it ends; returns every event with the wall time it arrived. */
 async function follow(url: string, jobId: string, onTerminal?: () => void): Promise<Array<ProgressEvent & { receivedAt: number }>> {

@@ -50,6 +50,7 @@ import { promisify } from 'node:util';
 import type { Host } from '../src/inventory/host-registry.ts';
 import { InventoryFileSource } from '../src/inventory/inventory-file.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
+import { mutate } from './support/mutate.ts';
 import { labExec, type LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { measureCpu, type CpuSplit } from './support/cpu.ts';
@@ -92,23 +93,11 @@ const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 const log = (s = '') => console.log(s);
 const step = (s: string) => console.error(`[vlan-fleet] ${s}`);
 const execFileP = promisify(execFile);
-const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : NaN);
 const median = (xs: number[]) => percentile(xs.filter(Number.isFinite), 50);
 const pgName = (tag: number) => `vlan-${String(tag).padStart(4, '0')}`;
 
 // ---- GraphQL (the public API, as a script would use it) -------------------------------------------
-async function mutate(url: string, name: string, input: Record<string, unknown>): Promise<string> {
-  const res = await gql(
-    url,
-    `mutation($input: ${cap(name)}Input!) { ${name}(input: $input) { job { id } userErrors { field code message } } }`,
-    { input },
-  );
-  const payload = res.data?.[name];
-  if (res.errors || !payload) throw new Error(`${name}: ${JSON.stringify(res.errors ?? res.data)}`);
-  if (payload.userErrors.length) throw new Error(`${name} refused: ${JSON.stringify(payload.userErrors)}`);
-  return payload.job.id as string;
-}
 
 interface ProgressEvent {
   type: string;

@@ -9,6 +9,7 @@ import { JobStore } from '../src/jobs/job-store.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { IdempotencyStore } from '../src/requests/idempotency.ts';
+import { createWebhooks } from '../src/webhooks/webhooks.ts';
 import type { GatewayServices } from '../src/requests/request-context.ts';
 
 /**
@@ -25,6 +26,7 @@ export function connectGatewayServices(
   const subscriber = connectRedis(config.redisUrl, `${name}-events`);
   const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
   const queue = new ChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
+  const webhooks = createWebhooks(redis, { url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix, config.webhooks);
   return {
     config,
     logger,
@@ -37,8 +39,9 @@ export function connectGatewayServices(
     vlanNames: new VlanNames(redis, config.prefix),
     order: new HostOrder(redis, config.prefix),
     idempotency: new IdempotencyStore(redis, config.prefix, config.api.idempotencyTtlSeconds),
+    webhooks,
     async close() {
-      await Promise.allSettled([queue.close(), redis.quit(), subscriber.quit()]);
+      await Promise.allSettled([queue.close(), webhooks.close(), redis.quit(), subscriber.quit()]);
     },
   };
 }

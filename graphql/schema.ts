@@ -10,12 +10,14 @@ import './types/vlan.ts';
 import './types/plan.ts';
 import './types/job.ts';
 import './types/enums.ts';
+import './types/webhook.ts';
 import './mutations/ovs.ts';
 import './mutations/libvirt.ts';
 import './mutations/vm.ts';
 import './mutations/vlan.ts';
 import './mutations/hypervisor.ts';
 import './mutations/jobs.ts';
+import './mutations/webhooks.ts';
 
 /** The whole GraphQL schema; graphql/schema.graphql is its printed form (checked by a test). */
 export const schema = builder.toSchema();

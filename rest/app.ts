@@ -1,5 +1,5 @@
 import { Hono, type Context as HonoContext } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
 import { ErrorCode } from '../src/errors/codes.ts';
 import { createRequestContext, type GatewayServices } from '../src/requests/request-context.ts';
 import type { Operation, Reply } from './operation.ts';
@@ -16,14 +16,6 @@ import { withIdempotency } from './idempotency.ts';
  */
 export function createRestApp(services: GatewayServices, operations: readonly Operation[] = OPERATIONS): Hono {
   const app = new Hono().basePath(API_BASE);
-  const limit = services.config.api.restBodyLimitBytes;
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: limit,
-      onError: (c) => problemResponse(c, problem(413, ErrorCode.PAYLOAD_TOO_LARGE, `the request body is larger than ${limit} bytes`)),
-    }),
-  );
 
   const methodsByPath = new Map<string, string[]>();
   for (const op of operations) {
@@ -47,6 +39,35 @@ export function createRestApp(services: GatewayServices, operations: readonly Op
   return app;
 }
 
+/**
+ * The request body as text, read at most `limit` bytes far (more is a 413, with or without a
+ * Content-Length). Only operations that take a body read it. Not hono/body-limit: it rebuilds
+ * the request with the global Request constructor, which refuses the Request objects of the
+ * server adapter (yoga's) whenever the body has no Content-Length (chunked, or none at all).
+ */
+async function readBodyText(c: HonoContext, limit: number): Promise<{ text: string } | { problem: Problem }> {
+  const tooLarge = { problem: wholeBodyProblem(413, ErrorCode.PAYLOAD_TOO_LARGE, `the request body is larger than ${limit} bytes`) };
+  const stream = c.req.raw.body;
+  if (!stream) return { text: '' };
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > limit) return tooLarge;
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return tooLarge;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return { text: text + decoder.decode() };
+}
+
 function problemResponse(c: HonoContext, p: Problem, headers: Record<string, string> = {}): Response {
   return c.body(JSON.stringify(p), p.status as 400, { ...headers, 'content-type': PROBLEM_CONTENT_TYPE });
 }
@@ -65,24 +86,41 @@ function queryObject(c: HonoContext): Record<string, string | string[]> {
   return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => [k, v.length === 1 ? v[0]! : v]));
 }
 
-async function readBody(c: HonoContext, op: Operation): Promise<{ body: unknown } | { problem: Problem }> {
+/** A problem with the body as a whole (or its Content-Type header), naming it in `errors` like every refusal. */
+function wholeBodyProblem(status: number, code: ErrorCode, detail: string, where: 'body' | 'header' = 'body'): Problem {
+  return problem(status, code, detail, { errors: [{ field: where === 'body' ? [] : ['Content-Type'], in: where, code, message: detail }] });
+}
+
+async function readBody(c: HonoContext, op: Operation, limit: number): Promise<{ body: unknown } | { problem: Problem }> {
   if (!op.body) return { body: undefined };
   const type = c.req.header('content-type') ?? '';
-  const text = await c.req.text();
+  const read = await readBodyText(c, limit);
+  if ('problem' in read) return read;
+  const text = read.text;
   if (text.length === 0) return { body: {} };
   if (!/^application\/([a-z.+-]+\+)?json\s*(;|$)/i.test(type))
-    return { problem: problem(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, `the body must be application/json, not "${type || 'none'}"`) };
+    return {
+      problem: wholeBodyProblem(
+        415,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        `the body must be application/json, not "${type || 'none'}"`,
+        'header',
+      ),
+    };
   try {
     return { body: JSON.parse(text) };
   } catch (err) {
-    return { problem: problem(400, ErrorCode.MALFORMED_BODY, `the body is not valid JSON: ${(err as Error).message}`) };
+    return { problem: wholeBodyProblem(400, ErrorCode.MALFORMED_BODY, `the body is not valid JSON: ${(err as Error).message}`) };
   }
 }
 
+const NO_QUERY = z.object({});
+
 async function handle(c: HonoContext, op: Operation, services: GatewayServices): Promise<Response> {
   const params = op.params ? op.params.safeParse(c.req.param()) : { success: true as const, data: {} };
-  const query = op.query ? op.query.safeParse(queryObject(c)) : { success: true as const, data: {} };
-  const read = await readBody(c, op);
+  // Unknown query parameters are refused, not ignored: ?dryRun=true where no dry run exists would otherwise act.
+  const query = (op.query ?? NO_QUERY).strict().safeParse(queryObject(c));
+  const read = await readBody(c, op, services.config.api.restBodyLimitBytes);
   if ('problem' in read) return problemResponse(c, read.problem);
   let body = read.body;
   const errors = [
@@ -94,7 +132,7 @@ async function handle(c: HonoContext, op: Operation, services: GatewayServices):
     if (parsed.success) body = parsed.data;
     else errors.push(...fieldErrorsFromZod(parsed.error, 'body'));
   } else if (op.body && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-    return problemResponse(c, problem(400, ErrorCode.MALFORMED_BODY, 'the body must be a JSON object'));
+    return problemResponse(c, wholeBodyProblem(400, ErrorCode.MALFORMED_BODY, 'the body must be a JSON object'));
   }
   if (errors.length) return problemResponse(c, problem(400, ErrorCode.INVALID_INPUT, errors.map((e) => e.message).join('; '), { errors }));
   const ctx = createRequestContext(services, c.req.header('x-trunkline-user') ?? null);

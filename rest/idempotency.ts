@@ -14,10 +14,11 @@ interface StoredAnswer {
 
 /**
  * Runs a change operation under its Idempotency-Key, if the request has one: the first request
- * runs and, when it accepted a job (202), its answer is kept; a retry with the same key and the
- * same request answers it again (same status, body and Location, plus `Idempotent-Replayed:
- * true`); the same key with another request is 422, one still being handled 409. Keys are per
- * caller (today the X-Trunkline-User name; the authenticated principal once tokens exist).
+ * runs and, when it was accepted (2xx, not a dryRun), its answer is kept; a retry with the same
+ * key and the same request answers it again (same status, body and Location, plus
+ * `Idempotent-Replayed: true`); the same key with another request is 422, one still being handled
+ * 409. Keys are per caller (today the X-Trunkline-User name; the authenticated principal once
+ * tokens exist).
  */
 export async function withIdempotency(
   services: GatewayServices,
@@ -68,7 +69,10 @@ export async function withIdempotency(
     await services.idempotency.release('rest', scope, key, fingerprint).catch(() => {});
     throw err;
   }
-  if (!(reply instanceof Response) && 'status' in reply && reply.status === 202) {
+  // Every answer that accepted something is kept (202 of a change, 201/200 of a registration and
+  // its first read); a dryRun's plan queued nothing and a refusal left nothing: the key is free again.
+  const dryRun = req.query.dryRun === true || (req.body as { dryRun?: unknown } | undefined)?.dryRun === true;
+  if (!(reply instanceof Response) && 'status' in reply && reply.status >= 200 && reply.status < 300 && !dryRun) {
     const stored: StoredAnswer = { status: reply.status, body: reply.body, headers: reply.headers ?? {} };
     await services.idempotency.answer('rest', scope, key, fingerprint, JSON.stringify(stored));
   } else {

@@ -168,7 +168,9 @@ function answers(op: Operation, conv: Converters): Later<JsonSchema> {
         ...(Object.keys(content).length ? { content } : {}),
       };
     }
-    for (const status of [...new Set([400, ...op.problems, 500])].sort()) out[String(status)] = problemAnswer(status);
+    // An Idempotency-Key can be in use (409) or used for another request (422) on any operation that takes one.
+    const idempotency = op.idempotent ? [409, 422] : [];
+    for (const status of [...new Set([400, ...op.problems, ...idempotency, 500])].sort()) out[String(status)] = problemAnswer(status);
     return out;
   };
 }
@@ -245,7 +247,7 @@ export function openApiDocument(operations: readonly Operation[] = OPERATIONS): 
         'Changes answer 202 Accepted with the job and `Location: /api/v1/jobs/{id}`; `?dryRun=true` answers the plan (200) and queues nothing;',
         'an `Idempotency-Key` header makes retries safe. Follow a job with GET /api/v1/jobs/{id}/events (Accept: text/event-stream).',
         `Errors are RFC 9457 application/problem+json with a \`code\` (one of: ${Object.keys(ERROR_CODE_DESCRIPTIONS).join(', ')}) and \`errors\` naming each field.`,
-        'Lists are pages: `limit` (1..100) and the `nextCursor` of the previous page as `cursor`.',
+        'Lists are pages: `limit` (1..100) and the `nextCursor` of the previous page as `cursor`. An unknown query parameter is refused (400), not ignored.',
       ].join('\n'),
     },
     servers: [{ url: 'http://127.0.0.1:4000', description: "the gateway's default listen address" }],

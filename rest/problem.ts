@@ -66,16 +66,22 @@ const CONFLICTS: ReadonlySet<ErrorCode> = new Set([
 
 /**
  * userErrors (fields rooted at `input`) as a problem. `pathFields` maps input fields that came
- * from the URL to their path parameter. Status: 400 for invalid input, 404 when what the path
- * names does not exist, 409 for a state conflict, 422 for the rest (well-formed but refused).
+ * from the URL to their path parameter (also for an element of one: `hypervisors.0` ← `name`);
+ * the other fields are in `otherIn` (the body, or the query string of a DELETE). Status: 400 for
+ * invalid input, 404 when what the path names does not exist, 409 for a state conflict, 422 for
+ * the rest (well-formed but refused).
  */
-export function problemFromUserErrors(userErrors: readonly UserError[], pathFields: Readonly<Record<string, string>> = {}): Problem {
+export function problemFromUserErrors(
+  userErrors: readonly UserError[],
+  pathFields: Readonly<Record<string, string>> = {},
+  otherIn: 'body' | 'query' = 'body',
+): Problem {
   const errors: FieldError[] = userErrors.map((e) => {
     const field = e.field[0] === 'input' ? e.field.slice(1) : e.field;
-    const param = field.length === 1 ? pathFields[field[0]!] : undefined;
+    const param = field.length > 0 ? pathFields[field[0]!] : undefined;
     return param
       ? { field: [param], in: 'path', code: e.code, message: e.message }
-      : { field, in: 'body', code: e.code, message: e.message };
+      : { field, in: otherIn, code: e.code, message: e.message };
   });
   const codes = new Set(errors.map((e) => e.code));
   const status = codes.has(ErrorCode.INVALID_INPUT)
@@ -93,9 +99,17 @@ export function problemFromUserErrors(userErrors: readonly UserError[], pathFiel
 
 /** Field errors of a zod failure in one location of the request. */
 export function fieldErrorsFromZod(error: z.ZodError, location: FieldLocation): FieldError[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
     const field = issue.path.map(String);
-    return { field, in: location, code: ErrorCode.INVALID_INPUT, message: `${field.join('.') || location}: ${issue.message}` };
+    // An unknown parameter is named itself (a typo such as ?dryrun=true must not pass unnoticed).
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({
+        field: [...field, key],
+        in: location,
+        code: ErrorCode.INVALID_INPUT,
+        message: `${[...field, key].join('.')}: unknown parameter`,
+      }));
+    return [{ field, in: location, code: ErrorCode.INVALID_INPUT, message: `${field.join('.') || location}: ${issue.message}` }];
   });
 }
 

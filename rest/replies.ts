@@ -14,16 +14,25 @@ export function accepted(job: JobRecord): Reply {
   return { status: 202, body: jobView(job), headers: { location: jobLocation(job.id) } };
 }
 
-export function refusedReply(userErrors: readonly UserError[], pathFields: Readonly<Record<string, string>> = {}): Reply {
-  return { problem: problemFromUserErrors(userErrors, pathFields) };
+export function refusedReply(
+  userErrors: readonly UserError[],
+  pathFields: Readonly<Record<string, string>> = {},
+  otherIn: 'body' | 'query' = 'body',
+): Reply {
+  return { problem: problemFromUserErrors(userErrors, pathFields, otherIn) };
 }
 
 /**
  * A change request's outcome as an answer: the refusal as a problem, a dryRun's plan (200), or
- * the queued job (202). `pathFields` maps input fields that came from the URL to their parameter.
+ * the queued job (202). `pathFields` maps input fields that came from the URL to their parameter;
+ * the others came from `otherIn`.
  */
-export function changeReply(outcome: ChangeOutcome, pathFields: Readonly<Record<string, string>> = {}): Reply {
-  if (outcome.userErrors.length) return refusedReply(outcome.userErrors, pathFields);
+export function changeReply(
+  outcome: ChangeOutcome,
+  pathFields: Readonly<Record<string, string>> = {},
+  otherIn: 'body' | 'query' = 'body',
+): Reply {
+  if (outcome.userErrors.length) return refusedReply(outcome.userErrors, pathFields, otherIn);
   if (!outcome.job) return { status: 200, body: planView(outcome.plan!) };
   return accepted(outcome.job);
 }

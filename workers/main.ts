@@ -28,6 +28,7 @@ import { readAlongFor, refreshHost, refreshHosts } from './refresh-hosts.ts';
 import { runHostPart } from './run-host-part.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
 import { runVerifyJob } from './run-verify-job.ts';
+import { startWebhookProcess } from './webhook-supervisor.ts';
 
 /** Worker process: takes jobs from BullMQ and runs them on hosts over SSH. */
 const config = loadConfig();
@@ -145,7 +146,13 @@ const worker = new Worker<ChangeJobData>(
   },
 );
 worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+// Webhooks (dispatcher and deliveries) run in a child process at a lower CPU priority (or elsewhere).
+const webhookProcess =
+  config.webhooks.process === 'child'
+    ? startWebhookProcess({ logger, nice: config.webhooks.nice, stopTimeoutMs: config.webhooks.timeoutMs + 5000 })
+    : null;
 await scheduleFleetRefresh(queue, config.inventory.refreshIntervalSeconds);
+await webhookProcess?.ready;
 await worker.waitUntilReady();
 logger.info(
   {
@@ -163,7 +170,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'worker stopping');
   // Let running jobs finish; BullMQ re-queues anything left stalled.
-  await worker.close();
+  await Promise.allSettled([worker.close(), webhookProcess?.close()]);
   await Promise.allSettled([queue.close(), runner.close()]);
   await redis.quit();
   process.exit(0);

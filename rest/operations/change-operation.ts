@@ -71,8 +71,11 @@ export function changeOperation(spec: {
     async handle({ params, query: q, body, ctx }) {
       const { dryRun, ...fromQuery } = q as { dryRun?: boolean } & Record<string, unknown>;
       const fromParams = Object.fromEntries(Object.entries(paramOfField).map(([field, param]) => [field, params[param]]));
-      const input = { ...(spec.input === 'body' ? (body as object) : fromQuery), ...fromParams, dryRun: dryRun ?? false };
-      return changeReply(await requestChange(ctx, spec.kind, input, ctx), paramOfField);
+      const fromBody = spec.input === 'body' ? (body as Record<string, unknown>) : fromQuery;
+      // A `dryRun` in the body (as in the GraphQL input) is a dry run too, never overridden into
+      // a real change; the schema refuses one that is not a boolean.
+      const input = { ...fromBody, ...fromParams, dryRun: dryRun === true ? true : (fromBody.dryRun ?? false) };
+      return changeReply(await requestChange(ctx, spec.kind, input, ctx), paramOfField, spec.input === 'body' ? 'body' : 'query');
     },
   };
 }

@@ -5,6 +5,7 @@ import { NETWORK_OPERATIONS } from './libvirt.ts';
 import { OVS_OPERATIONS } from './ovs.ts';
 import { VLAN_OPERATIONS } from './vlans.ts';
 import { VM_OPERATIONS } from './vms.ts';
+import { WEBHOOK_OPERATIONS } from './webhooks.ts';
 
 /** Every REST operation, in the order openapi.yaml lists them. */
 export const OPERATIONS: readonly Operation[] = [
@@ -14,4 +15,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...VM_OPERATIONS,
   ...VLAN_OPERATIONS,
   ...JOB_OPERATIONS,
+  ...WEBHOOK_OPERATIONS,
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATES } from '../../src/jobs/job-types.ts';
+import { JOB_EVENT_TYPES, JOB_STATES } from '../../src/jobs/job-types.ts';
 import { cancelJob } from '../../src/requests/job-requests.ts';
 import { defineOperations } from '../operation.ts';
 import { problem } from '../problem.ts';
@@ -13,7 +13,20 @@ import type { JobEvent } from '../../src/jobs/job-types.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
 
 const TAG = 'Jobs';
-const noJob = (id: unknown) => ({ problem: problem(404, ErrorCode.NOT_FOUND, `no job ${String(id)}`) });
+const noJob = (id: unknown) => ({
+  problem: problem(404, ErrorCode.NOT_FOUND, `no job ${String(id)}`, {
+    errors: [{ field: ['id'], in: 'path', code: ErrorCode.NOT_FOUND, message: `id: no job ${String(id)}` }],
+  }),
+});
+
+/**
+ * A job's events as its own log has them: without their fleet `sequence` (null, as the JSON
+ * list says), also those the stream got live (from pub/sub, which carries it): the same event
+ * reads the same however it arrived.
+ */
+async function* ownLog(events: AsyncIterable<JobEvent>): AsyncGenerator<JobEvent> {
+  for await (const { sequence: _sequence, ...e } of events) yield e;
+}
 
 export const JOB_OPERATIONS = defineOperations(
   {
@@ -104,7 +117,7 @@ export const JOB_OPERATIONS = defineOperations(
       if (!(await ctx.store.get(id))) return noJob(id);
       const lastEventId = headers.get('last-event-id');
       const after = (query.after as string | undefined) ?? (lastEventId && /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined);
-      if (wantsEventStream(headers)) return eventStream(request, (signal) => ctx.hub.follow(id, signal, after));
+      if (wantsEventStream(headers)) return eventStream(request, (signal) => ownLog(ctx.hub.follow(id, signal, after)));
       return { status: 200, body: (await ctx.store.events(id, after)).map(jobEventView) };
     },
   },
@@ -122,7 +135,9 @@ export const JOB_OPERATIONS = defineOperations(
         .regex(/^\d+-\d+$/)
         .optional()
         .describe('Resume after this sequence.'),
-      types: QueryList.optional().describe('Only these event types (e.g. SUCCEEDED,FAILED).'),
+      types: QueryList.pipe(z.array(z.enum(JOB_EVENT_TYPES)))
+        .optional()
+        .describe('Only these event types (e.g. SUCCEEDED,FAILED).'),
       hypervisor: z.string().max(63).optional(),
       kind: JobKindSchema.optional(),
       ticketRef: z.string().max(128).optional().describe('Only events of jobs whose ticketRef starts with this.'),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Plan } from '../../src/changes/plan.ts';
 import { HOST_RUN_STATES, JOB_EVENT_TYPES, JOB_STATES, type JobEvent, type JobRecord, STEP_STATES } from '../../src/jobs/job-types.ts';
 import { toShellCommand } from '../../src/ssh/quote.ts';
+import { progressPercent, publicJobEvent } from '../../src/jobs/event-view.ts';
 import { DateTime, ErrorCodeSchema, JobKindSchema } from './common.ts';
 
 /*
@@ -158,8 +159,6 @@ export const JobEventSchema = z
 
 export type JobView = z.infer<typeof JobSchema>;
 
-const percent = (p: { done: number; total: number }) => (p.total === 0 ? 100 : Math.floor((100 * p.done) / p.total));
-
 export function planView(plan: Plan): z.infer<typeof PlanSchema> {
   return {
     kind: plan.kind,
@@ -190,7 +189,7 @@ export function jobView(job: JobRecord): JobView {
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
     attempts: job.attempts,
-    progress: { ...job.progress, percent: percent(job.progress) },
+    progress: { ...job.progress, percent: progressPercent(job.progress) },
     error: job.error,
     hosts: job.hosts.map((h) => ({
       hypervisor: h.host,
@@ -210,20 +209,7 @@ export function jobView(job: JobRecord): JobView {
   };
 }
 
+/** The JobEvent as REST answers it (the same shape webhooks deliver). */
 export function jobEventView(e: JobEvent): z.infer<typeof JobEventSchema> {
-  return {
-    id: e.id,
-    sequence: e.sequence ?? null,
-    jobId: e.jobId,
-    kind: e.kind,
-    ticketRef: e.ticketRef ?? null,
-    type: e.type,
-    at: e.at,
-    state: e.state,
-    hypervisor: e.host,
-    step: e.step ? { ...e.step, warning: e.step.warning ?? null } : null,
-    progress: { ...e.progress, percent: percent(e.progress) },
-    message: e.message,
-    error: e.error,
-  };
+  return publicJobEvent(e);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
+import { allowListErrors } from '../webhooks/allow-list.ts';
 
 /**
  * Every setting comes from an environment variable, validated here once at start-up.
@@ -50,6 +51,31 @@ const EnvSchema = z.object({
   TRUNKLINE_REST_BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   // How long an Idempotency-Key (REST) / idempotencyKey (GraphQL) and its answer are kept.
   TRUNKLINE_IDEMPOTENCY_TTL_SECONDS: int(24 * 3600, 60, 30 * 24 * 3600),
+  // Webhooks (docs/webhooks.md): one POST's limit, how often a delivery is tried, the first retry's delay (doubling after).
+  TRUNKLINE_WEBHOOK_TIMEOUT_MS: int(5000, 100, 120_000),
+  TRUNKLINE_WEBHOOK_MAX_ATTEMPTS: int(6, 1, 50),
+  TRUNKLINE_WEBHOOK_BACKOFF_MS: int(10_000, 10, 3_600_000),
+  // Destinations webhooks may reach (SSRF guard): hostnames, IPs, CIDRs. Loopback only by default, for the lab.
+  TRUNKLINE_WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('127.0.0.0/8,::1,localhost')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .refine((list) => allowListErrors(list).length === 0, { error: (issue) => allowListErrors(issue.input as string[]).join('; ') }),
+  // Deliveries one worker sends at once, and at most this many to one endpoint (a dead one cannot take every slot).
+  TRUNKLINE_WEBHOOK_CONCURRENCY: int(16, 1, 512),
+  TRUNKLINE_WEBHOOK_ENDPOINT_CONCURRENCY: int(4, 1, 512),
+  // How many steps below the worker the webhook process runs (nice): change jobs get the CPU first.
+  TRUNKLINE_WEBHOOK_NICE: int(10, 0, 19),
+  // Whether each worker starts a webhook process (child), or webhooks run elsewhere (none: run workers/webhook-process.ts).
+  TRUNKLINE_WEBHOOK_PROCESS: z.enum(['child', 'none']).default('child'),
+  // Deliveries kept per endpoint (the newest), and for how long.
+  TRUNKLINE_WEBHOOK_HISTORY: int(1000, 10, 100_000),
+  TRUNKLINE_WEBHOOK_HISTORY_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   TRUNKLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -67,6 +93,21 @@ export interface Config {
   logLevel: string;
   api: { restBodyLimitBytes: number; idempotencyTtlSeconds: number };
   inventory: { refreshIntervalSeconds: number; freshnessSeconds: number; refreshWaitMs: number; seed: boolean };
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+  allowedHosts: string[];
+  concurrency: number;
+  endpointConcurrency: number;
+  nice: number;
+  /** child: every worker starts workers/webhook-process.ts; none: it runs on its own, elsewhere. */
+  process: 'child' | 'none';
+  historyLength: number;
+  historyTtlSeconds: number;
 }
 
 /**
@@ -102,6 +143,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       freshnessSeconds: e.TRUNKLINE_STATE_FRESHNESS_SECONDS,
       refreshWaitMs: e.TRUNKLINE_REFRESH_WAIT_MS,
       seed: e.TRUNKLINE_SEED_INVENTORY,
+    },
+    webhooks: {
+      timeoutMs: e.TRUNKLINE_WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.TRUNKLINE_WEBHOOK_MAX_ATTEMPTS,
+      backoffMs: e.TRUNKLINE_WEBHOOK_BACKOFF_MS,
+      allowedHosts: e.TRUNKLINE_WEBHOOK_ALLOWED_HOSTS,
+      concurrency: e.TRUNKLINE_WEBHOOK_CONCURRENCY,
+      endpointConcurrency: e.TRUNKLINE_WEBHOOK_ENDPOINT_CONCURRENCY,
+      nice: e.TRUNKLINE_WEBHOOK_NICE,
+      process: e.TRUNKLINE_WEBHOOK_PROCESS,
+      historyLength: e.TRUNKLINE_WEBHOOK_HISTORY,
+      historyTtlSeconds: e.TRUNKLINE_WEBHOOK_HISTORY_TTL_SECONDS,
     },
   };
 }

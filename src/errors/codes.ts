@@ -63,6 +63,15 @@ export const ErrorCode = {
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   /** A worker died while running a host's part, twice (BullMQ gave up on it). */
   WORKER_FAILED: 'WORKER_FAILED',
+  // Webhooks
+  /** The webhook URL's destination is not on TRUNKLINE_WEBHOOK_ALLOWED_HOSTS (SSRF guard). */
+  WEBHOOK_URL_NOT_ALLOWED: 'WEBHOOK_URL_NOT_ALLOWED',
+  /** The endpoint is disabled: nothing is delivered to it, not even a redeliver. */
+  WEBHOOK_ENDPOINT_DISABLED: 'WEBHOOK_ENDPOINT_DISABLED',
+  /** A delivery attempt failed: the endpoint answered other than 2xx, or could not be reached. */
+  WEBHOOK_DELIVERY_FAILED: 'WEBHOOK_DELIVERY_FAILED',
+  /** A delivery attempt got no answer within TRUNKLINE_WEBHOOK_TIMEOUT_MS. */
+  WEBHOOK_TIMEOUT: 'WEBHOOK_TIMEOUT',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -106,6 +115,12 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   JOB_INVALID: 'The job record is missing or no longer valid (expired, or written by an incompatible version).',
   QUEUE_UNAVAILABLE: 'The job was recorded but could not be handed to the queue (Redis/BullMQ unreachable).',
   WORKER_FAILED: "A worker died while running a host's part, twice (BullMQ gave up on it).",
+  WEBHOOK_URL_NOT_ALLOWED:
+    "The webhook URL's destination (its host, or an address it resolves to) is not on TRUNKLINE_WEBHOOK_ALLOWED_HOSTS (SSRF guard).",
+  WEBHOOK_ENDPOINT_DISABLED: 'The webhook endpoint is disabled: nothing is delivered to it, not even a redeliver.',
+  WEBHOOK_DELIVERY_FAILED:
+    'A webhook delivery attempt failed: the endpoint answered other than 2xx (redirects too) or could not be reached.',
+  WEBHOOK_TIMEOUT: 'A webhook delivery attempt got no answer within TRUNKLINE_WEBHOOK_TIMEOUT_MS.',
   INTERNAL: 'An unexpected error inside Trunkline (a bug): the logs have the details.',
 };
 

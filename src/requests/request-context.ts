@@ -13,6 +13,7 @@ import { submitChange } from '../jobs/submit-change.ts';
 import type { Logger } from '../log/logger.ts';
 import type { VlanNames } from '../inventory/vlan-names.ts';
 import type { IdempotencyStore } from './idempotency.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 import type { Redis } from 'ioredis';
 
 /** Long-lived services a gateway process shares between requests. The gateway never SSHes. */
@@ -27,6 +28,8 @@ export interface GatewayServices {
   hub: JobEventHub;
   vlanNames: VlanNames;
   idempotency: IdempotencyStore;
+  /** Webhook endpoints, their delivery history and the delivery queue (redeliver). */
+  webhooks: Webhooks;
   /** The connection the stores share (for a few direct reads, e.g. readiness). */
   redis: Redis;
   logger: Logger;

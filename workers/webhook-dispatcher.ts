@@ -1,0 +1,213 @@
+import type { Redis } from 'ioredis';
+import type { JobStore } from '../src/jobs/job-store.ts';
+import type { JobEvent } from '../src/jobs/job-types.ts';
+import { compareStreamIds } from '../src/jobs/stream-id.ts';
+import type { Logger } from '../src/log/logger.ts';
+import { connectRedis } from '../src/redis/connect.ts';
+import type { DeliveryJobData } from '../src/webhooks/delivery-queue.ts';
+import { deliveryIdOf } from '../src/webhooks/delivery-store.ts';
+import { webhookEventType } from '../src/webhooks/event-types.ts';
+import { matchesFilter, needsJobHosts } from '../src/webhooks/filter.ts';
+import { webhookPayload } from '../src/webhooks/payload.ts';
+import type { StoredEndpoint } from '../src/webhooks/types.ts';
+import type { Webhooks } from '../src/webhooks/webhooks.ts';
+
+/*
+ * The webhook dispatcher: reads the fleet event log (`<prefix>:events`, every job's events) as
+ * the Redis consumer group `webhooks`, so every worker process runs one and each entry goes to
+ * exactly one of them; an entry is acknowledged (XACK) only after its deliveries are recorded and
+ * queued, so a dispatcher that dies leaves it pending, and it is read again: by itself after a
+ * restart of the same consumer, by another through XAUTOCLAIM once it has been idle a while.
+ * Reading twice is harmless: the delivery record and the BullMQ job id are the delivery id
+ * (endpoint + sequence), and a delivery whose record shows an attempt is not queued again. The
+ * dispatcher only records and enqueues, never sends: an endpoint's speed cannot hold it up, and it
+ * never touches the change queue.
+ */
+
+export const DISPATCH_GROUP = 'webhooks';
+const BATCH = 200;
+const BLOCK_MS = 1000;
+/** An entry another consumer read but did not acknowledge for this long is taken over. */
+const CLAIM_IDLE_MS = 30_000;
+const CLAIM_EVERY_MS = 10_000;
+/** Jobs whose hypervisors were read (for hypervisor filters on job-level events), newest kept. */
+const JOB_HOSTS_CACHE = 2000;
+
+type StreamEntry = [id: string, fields: string[] | null];
+
+export interface DispatcherDeps {
+  redisUrl: string;
+  prefix: string;
+  store: JobStore;
+  webhooks: Webhooks;
+  logger: Logger;
+  /** This process's consumer name in the group. */
+  consumer: string;
+}
+
+export interface Dispatcher {
+  /** Resolves once the consumer group exists: events from then on are dispatched. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A fleet log entry as a JobEvent (null when it is not one). */
+export function parseEntry([sequence, fields]: StreamEntry): JobEvent | null {
+  if (!fields) return null;
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  try {
+    return { ...(JSON.parse(f.e ?? '') as Omit<JobEvent, 'id' | 'sequence'>), id: f.i ?? '', sequence };
+  } catch {
+    return null;
+  }
+}
+
+export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
+  const key = `${deps.prefix}:events`;
+  // Blocking reads need a connection of their own.
+  const conn: Redis = connectRedis(deps.redisUrl, 'trunkline-webhook-dispatcher');
+  const log = deps.logger.child({ component: 'webhook-dispatcher' });
+  const jobHosts = new Map<string, string[] | null>();
+  let stopping = false;
+
+  async function hostsOf(jobId: string): Promise<string[] | null> {
+    if (!jobHosts.has(jobId)) {
+      const hosts = (await deps.store.get(jobId))?.hypervisors ?? null;
+      jobHosts.set(jobId, hosts);
+      if (jobHosts.size > JOB_HOSTS_CACHE) jobHosts.delete(jobHosts.keys().next().value!);
+    }
+    return jobHosts.get(jobId) ?? null;
+  }
+
+  async function matching(endpoints: readonly StoredEndpoint[], event: JobEvent): Promise<StoredEndpoint[]> {
+    const out: StoredEndpoint[] = [];
+    for (const ep of endpoints) {
+      // An endpoint gets the events after its creation only.
+      if (compareStreamIds(event.sequence!, ep.since) <= 0) continue;
+      const hosts = needsJobHosts(ep.filter, event) ? await hostsOf(event.jobId) : null;
+      if (matchesFilter(ep.filter, event, hosts)) out.push(ep);
+    }
+    return out;
+  }
+
+  /** Records and queues the deliveries of some entries, then acknowledges them. */
+  async function dispatch(entries: readonly StreamEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const endpoints = (await deps.webhooks.endpoints.list()).filter((e) => e.enabled);
+    const jobs: Promise<DeliveryJobData | null>[] = [];
+    for (const entry of entries) {
+      const event = parseEntry(entry);
+      if (!event) {
+        log.warn({ sequence: entry[0] }, 'fleet log entry is not a job event; skipped');
+        continue;
+      }
+      const targets = endpoints.length ? await matching(endpoints, event) : [];
+      if (targets.length === 0) continue;
+      const body = JSON.stringify(webhookPayload(event));
+      for (const ep of targets) {
+        const id = deliveryIdOf(ep.id, event.sequence!);
+        const delivery = {
+          id,
+          endpointId: ep.id,
+          sequence: event.sequence!,
+          jobId: event.jobId,
+          jobEventType: event.type,
+          type: webhookEventType(event.type),
+          body,
+        };
+        jobs.push(deps.webhooks.deliveries.create(delivery).then((queue) => (queue ? { deliveryId: id, endpointId: ep.id } : null)));
+      }
+    }
+    // Records first: the delivery worker reads the body from them. A record that existed with an
+    // attempt made is not queued again.
+    const queued = (await Promise.all(jobs)).filter((j): j is DeliveryJobData => j !== null);
+    await deps.webhooks.queue.enqueue(queued);
+    await conn.call('xack', key, DISPATCH_GROUP, ...entries.map((e) => e[0]));
+    if (queued.length) log.debug({ events: entries.length, deliveries: queued.length }, 'dispatched');
+  }
+
+  async function ensureGroup(): Promise<void> {
+    try {
+      // '$': a new deployment starts with the events that come from now on.
+      await conn.call('xgroup', 'create', key, DISPATCH_GROUP, '$', 'mkstream');
+    } catch (err) {
+      if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+    }
+  }
+
+  const read = async (id: string): Promise<StreamEntry[]> => {
+    const res = (await conn.call(
+      'xreadgroup',
+      'group',
+      DISPATCH_GROUP,
+      deps.consumer,
+      'count',
+      BATCH,
+      ...(id === '>' ? ['block', BLOCK_MS] : []),
+      'streams',
+      key,
+      id,
+    )) as [string, StreamEntry[]][] | null;
+    return res?.[0]?.[1] ?? [];
+  };
+
+  /** Entries other consumers (dead workers) read long ago and never acknowledged. */
+  const claim = async (): Promise<StreamEntry[]> => {
+    const res = (await conn.call('xautoclaim', key, DISPATCH_GROUP, deps.consumer, CLAIM_IDLE_MS, '0-0', 'count', BATCH)) as [
+      string,
+      StreamEntry[],
+    ];
+    return (res?.[1] ?? []).filter((e) => e[1] !== null);
+  };
+
+  const ready = ensureGroup();
+  const loop = (async () => {
+    await ready;
+    // This consumer's own unacknowledged entries first (a restart under the same name).
+    let pending = true;
+    let lastClaim = 0;
+    while (!stopping) {
+      try {
+        if (pending) {
+          const own = await read('0');
+          await dispatch(own);
+          pending = own.length === BATCH;
+          continue;
+        }
+        if (Date.now() - lastClaim > CLAIM_EVERY_MS) {
+          lastClaim = Date.now();
+          await dispatch(await claim());
+        }
+        await dispatch(await read('>'));
+      } catch (err) {
+        if (stopping) break;
+        log.error({ err: (err as Error).message }, 'webhook dispatch failed; retrying');
+        // What was read and not acknowledged is read again from this consumer's pending list.
+        pending = true;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  })();
+  ready.then(
+    () => log.info({ stream: key, group: DISPATCH_GROUP, consumer: deps.consumer }, 'webhook dispatcher ready'),
+    (err) => log.error({ err: (err as Error).message }, 'webhook dispatcher could not create its consumer group'),
+  );
+
+  return {
+    ready,
+    async close() {
+      stopping = true;
+      // The blocking read returns within BLOCK_MS.
+      await loop.catch(() => {});
+      // A consumer that leaves nothing pending leaves the group (the names of dead workers do not pile up).
+      try {
+        const pending = (await conn.call('xpending', key, DISPATCH_GROUP, '-', '+', 1, deps.consumer)) as unknown[];
+        if (pending.length === 0) await conn.call('xgroup', 'delconsumer', key, DISPATCH_GROUP, deps.consumer);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'could not leave the webhook consumer group');
+      }
+      conn.disconnect();
+    },
+  };
+}

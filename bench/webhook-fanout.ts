@@ -23,7 +23,8 @@
  * All traffic goes to 127.0.0.1 and the lab's namespaces. Prints tables and writes JSON to
  * .trunkline/bench/webhook-fanout.json. Figures only: nothing here fails on timing.
  *
- * Env: BENCH_ROUNDS (8), BENCH_JOBS (8) jobs per host per block: 8 x 8 x 2 hosts = 128 jobs of
+ * Env: BENCH_PACE_MS (0: back to back) pause after each job on a host;
+ *      BENCH_ROUNDS (8), BENCH_JOBS (8) jobs per host per block: 8 x 8 x 2 hosts = 128 jobs of
  *      8 events with the endpoints (1,024 events), as many without.
  */
 import { cpus, loadavg, setPriority } from 'node:os';
@@ -46,6 +47,9 @@ const int = (name: string, def: number, min = 1) => {
 };
 const ROUNDS = int('BENCH_ROUNDS', 8);
 const JOBS = int('BENCH_JOBS', 8);
+// Pause after each job on a host: 0 = back to back (the machine saturated); a pace leaves the
+// headroom a fleet between tickets has, and shows what webhooks cost when the CPU is not the limit.
+const PACE_MS = int('BENCH_PACE_MS', 0, 0);
 const ENDPOINTS = 10;
 const FAILING = 2;
 const HOSTS = ['hv1', 'hv2'] as const;
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
   );
   log(describeGit());
   log(
-    `${ROUNDS} rounds x ${JOBS} setPortVlans jobs per host, with and without the endpoints, interleaved; webhooks: ${JSON.stringify(WEBHOOK_ENV)}`,
+    `${ROUNDS} rounds x ${JOBS} setPortVlans jobs per host, with and without the endpoints, interleaved; ${PACE_MS ? `${PACE_MS} ms pause after each job on a host` : 'jobs back to back'}; webhooks: ${JSON.stringify(WEBHOOK_ENV)}`,
   );
   log();
 
@@ -162,7 +166,10 @@ async function main(): Promise<void> {
     const out: { uuid: string; latencyMs: number }[] = [];
     await Promise.all(
       HOSTS.map(async (h) => {
-        for (let j = 0; j < JOBS; j++) out.push(await run(url, 'setPortVlans', { hypervisor: h, name: PORT, tag: 101 + (tag++ % 2) }));
+        for (let j = 0; j < JOBS; j++) {
+          out.push(await run(url, 'setPortVlans', { hypervisor: h, name: PORT, tag: 101 + (tag++ % 2) }));
+          if (PACE_MS) await new Promise((r) => setTimeout(r, PACE_MS));
+        }
       }),
     );
     return out;
@@ -307,7 +314,7 @@ async function main(): Promise<void> {
   const path = writeResults('webhook-fanout.json', {
     benchmark: 'webhook-fanout',
     machine: await machine(),
-    settings: { rounds: ROUNDS, jobsPerHostPerBlock: JOBS, endpoints: ENDPOINTS, failing: FAILING, lab: LAB, webhooks: WEBHOOK_ENV },
+    settings: { rounds: ROUNDS, jobsPerHostPerBlock: JOBS, paceMs: PACE_MS, endpoints: ENDPOINTS, failing: FAILING, lab: LAB, webhooks: WEBHOOK_ENV },
     events: events.size,
     deliveryLatencyMs: { good: sum(g), failingFirstAttempt: sum(summarize(failingFirst)) },
     perEndpoint: perEndpoint.map((x) => ({ id: x.id, received: x.received, duplicates: x.duplicates, latencyMs: sum(x.summary) })),

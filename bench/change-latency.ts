@@ -278,7 +278,7 @@ async function listJobs(url: string, kind: string): Promise<JobRow[]> {
   for (;;) {
     const res: { data?: any; errors?: unknown[] } = await gql(
       url,
-      'query($after: String, $kind: String) { jobs(first: 100, after: $after, filter: { kind: $kind }) { nodes { id state hypervisors changedSteps createdAt startedAt finishedAt error { code message } steps { startedAt finishedAt durationMs } } pageInfo { hasNextPage endCursor } } }',
+      'query($after: String, $kind: JobKind) { jobs(first: 100, after: $after, filter: { kind: $kind }) { nodes { id state hypervisors changedSteps createdAt startedAt finishedAt error { code message } steps { startedAt finishedAt durationMs } } pageInfo { hasNextPage endCursor } } }',
       { after, kind },
     );
     if (res.errors) throw new Error(`jobs: ${JSON.stringify(res.errors)}`);

@@ -51,7 +51,8 @@ hosts=$(curl -s "$url" -H 'content-type: application/json' \
 cat <<MSG
 
 Trunkline is up.
-  GraphQL:   $url   (subscriptions over SSE on the same URL)
+  GraphQL:   $url   (subscriptions over SSE on the same URL; WebSocket: ${url/http/ws})
+  REST:      ${url%/graphql}/api/v1   (reference: ${url%/graphql}/api/docs, contract: openapi.yaml)
   Redis:     $TRUNKLINE_REDIS_URL
   Inventory: $TRUNKLINE_INVENTORY
   Hosts:     $hosts
@@ -61,4 +62,5 @@ Trunkline is up.
 Try:
   curl -s $url -H 'content-type: application/json' \\
     -d '{"query":"{ hypervisors { name address status bridges { name ports { name tag trunks } } } }"}'
+  curl -s ${url%/graphql}/api/v1/vlans/1001
 MSG

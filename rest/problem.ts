@@ -79,9 +79,11 @@ export function problemFromUserErrors(
   const errors: FieldError[] = userErrors.map((e) => {
     const field = e.field[0] === 'input' ? e.field.slice(1) : e.field;
     const param = field.length > 0 ? pathFields[field[0]!] : undefined;
-    return param
-      ? { field: [param], in: 'path', code: e.code, message: e.message }
-      : { field, in: otherIn, code: e.code, message: e.message };
+    if (!param) return { field, in: otherIn, code: e.code, message: e.message };
+    // The message starts with the input's dotted field; the client named the path parameter.
+    const prefix = `${field.join('.')}: `;
+    const message = e.message.startsWith(prefix) ? `${param}: ${e.message.slice(prefix.length)}` : e.message;
+    return { field: [param], in: 'path', code: e.code, message };
   });
   const codes = new Set(errors.map((e) => e.code));
   const status = codes.has(ErrorCode.INVALID_INPUT)

@@ -314,7 +314,15 @@ async function main(): Promise<void> {
   const path = writeResults('webhook-fanout.json', {
     benchmark: 'webhook-fanout',
     machine: await machine(),
-    settings: { rounds: ROUNDS, jobsPerHostPerBlock: JOBS, paceMs: PACE_MS, endpoints: ENDPOINTS, failing: FAILING, lab: LAB, webhooks: WEBHOOK_ENV },
+    settings: {
+      rounds: ROUNDS,
+      jobsPerHostPerBlock: JOBS,
+      paceMs: PACE_MS,
+      endpoints: ENDPOINTS,
+      failing: FAILING,
+      lab: LAB,
+      webhooks: WEBHOOK_ENV,
+    },
     events: events.size,
     deliveryLatencyMs: { good: sum(g), failingFirstAttempt: sum(summarize(failingFirst)) },
     perEndpoint: perEndpoint.map((x) => ({ id: x.id, received: x.received, duplicates: x.duplicates, latencyMs: sum(x.summary) })),

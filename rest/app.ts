@@ -21,7 +21,9 @@ export function createRestApp(services: GatewayServices, operations: readonly Op
   for (const op of operations) {
     const path = routerPath(op.path);
     methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), op.method.toUpperCase()]);
-    app.on(op.method.toUpperCase(), path, (c) => handle(c, op, services));
+    // Unknown query parameters are refused, not ignored: ?dryRun=true where no dry run exists would otherwise act.
+    const query = (op.query ?? z.object({})).strict();
+    app.on(op.method.toUpperCase(), path, (c) => handle(c, op, query, services));
   }
   // After every operation of a path: the methods it does not have.
   for (const [path, methods] of methodsByPath) {
@@ -114,12 +116,9 @@ async function readBody(c: HonoContext, op: Operation, limit: number): Promise<{
   }
 }
 
-const NO_QUERY = z.object({});
-
-async function handle(c: HonoContext, op: Operation, services: GatewayServices): Promise<Response> {
+async function handle(c: HonoContext, op: Operation, querySchema: z.ZodObject, services: GatewayServices): Promise<Response> {
   const params = op.params ? op.params.safeParse(c.req.param()) : { success: true as const, data: {} };
-  // Unknown query parameters are refused, not ignored: ?dryRun=true where no dry run exists would otherwise act.
-  const query = (op.query ?? NO_QUERY).strict().safeParse(queryObject(c));
+  const query = querySchema.safeParse(queryObject(c));
   const read = await readBody(c, op, services.config.api.restBodyLimitBytes);
   if ('problem' in read) return problemResponse(c, read.problem);
   let body = read.body;

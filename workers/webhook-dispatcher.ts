@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { JobStore } from '../src/jobs/job-store.ts';
+import { type JobStore, parseFleetEntry } from '../src/jobs/job-store.ts';
 import type { JobEvent } from '../src/jobs/job-types.ts';
 import { compareStreamIds } from '../src/jobs/stream-id.ts';
 import type { Logger } from '../src/log/logger.ts';
@@ -51,18 +51,6 @@ export interface Dispatcher {
   close(): Promise<void>;
 }
 
-/** A fleet log entry as a JobEvent (null when it is not one). */
-export function parseEntry([sequence, fields]: StreamEntry): JobEvent | null {
-  if (!fields) return null;
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-  try {
-    return { ...(JSON.parse(f.e ?? '') as Omit<JobEvent, 'id' | 'sequence'>), id: f.i ?? '', sequence };
-  } catch {
-    return null;
-  }
-}
-
 export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   const key = `${deps.prefix}:events`;
   // Blocking reads need a connection of their own.
@@ -97,7 +85,7 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     const endpoints = (await deps.webhooks.endpoints.list()).filter((e) => e.enabled);
     const jobs: Promise<DeliveryJobData | null>[] = [];
     for (const entry of entries) {
-      const event = parseEntry(entry);
+      const event = parseFleetEntry(entry);
       if (!event) {
         log.warn({ sequence: entry[0] }, 'fleet log entry is not a job event; skipped');
         continue;

@@ -1,9 +1,9 @@
-import { Repeater } from '@repeaterjs/repeater';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../src/errors/codes.ts';
 import type { UserError } from '../../src/changes/user-errors.ts';
 import { cancelJob } from '../../src/requests/job-requests.ts';
-import { isTerminal, type JobEvent, type JobRecord } from '../../src/jobs/job-types.ts';
+import { filteredJobEvents } from '../../src/jobs/event-filter.ts';
+import type { JobRecord } from '../../src/jobs/job-types.ts';
 import { builder } from '../builder.ts';
 import { JobEventRef, JobEventTypeEnum, JobRef, jobKey } from '../types/job.ts';
 import { UserErrorRef } from '../types/user-error.ts';
@@ -52,35 +52,9 @@ builder.subscriptionField('jobEvents', (t) =>
       since: t.arg.string({ description: 'Resume after this event (its `sequence`); default: from now on.' }),
     },
     subscribe: async (_root, { filter, since }, ctx) => {
-      const jobs = new Map<string, JobRecord | null>();
-      const jobOf = async (e: JobEvent) => {
-        if (!jobs.has(e.jobId)) jobs.set(e.jobId, await ctx.store.get(e.jobId));
-        return jobs.get(e.jobId) ?? null;
-      };
-      const types = filter?.types ? new Set<string>(filter.types) : null;
       if (since != null && !/^\d+-\d+$/.test(since))
         throw new GraphQLError('since: not an event sequence (e.g. 1767225600000-0)', { extensions: { code: ErrorCode.INVALID_INPUT } });
-      // Events carry their job's kind and ticket; only the hypervisor filter needs the job's hosts.
-      const source = ctx.hub.all(
-        (ev) =>
-          (!types || types.has(ev.type)) &&
-          (!filter?.kind || ev.kind === filter.kind) &&
-          (!filter?.ticketRef || ev.ticketRef === filter.ticketRef),
-        since ?? null,
-      );
-      // The hypervisor filter runs here (it reads the job once); `stop` ends the source when the client leaves.
-      return new Repeater<JobEvent>(async (push, stop) => {
-        void stop.then(() => source.return());
-        for await (const e of source) {
-          if (filter?.hypervisor && e.host !== filter.hypervisor) {
-            const j = await jobOf(e);
-            if (!j?.hypervisors.includes(filter.hypervisor)) continue;
-          }
-          if (isTerminal(e.state)) jobs.delete(e.jobId);
-          await push(e);
-        }
-        stop();
-      });
+      return filteredJobEvents(ctx, { ...filter }, since ?? null);
     },
     resolve: (e) => e,
   }),

@@ -7,7 +7,7 @@ import { problem } from '../problem.ts';
 import { accepted, API_BASE, refusedReply } from '../replies.ts';
 import { pageSchema, PageQuery } from '../schemas/common.ts';
 import { HypervisorSchema, hypervisorView } from '../schemas/fleet.ts';
-import { JobSchema } from '../schemas/job.ts';
+import { JobSchema, jobView } from '../schemas/job.ts';
 import { QueryBoolean } from './change-operation.ts';
 import { HostParams } from './params.ts';
 import { pageOf } from './paging.ts';
@@ -73,7 +73,7 @@ export const HYPERVISOR_OPERATIONS = defineOperations(
       const host = r.hypervisor ? hypervisorView(r.hypervisor, ctx.config.inventory.freshnessSeconds) : null;
       return {
         status: r.created ? 201 : 200,
-        body: { hypervisor: host, created: r.created, job: (accepted(r.job!) as { body: unknown }).body },
+        body: { hypervisor: host, created: r.created, job: jobView(r.job!) },
         headers: { location: `${API_BASE}/hypervisors/${encodeURIComponent((body as { name: string }).name)}` },
       };
     },

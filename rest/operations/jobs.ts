@@ -9,7 +9,9 @@ import { JobEventSchema, JobSchema, jobEventView, jobView } from '../schemas/job
 import { eventStream, SSE_CONTENT_TYPE, wantsEventStream } from '../sse.ts';
 import { JobParams } from './params.ts';
 import { QueryList } from './change-operation.ts';
-import type { JobEvent } from '../../src/jobs/job-types.ts';
+import type { JobKind } from '../../src/jobs/job-kinds.ts';
+import type { JobEvent, JobEventType } from '../../src/jobs/job-types.ts';
+import { filteredJobEvents } from '../../src/jobs/event-filter.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
 
 const TAG = 'Jobs';
@@ -153,25 +155,18 @@ export const JOB_OPERATIONS = defineOperations(
       const q = query as { since?: string; types?: string[]; hypervisor?: string; kind?: string; ticketRef?: string };
       const lastEventId = headers.get('last-event-id');
       const since = q.since ?? (lastEventId && /^\d+-\d+$/.test(lastEventId) ? lastEventId : null);
-      const types = q.types?.length ? new Set(q.types) : null;
-      const hostsOf = new Map<string, string[]>();
-      const keep = (e: JobEvent) =>
-        (!types || types.has(e.type)) &&
-        (!q.kind || e.kind === q.kind) &&
-        (!q.ticketRef || (e.ticketRef ?? '').startsWith(q.ticketRef)) &&
-        (!q.hypervisor || e.host === q.hypervisor || (hostsOf.get(e.jobId) ?? []).includes(q.hypervisor));
+      const filter = {
+        types: q.types as JobEventType[] | undefined,
+        kind: q.kind as JobKind | undefined,
+        ticketRefPrefix: q.ticketRef,
+        hypervisor: q.hypervisor,
+      };
       return eventStream(
         request,
         (signal) => {
-          const source = ctx.hub.all(() => true, since);
-          signal.addEventListener('abort', () => void source.return(undefined), { once: true });
-          return (async function* () {
-            for await (const e of source) {
-              // Job-level events name no host: the job's hosts decide (read once per job).
-              if (q.hypervisor && !hostsOf.has(e.jobId)) hostsOf.set(e.jobId, (await ctx.store.get(e.jobId))?.hypervisors ?? []);
-              if (keep(e)) yield e;
-            }
-          })();
+          const events = filteredJobEvents(ctx, filter, since);
+          signal.addEventListener('abort', () => void events.return(undefined), { once: true });
+          return events;
         },
         (e) => e.sequence ?? e.id,
       );

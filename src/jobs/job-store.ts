@@ -161,6 +161,18 @@ export function assembleRecord(fields: Record<string, string>): JobRecord | null
  * Job records and their event logs in Redis: the single source of truth for job state, shared
  * by every gateway and worker. The BullMQ job only carries the id.
  */
+/** An entry of the fleet event log (`j` job id, `i` the event's id in its job's log, `e` its JSON) as a JobEvent; null when it is none. */
+export function parseFleetEntry([sequence, fields]: [string, string[] | null]): JobEvent | null {
+  if (!fields) return null;
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  try {
+    return { ...(JSON.parse(f.e ?? '') as Omit<JobEvent, 'id' | 'sequence'>), id: f.i ?? '', sequence };
+  } catch {
+    return null;
+  }
+}
+
 export class JobStore {
   readonly channel: string;
 
@@ -422,15 +434,7 @@ export class JobStore {
   /** Events of every job after `after` (a sequence; the start of the log when omitted), oldest first. */
   async fleetEvents(after: string | null, count = 500): Promise<JobEvent[]> {
     const entries = (await this.redis.xrange(this.fleetLogKey(), after ? `(${after}` : '-', '+', 'COUNT', count)) as [string, string[]][];
-    return entries.flatMap(([sequence, fields]) => {
-      const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      try {
-        return [{ ...(JSON.parse(f.e ?? '') as Omit<JobEvent, 'id' | 'sequence'>), id: f.i ?? '', sequence }];
-      } catch {
-        return [];
-      }
-    });
+    return entries.flatMap((entry) => parseFleetEntry(entry) ?? []);
   }
 
   /** The sequence of the newest event in the fleet log ('0-0' when it is empty). */

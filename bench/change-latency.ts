@@ -45,6 +45,7 @@ import { toShellCommand } from '../src/ssh/quote.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
 import { mutate } from './support/mutate.ts';
+import { labSshArgs } from '../test/support/ssh-args.ts';
 import type { LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { freshLab } from './support/fresh-lab.ts';
@@ -159,31 +160,7 @@ async function trunklineChange(url: string, tag: number): Promise<TrunklineRun> 
 }
 
 function sshArgs(host: Host): string[] {
-  // What an operator's script runs: a fresh ssh process with the lab's key and known_hosts.
-  // -F /dev/null and BatchMode keep root's own ssh config (ControlMaster, agents) out of it.
-  return [
-    '-F',
-    '/dev/null',
-    '-i',
-    host.privateKeyPath,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    `UserKnownHostsFile=${KNOWN_HOSTS}`,
-    '-o',
-    'GlobalKnownHostsFile=/dev/null',
-    '-o',
-    'ConnectTimeout=5',
-    '-o',
-    'LogLevel=ERROR',
-    '-p',
-    String(host.port),
-    `${host.user}@${host.address}`,
-  ];
+  return labSshArgs({ identity: host.privateKeyPath, knownHosts: KNOWN_HOSTS, user: host.user, address: host.address, port: host.port });
 }
 
 /** The same ovs-vsctl command the worker runs for setPortVlans (tag, trunks and vlan_mode set). */

@@ -51,6 +51,7 @@ import type { Host } from '../src/inventory/host-registry.ts';
 import { InventoryFileSource } from '../src/inventory/inventory-file.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
 import { mutate } from './support/mutate.ts';
+import { labSshArgs } from '../test/support/ssh-args.ts';
 import { labExec, type LabEnv } from '../test/support/lab.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { measureCpu, type CpuSplit } from './support/cpu.ts';
@@ -235,29 +236,7 @@ async function checkHosts(hosts: string[], tag: number, method: string): Promise
 
 // ---- the plain loop --------------------------------------------------------------------------------
 function sshArgs(host: Host): string[] {
-  return [
-    '-F',
-    '/dev/null',
-    '-i',
-    host.privateKeyPath,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    `UserKnownHostsFile=${KNOWN_HOSTS}`,
-    '-o',
-    'GlobalKnownHostsFile=/dev/null',
-    '-o',
-    'ConnectTimeout=5',
-    '-o',
-    'LogLevel=ERROR',
-    '-p',
-    String(host.port),
-    `${host.user}@${host.address}`,
-  ];
+  return labSshArgs({ identity: host.privateKeyPath, knownHosts: KNOWN_HOSTS, user: host.user, address: host.address, port: host.port });
 }
 
 /** The floor: what an operator types, one fresh ssh per host, all at once. */

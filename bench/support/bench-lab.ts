@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VIRSH } from '../../src/libvirt/virsh-batch.ts';
 import { labExec, type LabEnv } from '../../test/support/lab.ts';
-import { domainXml, REFERENCE_NETWORK_XML, type VmSpec } from '../../test/support/reference-setup.ts';
+import { domainXml, REFERENCE_NETWORK_XML, referenceBridgeArgv, type VmSpec } from '../../test/support/reference-setup.ts';
 
 export const BENCH_LAB: LabEnv = { LAB_NAME: 'tlb', LAB_NET: '7', LAB_HOSTS: '1' };
 export const BENCH_HOST = 'hv1';
@@ -35,28 +35,7 @@ function portColumns(n: number): string[] {
 }
 
 export async function createBridge(): Promise<void> {
-  await must([
-    'ovs-vsctl',
-    '--timeout=30',
-    '--may-exist',
-    'add-br',
-    'ovsbr0',
-    '--',
-    'set',
-    'Bridge',
-    'ovsbr0',
-    'datapath_type=netdev',
-    '--',
-    '--may-exist',
-    'add-port',
-    'ovsbr0',
-    'enp5s0f0',
-    '--',
-    'set',
-    'Port',
-    'enp5s0f0',
-    'trunks=1001,1002',
-  ]);
+  await must(referenceBridgeArgv(['--timeout=30']));
 }
 
 /** Adds bp001..bp100 as internal ports in 4 transactions of 25. */

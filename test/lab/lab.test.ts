@@ -7,6 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { labSshArgs } from '../support/ssh-args.ts';
 
 const LAB_SH = fileURLToPath(new URL('../../infra/lab.sh', import.meta.url));
 const NAME = 'tll';
@@ -50,29 +51,10 @@ const labExec = (host: string, ...argv: string[]) => run('bash', [LAB_SH, 'exec'
 function ssh(address: string, command: string): Promise<Run> {
   return run(
     'ssh',
-    [
-      '-F',
-      '/dev/null',
-      '-i',
-      `${STATE}/id_ed25519`,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      `UserKnownHostsFile=${STATE}/known_hosts`,
-      '-o',
-      'GlobalKnownHostsFile=/dev/null',
-      '-o',
-      'ConnectTimeout=5',
-      '-o',
-      'LogLevel=ERROR',
-      `trunkline@${address}`,
-      command,
-    ],
-    { timeoutMs: 20_000 },
+    [...labSshArgs({ identity: `${STATE}/id_ed25519`, knownHosts: `${STATE}/known_hosts`, user: 'trunkline', address }), command],
+    {
+      timeoutMs: 20_000,
+    },
   );
 }
 

@@ -57,33 +57,39 @@ export interface ReferenceHost {
   ports: Array<{ name: string; tag?: number; trunks?: number[] }>;
 }
 
+/** One ovs-vsctl transaction: bridge ovsbr0 (netdev) with its uplink enp5s0f0 trunking 1001,1002. */
+export function referenceBridgeArgv(options: readonly string[] = []): string[] {
+  return [
+    'ovs-vsctl',
+    ...options,
+    '--may-exist',
+    'add-br',
+    'ovsbr0',
+    '--',
+    'set',
+    'Bridge',
+    'ovsbr0',
+    'datapath_type=netdev',
+    '--',
+    '--may-exist',
+    'add-port',
+    'ovsbr0',
+    'enp5s0f0',
+    '--',
+    'set',
+    'Port',
+    'enp5s0f0',
+    'trunks=1001,1002',
+  ];
+}
+
 /** Bridge ovsbr0 (uplink enp5s0f0 trunking 1001,1002), the reference network, ports and VMs. */
 export async function buildReference(env: LabEnv, spec: ReferenceHost): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tl-ref-'));
   chmodSync(dir, 0o755);
   try {
     const { host } = spec;
-    await must(env, host, [
-      'ovs-vsctl',
-      '--may-exist',
-      'add-br',
-      'ovsbr0',
-      '--',
-      'set',
-      'Bridge',
-      'ovsbr0',
-      'datapath_type=netdev',
-      '--',
-      '--may-exist',
-      'add-port',
-      'ovsbr0',
-      'enp5s0f0',
-      '--',
-      'set',
-      'Port',
-      'enp5s0f0',
-      'trunks=1001,1002',
-    ]);
+    await must(env, host, referenceBridgeArgv());
     for (const p of spec.ports) {
       const cols = [...(p.tag ? [`tag=${p.tag}`] : []), ...(p.trunks ? [`trunks=${p.trunks.join(',')}`] : [])];
       await must(env, host, [

@@ -9,7 +9,8 @@
  * redis-server on loopback, then the REAL gateway and TWO REAL worker processes (NODE_ENV=
  * production, log level warn; webhooks: retries every TRUNKLINE_WEBHOOK_BACKOFF_MS=1000 doubling,
  * 6 attempts, so the failing endpoints are retried all through the run). Ten receivers (node:http
- * on 127.0.0.1 in this process) are registered through REST with an empty filter (every event).
+ * on 127.0.0.1, in a process of their own at the lowest CPU priority: they stand for machines
+ * elsewhere; bench/support/receiver-farm.ts) are registered through REST with an empty filter (every event).
  *   setup     createBridge ovsbr0 and addPort bw0 (internal) on hv1 and hv2
  *   rounds    BENCH_ROUNDS rounds; each runs BENCH_JOBS setPortVlans jobs per host (the tag
  *             alternating 101/102, hosts in parallel, one job at a time per host, each followed
@@ -32,10 +33,11 @@ import { Redis } from 'ioredis';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
 import { mutate } from './support/mutate.ts';
 import type { LabEnv } from '../test/support/lab.ts';
-import { type Receiver, startReceiver } from '../test/support/webhook-receiver.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
+import { type FarmReceiver, startReceiverFarm } from './support/receiver-farm.ts';
 import { freshLab } from './support/fresh-lab.ts';
 import { startRedisServer } from './support/redis-server.ts';
+import { childPids, processesCpuMs } from './support/cpu.ts';
 import { describeGit, machine, writeResults } from './support/results.ts';
 import { fmt, percentile, round, type Summary, summarize, table } from './support/stats.ts';
 import { startBenchDeployment } from './support/trunkline-process.ts';
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
   log(
     `load average at start: ${loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')} (${cpus().length} CPUs; the receivers run in this process)`,
+      .join(' ')} (${cpus().length} CPUs; the receivers run in a process of their own, nice 19)`,
   );
   log(describeGit());
   log(
@@ -118,14 +120,14 @@ async function main(): Promise<void> {
   // The processes inherit the environment: the webhook settings reach both workers.
   Object.assign(process.env, WEBHOOK_ENV);
   step('gateway and two workers');
-  const { url, prefix } = await startBenchDeployment({
+  const { url, prefix, gateway, workers } = await startBenchDeployment({
     redisUrl: redisServer.url,
     inventoryPath: INVENTORY_PATH,
     report: (deleted, left, prefix) => step(`redis keys: deleted ${deleted} keys of ${prefix}; ${left} left`),
   });
   const base = url.replace(/\/graphql$/, '/api/v1');
-  // The receivers stand for machines elsewhere: this process (they run in it) yields the CPU to
-  // Trunkline's, as the webhook processes do. Lowered only now, so what it started keeps priority 0.
+  // This process stands for the clients, elsewhere: it yields the CPU to Trunkline's. Lowered only
+  // now, so what it started keeps priority 0.
   setPriority(0, 10);
   const redis = new Redis(redisServer.url);
   onCleanup('redis connection', () => redis.quit());
@@ -144,9 +146,9 @@ async function main(): Promise<void> {
   };
 
   step('receivers');
-  const receivers: Receiver[] = [];
-  for (let i = 0; i < ENDPOINTS; i++) receivers.push(await startReceiver(i < FAILING ? 500 : 204));
-  onCleanup('receivers', () => Promise.allSettled(receivers.map((r) => r.close())));
+  const farm = await startReceiverFarm(Array.from({ length: ENDPOINTS }, (_, i) => (i < FAILING ? 500 : 204)));
+  onCleanup('receivers', () => farm.close());
+  const { receivers } = farm;
 
   step('createBridge ovsbr0, addPort bw0 on hv1 and hv2');
   await Promise.all(HOSTS.map((h) => run(url, 'createBridge', { hypervisor: h, name: 'ovsbr0' })));
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
   onCleanup('deleteBridge ovsbr0', () => Promise.allSettled(HOSTS.map((h) => run(url, 'deleteBridge', { hypervisor: h, name: 'ovsbr0' }))));
 
   step('register the endpoints (REST), disabled for now');
-  const endpoints: { id: string; receiver: Receiver; failing: boolean }[] = [];
+  const endpoints: { id: string; receiver: FarmReceiver; failing: boolean }[] = [];
   for (const [i, r] of receivers.entries()) {
     const created = await rest(base, 'POST', '/webhooks', { url: r.url, description: `bench ${i}`, enabled: false });
     endpoints.push({ id: created.endpoint.id, receiver: r, failing: i < FAILING });
@@ -199,6 +201,17 @@ async function main(): Promise<void> {
   // Where a job's time goes, from its events' `at`: waiting for a worker, the host part, settling.
   const phasesWithout = { queue: [] as number[], steps: [] as number[], settle: [] as number[] };
   const phasesWith = { queue: [] as number[], steps: [] as number[], settle: [] as number[] };
+  // Where the CPU goes in each block, by process group (the webhook processes are the workers' children).
+  const groups = {
+    'gateway + workers': () => [gateway, ...workers].map((x) => x.child.pid!),
+    'webhook processes': () => workers.flatMap((w) => childPids(w.child.pid!)),
+    'redis-server': () => [redisServer.proc.pid!],
+    receivers: () => [farm.pid],
+  };
+  type Group = keyof typeof groups;
+  const cpuNow = () => Object.fromEntries(Object.entries(groups).map(([g, pids]) => [g, processesCpuMs(pids())])) as Record<Group, number>;
+  const cpuWith = Object.fromEntries(Object.keys(groups).map((g) => [g, 0])) as Record<Group, number>;
+  const cpuWithout = { ...cpuWith };
   const started = performance.now();
   for (let r = 0; r < ROUNDS; r++) {
     step(`round ${r + 1}/${ROUNDS}`);
@@ -207,7 +220,11 @@ async function main(): Promise<void> {
       await dispatched();
       await delivered();
       await setEnabled(enabled);
+      const cpuBefore = cpuNow();
       const jobs = await block();
+      // Deliveries still being sent after the block are counted with the next block's: the blocks alternate, so both sides get some.
+      const cpuAfter = cpuNow();
+      for (const g of Object.keys(groups) as Group[]) (enabled ? cpuWith : cpuWithout)[g] += cpuAfter[g] - cpuBefore[g];
       (enabled ? withEndpoints : without).push(...jobs.map((j) => j.latencyMs));
       for (const j of jobs) {
         const es: { id: string; type: string; at: string }[] = await rest(base, 'GET', `/jobs/${j.uuid}/events`);
@@ -310,6 +327,30 @@ async function main(): Promise<void> {
     ),
   );
 
+  const deliveriesMade = events.size * ENDPOINTS;
+  log(
+    table(
+      [
+        `CPU by process, ms per job (${deliveriesMade / withEndpoints.length} deliveries per job with)`,
+        'without',
+        'with',
+        'with - without',
+      ],
+      (Object.keys(groups) as Group[]).map((g) => [
+        g,
+        (cpuWithout[g] / without.length).toFixed(2),
+        (cpuWith[g] / withEndpoints.length).toFixed(2),
+        (cpuWith[g] / withEndpoints.length - cpuWithout[g] / without.length).toFixed(2),
+      ]),
+    ),
+  );
+  // The webhook processes do nothing but deliveries (retries included) and reading the log: all their CPU is the fan-out's.
+  const webhookCpu = cpuWith['webhook processes'] + cpuWithout['webhook processes'];
+  log(
+    `webhook processes: ${(webhookCpu / deliveriesMade).toFixed(3)} ms CPU per delivery (all of theirs in the rounds, retries included); redis-server: ${((cpuWith['redis-server'] - cpuWithout['redis-server']) / deliveriesMade).toFixed(3)} ms more per delivery`,
+  );
+  log();
+
   const sum = (s: Summary) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v)]));
   const path = writeResults('webhook-fanout.json', {
     benchmark: 'webhook-fanout',
@@ -324,6 +365,7 @@ async function main(): Promise<void> {
       webhooks: WEBHOOK_ENV,
     },
     events: events.size,
+    cpuMs: { without: cpuWithout, with: cpuWith, deliveries: deliveriesMade },
     deliveryLatencyMs: { good: sum(g), failingFirstAttempt: sum(summarize(failingFirst)) },
     perEndpoint: perEndpoint.map((x) => ({ id: x.id, received: x.received, duplicates: x.duplicates, latencyMs: sum(x.summary) })),
     jobLatencyMs: { without: sum(w), with: sum(e) },

@@ -4,7 +4,7 @@ import type { JobEvent } from '../src/jobs/job-types.ts';
 import { compareStreamIds } from '../src/jobs/stream-id.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { connectRedis } from '../src/redis/connect.ts';
-import type { DeliveryJobData } from '../src/webhooks/delivery-queue.ts';
+import { batchesOf } from '../src/webhooks/delivery-queue.ts';
 import { deliveryIdOf } from '../src/webhooks/delivery-store.ts';
 import { webhookEventType } from '../src/webhooks/event-types.ts';
 import { matchesFilter, needsJobHosts } from '../src/webhooks/filter.ts';
@@ -18,10 +18,13 @@ import type { Webhooks } from '../src/webhooks/webhooks.ts';
  * exactly one of them; an entry is acknowledged (XACK) only after its deliveries are recorded and
  * queued, so a dispatcher that dies leaves it pending, and it is read again: by itself after a
  * restart of the same consumer, by another through XAUTOCLAIM once it has been idle a while.
- * Reading twice is harmless: the delivery record and the BullMQ job id are the delivery id
- * (endpoint + sequence), and a delivery whose record shows an attempt is not queued again. The
- * dispatcher only records and enqueues, never sends: an endpoint's speed cannot hold it up, and it
- * never touches the change queue.
+ * Reading twice is harmless: the delivery record's id is the delivery id (endpoint + sequence),
+ * a delivery whose record shows an attempt is not queued again, and one queued in two batches is
+ * sent by the batch that claims it first. The deliveries of what one read brought are queued as
+ * one batch job per endpoint (delivery-queue.ts); after an event comes, the dispatcher waits
+ * TRUNKLINE_WEBHOOK_LINGER_MS for more before it reads again, so a busy fleet makes few, fuller
+ * batches. It only records and enqueues, never sends: an endpoint's speed cannot hold it up, and
+ * it never touches the change queue.
  */
 
 export const DISPATCH_GROUP = 'webhooks';
@@ -83,7 +86,8 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   async function dispatch(entries: readonly StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const endpoints = (await deps.webhooks.endpoints.list()).filter((e) => e.enabled);
-    const jobs: Promise<DeliveryJobData | null>[] = [];
+    // Per endpoint, its deliveries to queue, in the log's order.
+    const queued = new Map<string, Promise<string | null>[]>();
     for (const entry of entries) {
       const event = parseFleetEntry(entry);
       if (!event) {
@@ -104,15 +108,23 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
           type: webhookEventType(event.type),
           body,
         };
-        jobs.push(deps.webhooks.deliveries.create(delivery).then((queue) => (queue ? { deliveryId: id, endpointId: ep.id } : null)));
+        const list = queued.get(ep.id) ?? [];
+        list.push(deps.webhooks.deliveries.create(delivery).then((queue) => (queue ? id : null)));
+        queued.set(ep.id, list);
       }
     }
     // Records first: the delivery worker reads the body from them. A record that existed with an
     // attempt made is not queued again.
-    const queued = (await Promise.all(jobs)).filter((j): j is DeliveryJobData => j !== null);
-    await deps.webhooks.queue.enqueue(queued);
+    const batches = [];
+    let deliveries = 0;
+    for (const [endpointId, created] of queued) {
+      const ids = (await Promise.all(created)).filter((id): id is string => id !== null);
+      deliveries += ids.length;
+      batches.push(...batchesOf(endpointId, ids));
+    }
+    await deps.webhooks.queue.enqueueBatches(batches);
     await conn.call('xack', key, DISPATCH_GROUP, ...entries.map((e) => e[0]));
-    if (queued.length) log.debug({ events: entries.length, deliveries: queued.length }, 'dispatched');
+    if (deliveries) log.debug({ events: entries.length, deliveries, batches: batches.length }, 'dispatched');
   }
 
   async function ensureGroup(): Promise<void> {
@@ -124,15 +136,16 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   }
 
-  const read = async (id: string): Promise<StreamEntry[]> => {
+  /** Reads up to `count` entries: this consumer's pending ones (id 0), or new ones (`>`, waiting up to BLOCK_MS unless `wait` is false). */
+  const read = async (id: string, count = BATCH, wait = true): Promise<StreamEntry[]> => {
     const res = (await conn.call(
       'xreadgroup',
       'group',
       DISPATCH_GROUP,
       deps.consumer,
       'count',
-      BATCH,
-      ...(id === '>' ? ['block', BLOCK_MS] : []),
+      count,
+      ...(id === '>' && wait ? ['block', BLOCK_MS] : []),
       'streams',
       key,
       id,
@@ -167,7 +180,15 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
           lastClaim = Date.now();
           await dispatch(await claim());
         }
-        await dispatch(await read('>'));
+        const entries = await read('>');
+        const { lingerMs } = deps.webhooks.config;
+        // Events come in bursts (a job writes several within milliseconds, a fleet change one per
+        // host): waiting a little for the rest makes one batch per endpoint instead of several.
+        if (entries.length > 0 && entries.length < BATCH && lingerMs > 0) {
+          await new Promise((r) => setTimeout(r, lingerMs));
+          entries.push(...(await read('>', BATCH - entries.length, false)));
+        }
+        await dispatch(entries);
       } catch (err) {
         if (stopping) break;
         log.error({ err: (err as Error).message }, 'webhook dispatch failed; retrying');

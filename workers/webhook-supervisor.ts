@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../src/log/logger.ts';
@@ -8,6 +9,15 @@ import type { Logger } from '../src/log/logger.ts';
  * steps below it in CPU priority: its fan-out (a BullMQ job, a signature and a POST per event
  * and endpoint) then takes only the CPU that change jobs leave, and never shares their event
  * loop. A child that dies is started again; the worker's shutdown stops it.
+ *
+ * `nice` alone is not enough on Linux with autogroup scheduling (kernel.sched_autogroup_enabled=1,
+ * the default of desktop and many server kernels): CPU time is shared fairly between sessions
+ * first, and a process's nice value only counts against others of its own session. So the child
+ * gets a session of its own (`detached`: setsid) and that session's autogroup gets the nice value
+ * (/proc/<pid>/autogroup); without it, webhook fan-out took half the CPU from the SSH sessions of
+ * change jobs on a 2-core lab machine, whatever its nice value. Under a cgroup CPU controller
+ * (systemd with CPUWeight=) autogroups do not apply, and the plain nice value does. The child still
+ * ends with the worker: it exits when the IPC channel closes.
  */
 
 const ENTRY = fileURLToPath(new URL('./webhook-process.ts', import.meta.url));
@@ -32,13 +42,9 @@ export function startWebhookProcess(opts: { logger: Logger; nice: number; stopTi
   });
 
   const spawnChild = () => {
-    const c = fork(ENTRY, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = fork(ENTRY, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: opts.nice > 0 });
     child = c;
-    try {
-      if (c.pid !== undefined && opts.nice > 0) setPriority(c.pid, opts.nice);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'could not lower the webhook process priority');
-    }
+    if (c.pid !== undefined && opts.nice > 0) lowerPriority(c.pid, opts.nice, log);
     c.on('message', (m) => {
       if ((m as { ready?: boolean })?.ready && !becameReady) {
         becameReady = true;
@@ -72,4 +78,20 @@ export function startWebhookProcess(opts: { logger: Logger; nice: number; stopTi
       clearTimeout(timer);
     },
   };
+}
+
+/** Lowers a process's CPU priority: its nice value, and that of its autogroup where the kernel has them. */
+function lowerPriority(pid: number, nice: number, log: Logger): void {
+  try {
+    setPriority(pid, nice);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not lower the webhook process priority');
+  }
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  } catch (err) {
+    // ENOENT: no autogroups (not Linux, or a kernel built without them); nothing more to do.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn({ err: (err as Error).message }, 'could not lower the webhook process autogroup priority');
+  }
 }

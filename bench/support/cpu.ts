@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /*
  * CPU time from /proc, to show where a run's CPU went: the machine as a whole, given processes
@@ -60,4 +60,19 @@ export async function measureCpu<T>(pids: readonly number[], fn: () => Promise<T
       selfMs: selfCpuMs() - before.self,
     },
   };
+}
+
+/** The processes whose parent is `ppid` (from /proc; empty where there is none). */
+export function childPids(ppid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(name));
+    } catch {
+      // exited
+    }
+  }
+  return out;
 }

@@ -69,8 +69,10 @@ const EnvSchema = z.object({
   // Deliveries one worker sends at once, and at most this many to one endpoint (a dead one cannot take every slot).
   TRUNKLINE_WEBHOOK_CONCURRENCY: int(16, 1, 512),
   TRUNKLINE_WEBHOOK_ENDPOINT_CONCURRENCY: int(4, 1, 512),
+  // How long the dispatcher waits for more events after one came, to send them in fewer batch jobs (0: none).
+  TRUNKLINE_WEBHOOK_LINGER_MS: int(20, 0, 1000),
   // How many steps below the worker the webhook process runs (nice): change jobs get the CPU first.
-  TRUNKLINE_WEBHOOK_NICE: int(10, 0, 19),
+  TRUNKLINE_WEBHOOK_NICE: int(19, 0, 19),
   // Whether each worker starts a webhook process (child), or webhooks run elsewhere (none: run workers/webhook-process.ts).
   TRUNKLINE_WEBHOOK_PROCESS: z.enum(['child', 'none']).default('child'),
   // Deliveries kept per endpoint (the newest), and for how long.
@@ -103,6 +105,8 @@ export interface WebhookConfig {
   allowedHosts: string[];
   concurrency: number;
   endpointConcurrency: number;
+  /** The dispatcher's wait for more events after one came (batching), ms. */
+  lingerMs: number;
   nice: number;
   /** child: every worker starts workers/webhook-process.ts; none: it runs on its own, elsewhere. */
   process: 'child' | 'none';
@@ -151,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedHosts: e.TRUNKLINE_WEBHOOK_ALLOWED_HOSTS,
       concurrency: e.TRUNKLINE_WEBHOOK_CONCURRENCY,
       endpointConcurrency: e.TRUNKLINE_WEBHOOK_ENDPOINT_CONCURRENCY,
+      lingerMs: e.TRUNKLINE_WEBHOOK_LINGER_MS,
       nice: e.TRUNKLINE_WEBHOOK_NICE,
       process: e.TRUNKLINE_WEBHOOK_PROCESS,
       historyLength: e.TRUNKLINE_WEBHOOK_HISTORY,

@@ -46,6 +46,19 @@ if drop > 0 then redis.call('HDEL', KEYS[1], 'attempt:' .. drop) end
 return n
 `;
 
+// KEYS[1] record. ARGV: claimant (a batch job's id). The body to send when the claimant may make
+// the delivery's first attempt: it exists, no attempt was recorded, and no other batch claimed it
+// (a stream entry dispatched twice can put one delivery in two batches; a batch run again after
+// an error claims its own deliveries again). False otherwise.
+const CLAIM_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if redis.call('HGET', KEYS[1], 'attemptCount') ~= '0' or redis.call('HGET', KEYS[1], 'status') ~= 'PENDING' then return false end
+local claimant = redis.call('HGET', KEYS[1], 'claim')
+if claimant and claimant ~= ARGV[1] then return false end
+if not claimant then redis.call('HSET', KEYS[1], 'claim', ARGV[1]) end
+return redis.call('HGET', KEYS[1], 'body')
+`;
+
 // KEYS[1] record. ARGV: now. The redelivery's number, or false when the record is gone.
 const REDELIVER_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
@@ -119,6 +132,7 @@ export class DeliveryStore {
     this.options = options;
     redis.defineCommand('trunklineCreateDelivery', { numberOfKeys: 2, lua: CREATE_LUA });
     redis.defineCommand('trunklineDeliveryAttempt', { numberOfKeys: 1, lua: ATTEMPT_LUA });
+    redis.defineCommand('trunklineClaimDelivery', { numberOfKeys: 1, lua: CLAIM_LUA });
     redis.defineCommand('trunklineRedeliver', { numberOfKeys: 1, lua: REDELIVER_LUA });
     redis.defineCommand('trunklineSettleDelivery', { numberOfKeys: 1, lua: SETTLE_LUA });
   }
@@ -203,6 +217,22 @@ export class DeliveryStore {
     return assembleDelivery(await this.redis.hgetall(this.recordKey(id)));
   }
 
+  /**
+   * Claims deliveries for their first attempt by one batch job (one round trip: a script per
+   * record, pipelined, so the records may live on any cluster slot): the body of each one this
+   * claimant may send, null for those it may not (gone, attempted already, another batch's).
+   */
+  async claim(ids: readonly string[], claimant: string): Promise<(string | null)[]> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) (pipeline as unknown as Scripts).trunklineClaimDelivery(this.recordKey(id), claimant);
+    const results = (await pipeline.exec()) ?? [];
+    return ids.map((_, i) => {
+      const [err, body] = results[i] ?? [new Error('no reply'), null];
+      if (err) throw err;
+      return typeof body === 'string' ? body : null;
+    });
+  }
+
   /** The payload a delivery signs and sends; null when it is gone. */
   async body(id: string): Promise<string | null> {
     return this.redis.hget(this.recordKey(id), 'body');
@@ -260,6 +290,7 @@ export class DeliveryStore {
 interface Scripts {
   trunklineCreateDelivery(...args: string[]): Promise<number>;
   trunklineDeliveryAttempt(...args: string[]): Promise<number | null>;
+  trunklineClaimDelivery(...args: string[]): Promise<string | null>;
   trunklineRedeliver(...args: string[]): Promise<number | null>;
   trunklineSettleDelivery(...args: string[]): Promise<number>;
 }

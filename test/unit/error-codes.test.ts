@@ -50,6 +50,8 @@ const NOT_ERROR_CODES: ReadonlySet<string> = new Set([
   'HEAD',
   // Redis command options
   'COUNT',
+  // Node's errno codes (system errors)
+  'ENOENT',
 ]);
 
 /** Values that are both an error code and another vocabulary's member, allowed only in these files. */

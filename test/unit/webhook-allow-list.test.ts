@@ -27,7 +27,8 @@ describe('webhook allow-list (SSRF guard)', () => {
       allowedHosts: LAB_DEFAULT,
       concurrency: 16,
       endpointConcurrency: 4,
-      nice: 10,
+      lingerMs: 20,
+      nice: 19,
       process: 'child',
       historyLength: 1000,
       historyTtlSeconds: 7 * 24 * 3600,
@@ -36,8 +37,9 @@ describe('webhook allow-list (SSRF guard)', () => {
       TRUNKLINE_WEBHOOK_TIMEOUT_MS: '250',
       TRUNKLINE_WEBHOOK_MAX_ATTEMPTS: '3',
       TRUNKLINE_WEBHOOK_PROCESS: 'none',
+      TRUNKLINE_WEBHOOK_LINGER_MS: '0',
     }).webhooks;
-    expect([c.timeoutMs, c.maxAttempts, c.process]).toEqual([250, 3, 'none']);
+    expect([c.timeoutMs, c.maxAttempts, c.process, c.lingerMs]).toEqual([250, 3, 'none', 0]);
     expect(() => loadConfig({ TRUNKLINE_WEBHOOK_MAX_ATTEMPTS: '0' })).toThrow(/TRUNKLINE_WEBHOOK_MAX_ATTEMPTS/);
   });
 

@@ -31,6 +31,7 @@ import { createGateway } from '../gateway/create-gateway.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
+import { aliasFlood, deepQuery, INTROSPECTION_QUERY } from './support/abusive-queries.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
 import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, ROOT, writeResultFile, writeResults } from './support/results.ts';
@@ -371,6 +372,46 @@ async function main(): Promise<void> {
   );
   log();
 
+  // ---- refused before they run (issue 12's abuse limits) ---------------------------------------------------
+  const REFUSED_RUNS = 50;
+  const abusive = { '2,000 aliases of the fleet query': aliasFlood(2000), 'depth 15': deepQuery(13), introspection: INTROSPECTION_QUERY };
+  const refused: Record<string, { bytes: number; code: string; firstMs: number; latency: Summary; responseBytes: number }> = {};
+  for (const [name, query] of Object.entries(abusive)) {
+    step(`refused: ${name}, ${REFUSED_RUNS} requests`);
+    const payload = JSON.stringify({ query });
+    const first = await post(agent, port, payload);
+    const json = JSON.parse(first.body.toString()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    const code = json.errors?.[0]?.extensions?.code;
+    if (json.data || !code)
+      throw new Error(`${name}: not refused with a code: HTTP ${first.status} ${first.body.toString().slice(0, 300)}`);
+    const ms: number[] = [];
+    for (let i = 0; i < REFUSED_RUNS; i++) ms.push((await post(agent, port, payload)).ms);
+    refused[name] = {
+      bytes: Buffer.byteLength(payload),
+      code,
+      firstMs: first.ms,
+      latency: summarize(ms),
+      responseBytes: first.body.length,
+    };
+  }
+  log(`## Refused before they run (${REFUSED_RUNS} requests each after the first; graphql-armor's limits at their defaults)`);
+  log(
+    table(
+      ['query', 'request', 'answer', 'code', 'first ms', 'p50 ms', 'p99 ms'],
+      Object.entries(refused).map(([name, r]) => [
+        name,
+        `${Math.round(r.bytes / 1024)} KiB`,
+        `${r.responseBytes} B`,
+        r.code,
+        fmt(r.firstMs),
+        fmt(r.latency.p50),
+        fmt(r.latency.p99),
+      ]),
+    ),
+  );
+  log('(issue 12: the 2,000-alias query, 7.5 s and 1.5 MB before the limits, is to be refused in under 50 ms)');
+  log();
+
   // ---- where the fleet query's time goes ----------------------------------------------------------------
   step('splitting the fleet query into its parts');
   const N = 200;
@@ -463,6 +504,7 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   const path = writeResults('cached-fleet-query.json', {
+    refused,
     benchmark: 'cached-fleet-query',
     machine: await machine(),
     settings: {

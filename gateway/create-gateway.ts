@@ -6,6 +6,7 @@ import { schema } from '../graphql/schema.ts';
 import { createRestApp } from '../rest/app.ts';
 import { docsResponse } from '../rest/docs.ts';
 import { API_BASE } from '../rest/replies.ts';
+import { queryLimitPlugins } from './query-limits.ts';
 
 export type Gateway = YogaServerInstance<Record<string, never>, Context>;
 
@@ -29,7 +30,10 @@ export function createGateway(services: GatewayServices): Gateway {
     },
     // Until authentication exists, callers may say who they are; it is recorded, not trusted.
     context: ({ request }) => createContext(services, request.headers.get('x-trunkline-user')),
+    // GraphiQL needs introspection: both are development tools, on together.
+    graphiql: services.config.graphql.introspection,
     plugins: [
+      ...queryLimitPlugins(services.config.graphql),
       // Compiles each distinct query once to plain JS: fleet queries resolve thousands of fields,
       // where graphql-js's generic executor costs more than the data.
       // Not for subscriptions: graphql-jit loses their arguments (seen with jobEvents filters).

@@ -16,6 +16,8 @@ export LAB_NAME=${LAB_NAME:-tl} LAB_HOSTS=${LAB_HOSTS:-2}
 bash infra/lab.sh up
 export TRUNKLINE_INVENTORY=${TRUNKLINE_INVENTORY:-/run/trunkline/lab-$LAB_NAME/inventory.json}
 port=${TRUNKLINE_LISTEN_PORT:-4000}; host=${TRUNKLINE_LISTEN_HOST:-127.0.0.1}
+# The lab is for development: schema introspection and GraphiQL on (off by default elsewhere).
+export TRUNKLINE_GRAPHQL_INTROSPECTION=${TRUNKLINE_GRAPHQL_INTROSPECTION:-true}
 
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
@@ -52,6 +54,7 @@ cat <<MSG
 
 Trunkline is up.
   GraphQL:   $url   (subscriptions over SSE on the same URL; WebSocket: ${url/http/ws})
+             GraphiQL in a browser at that URL (introspection: $TRUNKLINE_GRAPHQL_INTROSPECTION)
   REST:      ${url%/graphql}/api/v1   (reference: ${url%/graphql}/api/docs, contract: openapi.yaml)
   Redis:     $TRUNKLINE_REDIS_URL
   Inventory: $TRUNKLINE_INVENTORY

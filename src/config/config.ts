@@ -47,6 +47,14 @@ const EnvSchema = z.object({
   // Seed the host registry in Redis from TRUNKLINE_INVENTORY at start-up.
   TRUNKLINE_SEED_INVENTORY: bool(true),
   TRUNKLINE_JOB_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  // GraphQL abuse limits (graphql-armor; docs/security.md): per operation, checked before it runs.
+  TRUNKLINE_GRAPHQL_MAX_DEPTH: int(12, 1, 100),
+  TRUNKLINE_GRAPHQL_MAX_ALIASES: int(30, 0, 10_000),
+  TRUNKLINE_GRAPHQL_MAX_COST: int(20_000, 1, 10_000_000),
+  TRUNKLINE_GRAPHQL_MAX_TOKENS: int(5000, 100, 1_000_000),
+  TRUNKLINE_GRAPHQL_MAX_DIRECTIVES: int(20, 0, 1000),
+  // Schema introspection (and GraphiQL) for development tools; off unless asked for.
+  TRUNKLINE_GRAPHQL_INTROSPECTION: bool(false),
   // REST request bodies larger than this are refused with 413 (GraphQL keeps yoga's own limit).
   TRUNKLINE_REST_BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   // How long an Idempotency-Key (REST) / idempotencyKey (GraphQL) and its answer are kept.
@@ -88,6 +96,7 @@ export interface Config {
   prefix: string;
   inventoryPath: string;
   listen: { host: string; port: number };
+  graphql: GraphqlLimits;
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; maxChannels: number; keepaliveMs: number; sudo: boolean };
   worker: { concurrency: number; lockMs: number };
   defaults: { datapathType: 'netdev' | 'system'; vmDomainType: 'kvm' | 'qemu' };
@@ -96,6 +105,17 @@ export interface Config {
   api: { restBodyLimitBytes: number; idempotencyTtlSeconds: number };
   inventory: { refreshIntervalSeconds: number; freshnessSeconds: number; refreshWaitMs: number; seed: boolean };
   webhooks: WebhookConfig;
+}
+
+/** What one GraphQL operation may ask for (graphql-armor's measures), and whether the schema may be introspected. */
+export interface GraphqlLimits {
+  maxDepth: number;
+  maxAliases: number;
+  /** graphql-armor's cost: objects 2, scalars 1, each level deeper × 1.5. */
+  maxCost: number;
+  maxTokens: number;
+  maxDirectives: number;
+  introspection: boolean;
 }
 
 export interface WebhookConfig {
@@ -130,6 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     prefix: e.TRUNKLINE_PREFIX,
     inventoryPath: e.TRUNKLINE_INVENTORY,
     listen: { host: e.TRUNKLINE_LISTEN_HOST, port: e.TRUNKLINE_LISTEN_PORT },
+    graphql: {
+      maxDepth: e.TRUNKLINE_GRAPHQL_MAX_DEPTH,
+      maxAliases: e.TRUNKLINE_GRAPHQL_MAX_ALIASES,
+      maxCost: e.TRUNKLINE_GRAPHQL_MAX_COST,
+      maxTokens: e.TRUNKLINE_GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.TRUNKLINE_GRAPHQL_MAX_DIRECTIVES,
+      introspection: e.TRUNKLINE_GRAPHQL_INTROSPECTION,
+    },
     ssh: {
       connectTimeoutMs: e.TRUNKLINE_SSH_CONNECT_TIMEOUT_MS,
       commandTimeoutMs: e.TRUNKLINE_SSH_COMMAND_TIMEOUT_MS,

@@ -12,6 +12,11 @@ export const ErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  // GraphQL operations refused before they run
+  /** The operation is deeper, wider (aliases), costlier, longer (tokens) or has more directives than the gateway allows. */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Schema introspection is off (TRUNKLINE_GRAPHQL_INTROSPECTION). */
+  INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
   // Idempotent retries (Idempotency-Key / idempotencyKey)
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   IDEMPOTENCY_KEY_IN_PROGRESS: 'IDEMPOTENCY_KEY_IN_PROGRESS',
@@ -85,6 +90,10 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   UNSUPPORTED_MEDIA_TYPE: 'The request body is not application/json.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than the gateway accepts (TRUNKLINE_REST_BODY_LIMIT_BYTES).',
   METHOD_NOT_ALLOWED: 'The resource exists but does not support this HTTP method (the Allow header lists those it does).',
+  QUERY_TOO_COMPLEX:
+    'The GraphQL operation is deeper, has more aliases, costs more, is longer (tokens) or has more directives than the gateway allows (extensions.limit names the limit, extensions.max its value); split it.',
+  INTROSPECTION_DISABLED:
+    'Schema introspection is off on this gateway (TRUNKLINE_GRAPHQL_INTROSPECTION); the schema is in graphql/schema.graphql.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was used before for a different request (another operation or input).',
   IDEMPOTENCY_KEY_IN_PROGRESS: 'The first request with this idempotency key is still being handled; retry in a moment.',
   IN_USE: 'The object is used (by VMs, portgroups, …); detach or move the users first, or force.',

@@ -32,6 +32,8 @@ import type { HostState } from '../src/hosts/host-state.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { aliasFlood, deepQuery, INTROSPECTION_QUERY } from './support/abusive-queries.ts';
+import { ANONYMOUS } from '../src/auth/caller.ts';
+import { tokenIssuer } from '../test/support/tokens.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
 import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, ROOT, writeResultFile, writeResults } from './support/results.ts';
@@ -60,6 +62,8 @@ export const QUERIES = {
 type QueryName = keyof typeof QUERIES;
 
 const log = (s = '') => console.log(s);
+/** The Authorization header every request sends (set once the admin token exists). */
+const auth: Record<string, string> = {};
 const step = (s: string) => console.error(`[fleet-query] ${s}`);
 
 // ---- HTTP client ----------------------------------------------------------------------------------
@@ -84,6 +88,7 @@ function post(agent: Agent, port: number, payload: string): Promise<Reply> {
           'content-type': 'application/json',
           accept: 'application/graphql-response+json',
           'content-length': Buffer.byteLength(payload),
+          ...auth,
         },
       },
       (res) => {
@@ -239,11 +244,14 @@ async function main(): Promise<void> {
   step('starting a private redis-server');
   const redisServer = await startRedisServer();
   const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
+  const pepper = randomBytes(32).toString('hex');
   const config = loadConfig({
     ...process.env,
     TRUNKLINE_REDIS_URL: redisServer.url,
     TRUNKLINE_PREFIX: prefix,
     TRUNKLINE_LOG_LEVEL: 'silent',
+    TRUNKLINE_AUTH_MODE: 'tokens',
+    TRUNKLINE_AUTH_PEPPER: pepper,
   });
   log(
     `load average at start: ${loadavg()
@@ -264,6 +272,8 @@ async function main(): Promise<void> {
   const { redis, hub, queue, registry, cache } = services;
   onCleanup('redis connections', () => services.close());
   onPrefixCleanup(redis, queue.queue, prefix);
+  // Authentication on, as in production: every request carries an admin token.
+  auth.authorization = `Bearer ${await tokenIssuer(redis, prefix, pepper)({ name: 'bench-admin', role: 'admin' })}`;
 
   // ---- seed ---------------------------------------------------------------------------------------
   step('seeding the cache from captured host output');
@@ -424,10 +434,12 @@ async function main(): Promise<void> {
   parts['cache.getMany(), as the gateway calls it'] = await timeAsync(N, () => cache.getMany(states.map((s) => s.host)));
   const document = parse(QUERIES.fleet);
   parts['graphql parse + validate (yoga caches both per query string)'] = timeSync(N, () => validate(schema, parse(QUERIES.fleet)));
-  const views: HostView[] = await createContext(services, null).fleet();
+  // The in-process parts below run as an admin of every host, as the HTTP requests do.
+  const IN_PROCESS = { caller: ANONYMOUS, source: null };
+  const views: HostView[] = await createContext(services, IN_PROCESS).fleet();
   let result: unknown;
   parts['graphql-js execute, fleet preloaded (resolvers only, no Redis) [1]'] = await timeAsync(N, async () => {
-    const ctx = createContext(services, null);
+    const ctx = createContext(services, IN_PROCESS);
     ctx.fleet = async () => views;
     result = await execute({ schema, document, contextValue: ctx });
   });
@@ -443,13 +455,13 @@ async function main(): Promise<void> {
     for (const st of fresh) resolveInterfaces(st);
   });
   parts['graphql-js execute with the real context (Redis + JSON.parse + resolvers) [1]'] = await timeAsync(N, () =>
-    Promise.resolve(execute({ schema, document, contextValue: createContext(services, null) })),
+    Promise.resolve(execute({ schema, document, contextValue: createContext(services, IN_PROCESS) })),
   );
   const fleetPayload = JSON.stringify({ query: QUERIES.fleet });
   parts['gateway.fetch(): the whole yoga pipeline in process, no socket'] = await timeAsync(N, async () => {
     const res = await gateway.fetch('http://127.0.0.1/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...auth },
       body: fleetPayload,
     });
     await res.text();

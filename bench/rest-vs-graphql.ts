@@ -26,6 +26,7 @@ import { loadavg } from 'node:os';
 import { createGateway } from '../gateway/create-gateway.ts';
 import { connectGatewayServices } from '../gateway/services.ts';
 import { loadConfig } from '../src/config/config.ts';
+import { tokenIssuer } from '../test/support/tokens.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
@@ -47,10 +48,13 @@ interface Call {
   expect: number;
 }
 
+/** The Authorization header every request sends (set once the admin token exists). */
+const auth: Record<string, string> = {};
+
 function send(agent: Agent, port: number, call: Call): Promise<{ status: number; ms: number; bytes: number; text: string }> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const headers: Record<string, string | number> = { accept: 'application/json, application/graphql-response+json' };
+    const headers: Record<string, string | number> = { accept: 'application/json, application/graphql-response+json', ...auth };
     if (call.body !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(call.body);
@@ -91,15 +95,20 @@ runBenchmark('rest-vs-graphql', async () => {
   const redisServer = await startRedisServer();
   onCleanup('redis-server', () => redisServer.stop());
   const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
+  const pepper = randomBytes(32).toString('hex');
   const config = loadConfig({
     ...process.env,
     TRUNKLINE_REDIS_URL: redisServer.url,
     TRUNKLINE_PREFIX: prefix,
     TRUNKLINE_LOG_LEVEL: 'silent',
+    TRUNKLINE_AUTH_MODE: 'tokens',
+    TRUNKLINE_AUTH_PEPPER: pepper,
   });
   const services = connectGatewayServices(config, createLogger('trunkline-gateway', config.logLevel), 'trunkline-bench-gateway');
   onCleanup('redis connections', () => services.close());
   onPrefixCleanup(services.redis, services.queue.queue, prefix);
+  // Authentication on, as in production: both APIs pay for it alike.
+  auth.authorization = `Bearer ${await tokenIssuer(services.redis, prefix, pepper)({ name: 'bench-admin', role: 'admin' })}`;
 
   step('seeding the cache from captured host output');
   const captured = loadCaptured();

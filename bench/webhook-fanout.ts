@@ -30,6 +30,7 @@
  */
 import { cpus, loadavg, setPriority } from 'node:os';
 import { Redis } from 'ioredis';
+import { authorization } from '../test/support/credentials.ts';
 import { gql, subscribeSse } from '../test/support/graphql-client.ts';
 import { mutate } from './support/mutate.ts';
 import type { LabEnv } from '../test/support/lab.ts';
@@ -89,7 +90,7 @@ async function run(url: string, name: string, input: Record<string, unknown>): P
 async function rest(base: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...authorization(base), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -1,14 +1,25 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import type { DocumentNode } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { type DocumentNode, GraphQLError } from 'graphql';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { Refusal } from '../src/requests/refusal.ts';
 import { createContext, type Context, type GatewayServices } from '../graphql/context.ts';
 import { schema } from '../graphql/schema.ts';
 import { createRestApp } from '../rest/app.ts';
 import { docsResponse } from '../rest/docs.ts';
 import { API_BASE } from '../rest/replies.ts';
+import { type AuthGate, createAuthGate } from './authentication.ts';
 import { queryLimitPlugins } from './query-limits.ts';
 
-export type Gateway = YogaServerInstance<Record<string, never>, Context>;
+export type Gateway = YogaServerInstance<Record<string, never>, Context> & {
+  /** Who may call: the WebSocket server authenticates its connections with it too. */
+  authGate: AuthGate;
+};
+
+/** The client's address, where the server says (node:http: the socket's peer). */
+function sourceOf(serverContext: unknown): string | null {
+  const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;
+  return req?.socket?.remoteAddress ?? null;
+}
 
 /**
  * The HTTP application: GraphQL at /graphql (queries and mutations over POST/GET,
@@ -17,8 +28,10 @@ export type Gateway = YogaServerInstance<Record<string, never>, Context>;
  * in process and any runtime that speaks Request → Response can host it.
  */
 export function createGateway(services: GatewayServices): Gateway {
-  const rest = createRestApp(services);
-  return createYoga<Record<string, never>, Context>({
+  const authGate = createAuthGate(services.auth.authenticator);
+  const rest = createRestApp(services, (request) => authGate.originOf(request));
+  const { healthzPublic } = services.config.auth;
+  const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -28,8 +41,25 @@ export function createGateway(services: GatewayServices): Gateway {
       warn: (...args) => services.logger.warn({ yoga: args.map(String) }),
       error: (...args) => services.logger.error({ yoga: args.map(String) }),
     },
-    // Until authentication exists, callers may say who they are; it is recorded, not trusted.
-    context: ({ request }) => createContext(services, request.headers.get('x-trunkline-user')),
+    // Who asks comes from the credentials the gateway checked (onRequest, below), never from a header a client sets.
+    context: ({ request }) => createContext(services, authGate.originOf(request)),
+    // Cross-origin requests only from configured origins (none by default): a browser page elsewhere cannot drive the API.
+    cors: services.config.api.corsOrigins.length ? { origin: services.config.api.corsOrigins, credentials: true } : false,
+    // A refusal thrown by a shared request (src/requests/refusal.ts) is the caller's answer, not a fault to hide.
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof Refusal) {
+          const first = original.userErrors[0];
+          return new GraphQLError(original.message, {
+            nodes: error instanceof GraphQLError ? error.nodes : undefined,
+            path: error instanceof GraphQLError ? error.path : undefined,
+            extensions: { code: first?.code, field: first?.field.slice(1).join('.') || undefined },
+          });
+        }
+        return maskError(error, message, isDev);
+      },
+    },
     // GraphiQL needs introspection: both are development tools, on together.
     graphiql: services.config.graphql.introspection,
     plugins: [
@@ -48,8 +78,13 @@ export function createGateway(services: GatewayServices): Gateway {
       {
         // The REST API and its reference share the server: yoga's adapter turns Node requests
         // into fetch Requests for both, so the gateway stays one fetch handler.
-        async onRequest({ request, url, endResponse, fetchAPI }) {
-          if (url.pathname === '/healthz' && request.method === 'GET') {
+        async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
+          const healthz = url.pathname === '/healthz' && request.method === 'GET';
+          if (!(healthz && healthzPublic)) {
+            const refused = await authGate.admit(request, sourceOf(serverContext));
+            if (refused) return endResponse(refused);
+          }
+          if (healthz) {
             endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { headers: { 'content-type': 'application/json' } }));
           } else if (url.pathname.startsWith(`${API_BASE}/`) || url.pathname === API_BASE) {
             endResponse(await rest.fetch(request));
@@ -61,6 +96,7 @@ export function createGateway(services: GatewayServices): Gateway {
       },
     ],
   });
+  return Object.assign(yoga, { authGate });
 }
 
 function operationOf(document: DocumentNode, name: string | null | undefined): string | undefined {

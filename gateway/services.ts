@@ -1,3 +1,7 @@
+import { Authenticator } from '../src/auth/authenticator.ts';
+import { HostGroupStore } from '../src/auth/host-group-store.ts';
+import { loadPepper } from '../src/auth/pepper.ts';
+import { TokenStore } from '../src/auth/token-store.ts';
 import type { Config } from '../src/config/config.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import { RedisHostRegistry } from '../src/inventory/redis-host-registry.ts';
@@ -22,11 +26,21 @@ export function connectGatewayServices(
   logger: Logger,
   name = 'trunkline-gateway',
 ): GatewayServices & { close(): Promise<void> } {
+  // Before any connection: a gateway without its pepper refuses to start, naming the variable.
+  const pepper = loadPepper(config.auth);
   const redis = connectRedis(config.redisUrl, name);
   const subscriber = connectRedis(config.redisUrl, `${name}-events`);
   const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
   const queue = new ChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
   const webhooks = createWebhooks(redis, { url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix, config.webhooks);
+  const tokens = new TokenStore(redis, config.prefix);
+  const authenticator = new Authenticator({
+    mode: config.auth.mode,
+    store: tokens,
+    pepper,
+    onTouchError: (err) => logger.warn({ err: err.message }, 'could not record when a token was last used'),
+  });
+  if (config.auth.mode === 'off') logger.warn('authentication is off (TRUNKLINE_AUTH_MODE=off): every request is an admin of every host');
   return {
     config,
     logger,
@@ -40,6 +54,7 @@ export function connectGatewayServices(
     order: new HostOrder(redis, config.prefix),
     idempotency: new IdempotencyStore(redis, config.prefix, config.api.idempotencyTtlSeconds),
     webhooks,
+    auth: { authenticator, tokens, hostGroups: new HostGroupStore(redis, config.prefix), pepper },
     async close() {
       await Promise.allSettled([queue.close(), webhooks.close(), redis.quit(), subscriber.quit()]);
     },

@@ -11,6 +11,7 @@ import './types/plan.ts';
 import './types/job.ts';
 import './types/enums.ts';
 import './types/webhook.ts';
+import './types/auth.ts';
 import './mutations/ovs.ts';
 import './mutations/libvirt.ts';
 import './mutations/vm.ts';
@@ -18,6 +19,7 @@ import './mutations/vlan.ts';
 import './mutations/hypervisor.ts';
 import './mutations/jobs.ts';
 import './mutations/webhooks.ts';
+import './mutations/auth.ts';
 
 /** The whole GraphQL schema; graphql/schema.graphql is its printed form (checked by a test). */
 export const schema = builder.toSchema();

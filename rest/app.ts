@@ -1,20 +1,28 @@
 import { Hono, type Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import { ErrorCode } from '../src/errors/codes.ts';
-import { createRequestContext, type GatewayServices } from '../src/requests/request-context.ts';
+import { createRequestContext, type GatewayServices, type RequestOrigin } from '../src/requests/request-context.ts';
 import type { Operation, Reply } from './operation.ts';
-import { routerPath } from './operation.ts';
+import { roleOf, routerPath } from './operation.ts';
+import { roleDenials } from '../src/auth/authorize.ts';
 import { OPERATIONS } from './operations/index.ts';
 import { fieldErrorsFromZod, PROBLEM_CONTENT_TYPE, type Problem, problem } from './problem.ts';
 import { API_BASE } from './replies.ts';
 import { withIdempotency } from './idempotency.ts';
+import { Refusal } from '../src/requests/refusal.ts';
+import { refusedReply } from './replies.ts';
 
 /**
  * The REST API under /api/v1: every operation of rest/operations/, nothing else. Errors of
  * every kind (unknown route, wrong method, bad JSON, wrong media type, a body too large, a
  * refused input, a crash) answer RFC 9457 problem+json.
  */
-export function createRestApp(services: GatewayServices, operations: readonly Operation[] = OPERATIONS): Hono {
+export function createRestApp(
+  services: GatewayServices,
+  /** Who sent a request: the gateway authenticated it before handing it here. */
+  originOf: (request: Request) => RequestOrigin,
+  operations: readonly Operation[] = OPERATIONS,
+): Hono {
   const app = new Hono().basePath(API_BASE);
 
   const methodsByPath = new Map<string, string[]>();
@@ -23,7 +31,7 @@ export function createRestApp(services: GatewayServices, operations: readonly Op
     methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), op.method.toUpperCase()]);
     // Unknown query parameters are refused, not ignored: ?dryRun=true where no dry run exists would otherwise act.
     const query = (op.query ?? z.object({})).strict();
-    app.on(op.method.toUpperCase(), path, (c) => handle(c, op, query, services));
+    app.on(op.method.toUpperCase(), path, (c) => handle(c, op, query, services, originOf));
   }
   // After every operation of a path: the methods it does not have.
   for (const [path, methods] of methodsByPath) {
@@ -116,7 +124,17 @@ async function readBody(c: HonoContext, op: Operation, limit: number): Promise<{
   }
 }
 
-async function handle(c: HonoContext, op: Operation, querySchema: z.ZodObject, services: GatewayServices): Promise<Response> {
+async function handle(
+  c: HonoContext,
+  op: Operation,
+  querySchema: z.ZodObject,
+  services: GatewayServices,
+  originOf: (request: Request) => RequestOrigin,
+): Promise<Response> {
+  const origin = originOf(c.req.raw);
+  // The role first: a caller that may not call the operation learns nothing from validating its input.
+  const denied = roleDenials(origin.caller, roleOf(op), op.operationId);
+  if (denied.length) return toReply(c, refusedReply(denied));
   const params = op.params ? op.params.safeParse(c.req.param()) : { success: true as const, data: {} };
   const query = querySchema.safeParse(queryObject(c));
   const read = await readBody(c, op, services.config.api.restBodyLimitBytes);
@@ -134,7 +152,7 @@ async function handle(c: HonoContext, op: Operation, querySchema: z.ZodObject, s
     return problemResponse(c, wholeBodyProblem(400, ErrorCode.MALFORMED_BODY, 'the body must be a JSON object'));
   }
   if (errors.length) return problemResponse(c, problem(400, ErrorCode.INVALID_INPUT, errors.map((e) => e.message).join('; '), { errors }));
-  const ctx = createRequestContext(services, c.req.header('x-trunkline-user') ?? null);
+  const ctx = createRequestContext(services, origin);
   const req = {
     params: params.success ? params.data : {},
     query: query.success ? query.data : {},
@@ -143,7 +161,14 @@ async function handle(c: HonoContext, op: Operation, querySchema: z.ZodObject, s
     request: c.req.raw,
     ctx,
   };
-  const run = () => op.handle(req);
+  const run = async (): Promise<Reply> => {
+    try {
+      return await op.handle(req);
+    } catch (err) {
+      if (err instanceof Refusal) return refusedReply(err.userErrors, err.pathFields);
+      throw err;
+    }
+  };
   const reply = op.idempotent ? await withIdempotency(services, op, req, run) : await run();
   return toReply(c, reply);
 }

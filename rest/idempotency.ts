@@ -42,7 +42,7 @@ export async function withIdempotency(
         ],
       }),
     };
-  const scope = req.ctx.requestedBy ?? '';
+  const scope = req.ctx.caller.id;
   const fingerprint = requestFingerprint(op.operationId, { params: req.params, query: req.query, body: req.body });
   const claim = await services.idempotency.claim('rest', scope, key, fingerprint);
   if (claim.state === 'reused')

@@ -1,3 +1,4 @@
+import { roleOf } from './operation.ts';
 import { z } from 'zod';
 import { ERROR_CODE_DESCRIPTIONS } from '../src/errors/codes.ts';
 import type { Operation } from './operation.ts';
@@ -66,6 +67,8 @@ class SchemaConverter {
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (path, query, header or body): `errors` names each field. Nothing was queued.',
+  401: 'No credentials, or not a valid, current API token (UNAUTHENTICATED); `WWW-Authenticate` says how to send one.',
+  403: "The token's role or host groups do not allow this (FORBIDDEN); for an object: it does not exist or is not visible to this token.",
   404: 'What the path names does not exist.',
   409: "A conflict with the hosts' state (e.g. IN_USE), or the first request with this Idempotency-Key is still being handled (Retry-After).",
   413: 'The body is larger than TRUNKLINE_REST_BODY_LIMIT_BYTES.',
@@ -170,7 +173,9 @@ function answers(op: Operation, conv: Converters): Later<JsonSchema> {
     }
     // An Idempotency-Key can be in use (409) or used for another request (422) on any operation that takes one.
     const idempotency = op.idempotent ? [409, 422] : [];
-    for (const status of [...new Set([400, ...op.problems, ...idempotency, 500])].sort()) out[String(status)] = problemAnswer(status);
+    // Every operation needs a token (401) and a role or scope that allows it (403).
+    for (const status of [...new Set([400, 401, 403, ...op.problems, ...idempotency, 500])].sort())
+      out[String(status)] = problemAnswer(status);
     return out;
   };
 }
@@ -182,6 +187,7 @@ export function openApiDocument(operations: readonly Operation[] = OPERATIONS): 
         operationId: 'getHealth',
         tags: ['Gateway'],
         summary: 'Liveness of the gateway process.',
+        description: 'Needs a token like every path, unless the gateway runs with TRUNKLINE_HEALTHZ_PUBLIC=true (for load balancers).',
         responses: {
           200: {
             description: 'The gateway is up.',
@@ -191,6 +197,7 @@ export function openApiDocument(operations: readonly Operation[] = OPERATIONS): 
               },
             },
           },
+          401: problemAnswer(401),
         },
       },
     },
@@ -207,7 +214,10 @@ export function openApiDocument(operations: readonly Operation[] = OPERATIONS): 
       operationId: op.operationId,
       tags: [op.tag],
       summary: op.summary,
-      ...(op.description ? { description: op.description } : {}),
+      description: [op.description, `Needs the ${roleOf(op)} role${roleOf(op) === 'viewer' ? ' (any token)' : ''}.`]
+        .filter(Boolean)
+        .join('\n\n'),
+      'x-trunkline-role': roleOf(op),
       parameters: params(),
       ...(requestBodyObject ? { requestBody: requestBodyObject } : {}),
       responses: responses(),
@@ -248,11 +258,24 @@ export function openApiDocument(operations: readonly Operation[] = OPERATIONS): 
         'an `Idempotency-Key` header makes retries safe. Follow a job with GET /api/v1/jobs/{id}/events (Accept: text/event-stream).',
         `Errors are RFC 9457 application/problem+json with a \`code\` (one of: ${Object.keys(ERROR_CODE_DESCRIPTIONS).join(', ')}) and \`errors\` naming each field.`,
         'Lists are pages: `limit` (1..100) and the `nextCursor` of the previous page as `cursor`. An unknown query parameter is refused (400), not ignored.',
+        'Every request needs an API token: `Authorization: Bearer tl_<id>_<secret>` (or HTTP Basic with the token as the password, for browsers). Roles viewer < operator < admin; a token limited to host groups sees and touches only their hypervisors.',
       ].join('\n'),
     },
+    security: [{ bearerToken: [] }, { basicToken: [] }],
     servers: [{ url: 'http://127.0.0.1:4000', description: "the gateway's default listen address" }],
     tags,
     paths,
-    components: { schemas },
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'tl_<id>_<secret>',
+          description: 'An API token (npm run token -- create, or POST /api/v1/tokens).',
+        },
+        basicToken: { type: 'http', scheme: 'basic', description: 'For browsers: any user name, the API token as the password.' },
+      },
+    },
   };
 }

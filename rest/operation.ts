@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Role } from '../src/auth/roles.ts';
 import type { RequestContext } from '../src/requests/request-context.ts';
 import type { Problem } from './problem.ts';
 
@@ -57,6 +58,11 @@ export interface Operation {
     /** Fields of the schema the body does not carry (they come from the path or the query). */
     omit?: readonly string[];
   };
+  /**
+   * The least role that may call it, checked before anything of the request is read (default:
+   * viewer for GET, operator otherwise). The request modules check it again, with the scope.
+   */
+  role?: Role;
   /** Accepts an Idempotency-Key header: a retry with the same key answers the first answer again. */
   idempotent?: boolean;
   /** Success answers by status. */
@@ -67,6 +73,9 @@ export interface Operation {
 }
 
 export const defineOperations = (...ops: Operation[]): Operation[] => ops;
+
+/** The least role an operation needs. */
+export const roleOf = (op: Pick<Operation, 'role' | 'method'>): Role => op.role ?? (op.method === 'get' ? 'viewer' : 'operator');
 
 /** OpenAPI path → the router's: /hypervisors/{name} → /hypervisors/:name. */
 export const routerPath = (path: string) => path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');

@@ -36,12 +36,15 @@ export const problemType = (code: ErrorCode) => `urn:trunkline:error:${code}`;
 
 const TITLES: Partial<Record<number, string>> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -88,12 +91,16 @@ export function problemFromUserErrors(
   const codes = new Set(errors.map((e) => e.code));
   const status = codes.has(ErrorCode.INVALID_INPUT)
     ? 400
-    : errors.some((e) => e.in === 'path' && (e.code === ErrorCode.UNKNOWN_HYPERVISOR || e.code === ErrorCode.NOT_FOUND))
-      ? 404
-      : [...codes].some((c) => CONFLICTS.has(c))
-        ? 409
-        : 422;
-  const first = errors.find((e) => (status === 400 ? e.code === ErrorCode.INVALID_INPUT : true)) ?? errors[0];
+    : codes.has(ErrorCode.FORBIDDEN)
+      ? 403
+      : errors.some((e) => e.in === 'path' && (e.code === ErrorCode.UNKNOWN_HYPERVISOR || e.code === ErrorCode.NOT_FOUND))
+        ? 404
+        : [...codes].some((c) => CONFLICTS.has(c))
+          ? 409
+          : 422;
+  const first =
+    errors.find((e) => (status === 400 ? e.code === ErrorCode.INVALID_INPUT : status === 403 ? e.code === ErrorCode.FORBIDDEN : true)) ??
+    errors[0];
   const code = first?.code ?? ErrorCode.INVALID_INPUT;
   const detail = errors.map((e) => e.message).join('; ') || ERROR_CODE_DESCRIPTIONS[code];
   return problem(status, code, detail, { errors });

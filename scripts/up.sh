@@ -18,6 +18,12 @@ export TRUNKLINE_INVENTORY=${TRUNKLINE_INVENTORY:-/run/trunkline/lab-$LAB_NAME/i
 port=${TRUNKLINE_LISTEN_PORT:-4000}; host=${TRUNKLINE_LISTEN_HOST:-127.0.0.1}
 # The lab is for development: schema introspection and GraphiQL on (off by default elsewhere).
 export TRUNKLINE_GRAPHQL_INTROSPECTION=${TRUNKLINE_GRAPHQL_INTROSPECTION:-true}
+# API tokens: the server pepper their hashes are keyed with, made once, kept outside Redis.
+secrets="$root/.trunkline/secrets"; mkdir -p "$secrets"; chmod 700 "$secrets"
+if [ -z "${TRUNKLINE_AUTH_PEPPER_FILE:-}${TRUNKLINE_AUTH_PEPPER:-}" ]; then
+  export TRUNKLINE_AUTH_PEPPER_FILE="$secrets/token-pepper"
+  [ -s "$TRUNKLINE_AUTH_PEPPER_FILE" ] || (umask 077 && node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))' >"$TRUNKLINE_AUTH_PEPPER_FILE")
+fi
 
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
@@ -34,19 +40,28 @@ start worker workers/main.ts
 start gateway gateway/main.ts
 
 url="http://$host:$port/graphql"
+# Up once it answers at all (401 without a token is an answer).
 for _ in $(seq 1 150); do
-  if curl -fsS "http://$host:$port/healthz" >/dev/null 2>&1; then break; fi
+  if curl -sS -o /dev/null "http://$host:$port/healthz" 2>/dev/null; then break; fi
   if ! kill -0 "$(cat "$run/gateway.pid")" 2>/dev/null; then
     echo "gateway exited; last log lines:" >&2; tail -20 "$logs/gateway.log" >&2; exit 1
   fi
   sleep 0.1
 done
-curl -fsS "http://$host:$port/healthz" >/dev/null || { echo "gateway did not answer on $url" >&2; exit 1; }
+curl -sS -o /dev/null "http://$host:$port/healthz" || { echo "gateway did not answer on $url" >&2; exit 1; }
 kill -0 "$(cat "$run/worker.pid")" 2>/dev/null || { echo "worker exited:" >&2; tail -20 "$logs/worker.log" >&2; exit 1; }
+
+# The first admin token: kept in a file only root reads; made again when Redis no longer knows it.
+token_file="$secrets/admin-token"
+auth_ok() { [ -s "$token_file" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $(cat "$token_file")" "${url%/graphql}/api/v1/me")" = 200 ]; }
+if ! auth_ok; then
+  (umask 077 && node gateway/token-command.ts create --name lab-admin --role admin >"$token_file")
+fi
+auth="authorization: Bearer $(cat "$token_file")"
 
 # Read every host now (through the worker), so the first change is planned from what the lab
 # looks like, not from state an earlier run left in a Redis that outlived its lab.
-hosts=$(curl -s "$url" -H 'content-type: application/json' \
+hosts=$(curl -s "$url" -H "$auth" -H 'content-type: application/json' \
   -d '{"query":"{ hypervisors(refresh: true) { name status } }"}' |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).data.hypervisors.map(h=>h.name+" "+h.status).join(", "))}catch{console.log("(not read yet)")}})')
 
@@ -54,8 +69,9 @@ cat <<MSG
 
 Trunkline is up.
   GraphQL:   $url   (subscriptions over SSE on the same URL; WebSocket: ${url/http/ws})
-             GraphiQL in a browser at that URL (introspection: $TRUNKLINE_GRAPHQL_INTROSPECTION)
+             GraphiQL in a browser at that URL (introspection: $TRUNKLINE_GRAPHQL_INTROSPECTION; sign in with any user name, the token as password)
   REST:      ${url%/graphql}/api/v1   (reference: ${url%/graphql}/api/docs, contract: openapi.yaml)
+  Token:     $token_file   (an admin of every host: send it as Authorization: Bearer; npm run token -- create for more)
   Redis:     $TRUNKLINE_REDIS_URL
   Inventory: $TRUNKLINE_INVENTORY
   Hosts:     $hosts
@@ -63,7 +79,8 @@ Trunkline is up.
   Stop:      npm stop
 
 Try:
-  curl -s $url -H 'content-type: application/json' \\
+  export TRUNKLINE_TOKEN=\$(cat $token_file)
+  curl -s $url -H "authorization: Bearer \$TRUNKLINE_TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ hypervisors { name address status bridges { name ports { name tag trunks } } } }"}'
-  curl -s ${url%/graphql}/api/v1/vlans/1001
+  curl -s ${url%/graphql}/api/v1/vlans/1001 -H "authorization: Bearer \$TRUNKLINE_TOKEN"
 MSG

@@ -11,8 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createChangeQueue } from '../../src/jobs/change-queue.ts';
 import { freePort } from '../../test/support/free-port.ts';
+import { useToken } from '../../test/support/credentials.ts';
 import { gql } from '../../test/support/graphql-client.ts';
 import { stopChild } from '../../test/support/processes.ts';
+import { tokenIssuer } from '../../test/support/tokens.ts';
 import { onCleanup } from './cleanup.ts';
 import { onPrefixCleanup } from './redis-server.ts';
 import { ROOT } from './results.ts';
@@ -69,6 +71,8 @@ export async function waitUntilReady(proc: BenchProcess, ready: () => Promise<bo
 export interface BenchDeployment {
   /** The GraphQL endpoint of the gateway. */
   url: string;
+  /** An admin token of every host, which the test clients send to this gateway (test/support/credentials.ts). */
+  adminToken: string;
   prefix: string;
   gateway: BenchProcess;
   workers: BenchProcess[];
@@ -93,7 +97,9 @@ export async function startBenchDeployment(opts: {
   onPrefixCleanup(redis, queue, prefix, opts.report && ((deleted, left) => opts.report!(deleted, left, prefix)));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
+  const pepper = randomBytes(32).toString('hex');
   const env = {
+    TRUNKLINE_AUTH_PEPPER: pepper,
     TRUNKLINE_REDIS_URL: opts.redisUrl,
     TRUNKLINE_PREFIX: prefix,
     TRUNKLINE_INVENTORY: opts.inventoryPath,
@@ -102,9 +108,11 @@ export async function startBenchDeployment(opts: {
     NODE_ENV: 'production',
     TRUNKLINE_LOG_LEVEL: 'warn',
   };
+  const adminToken = await tokenIssuer(redis, prefix, pepper)({ name: 'bench-admin', role: 'admin' });
+  useToken(url, adminToken);
   const gateway = spawnTrunkline('gateway', 'gateway/main.ts', env);
   const workers = [spawnTrunkline('worker-1', 'workers/main.ts', env), spawnTrunkline('worker-2', 'workers/main.ts', env)];
   await waitUntilReady(gateway, async () => (await gql(url, '{ __typename }')).data?.__typename === 'Query');
   for (const w of workers) await waitUntilReady(w, async () => (await queue.getWorkersCount()) >= workers.length);
-  return { url, prefix, gateway, workers };
+  return { url, adminToken, prefix, gateway, workers };
 }

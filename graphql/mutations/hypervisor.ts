@@ -63,7 +63,7 @@ builder.mutationField('registerHypervisor', (t) =>
       const { key, rest } = splitKey(input);
       return withIdempotencyKey<RegisterPayload>(
         ctx.idempotency,
-        { key, scope: ctx.requestedBy ?? '', operation: 'registerHypervisor', input: rest },
+        { key, scope: ctx.caller.id, operation: 'registerHypervisor', input: rest },
         {
           keep: (a) => (a.job ? JSON.stringify({ jobId: a.job.id, created: a.created, name: a.hypervisor?.host.name ?? null }) : null),
           replay: async (kept) => {
@@ -100,7 +100,7 @@ builder.mutationField('removeHypervisor', (t) =>
     type: RemoveHypervisorPayload,
     description: 'Forgets a hypervisor (registry and cached state). Nothing on the host changes.',
     args: { input: t.arg({ type: RemoveHypervisorInputRef, required: true }) },
-    resolve: (_root, { input }, ctx) => removeHypervisor(ctx, input.name),
+    resolve: (_root, { input }, ctx) => removeHypervisor(ctx, input.name, ctx),
   }),
 );
 

@@ -22,7 +22,7 @@ export function idempotentChange(
   const { key, rest } = splitKey(input);
   return withIdempotencyKey<ChangePayload>(
     ctx.idempotency,
-    { key, scope: ctx.requestedBy ?? '', operation, input: rest },
+    { key, scope: ctx.caller.id, operation, input: rest },
     {
       keep: (a) => (a.job ? JSON.stringify({ jobId: a.job.id, plan: a.plan }) : null),
       replay: async (kept) => {

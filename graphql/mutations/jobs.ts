@@ -54,7 +54,7 @@ builder.subscriptionField('jobEvents', (t) =>
     subscribe: async (_root, { filter, since }, ctx) => {
       if (since != null && !/^\d+-\d+$/.test(since))
         throw new GraphQLError('since: not an event sequence (e.g. 1767225600000-0)', { extensions: { code: ErrorCode.INVALID_INPUT } });
-      return filteredJobEvents(ctx, { ...filter }, since ?? null);
+      return filteredJobEvents(ctx, { ...filter }, since ?? null, await ctx.scope());
     },
     resolve: (e) => e,
   }),

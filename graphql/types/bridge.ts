@@ -1,4 +1,6 @@
+import { orRefuse } from '../authorization.ts';
 import { builder } from '../builder.ts';
+import { visibleHost } from '../../src/requests/host-reads.ts';
 import { toGlobalId } from '../global-id.ts';
 import type { HostState } from '../../src/hosts/host-state.ts';
 import type { OvsBridge, OvsInterface, OvsPort } from '../../src/ovs/snapshot.ts';
@@ -66,14 +68,16 @@ export const BridgeRef = builder.objectRef<BridgeShape>('Bridge').implement({
 
 registerNodeLoader('Bridge', async (key, ctx) => {
   const [host, name] = key.split('/');
-  const view = await ctx.hostView(host ?? '');
+  // Another team's host: FORBIDDEN, as for its name (a guessed id tells nothing either).
+  const view = orRefuse(await visibleHost(ctx, host ?? '')).view;
   const bridge = view?.state.ovs?.bridges.find((b) => b.name === name);
   return view && bridge ? { hypervisor: view.host.name, bridge, state: view.state } : null;
 });
 
 registerNodeLoader('Port', async (key, ctx) => {
   const [host, bridgeName, name] = key.split('/');
-  const view = await ctx.hostView(host ?? '');
+  // Another team's host: FORBIDDEN, as for its name (a guessed id tells nothing either).
+  const view = orRefuse(await visibleHost(ctx, host ?? '')).view;
   const bridge = view?.state.ovs?.bridges.find((b) => b.name === bridgeName);
   const port = bridge?.ports.find((p) => p.name === name);
   return view && bridge && port ? { hypervisor: view.host.name, bridge: bridge.name, port, state: view.state } : null;

@@ -1,7 +1,9 @@
+import { orRefuse } from '../authorization.ts';
 import { builder } from '../builder.ts';
 import { connectionType, pageOf } from '../connection.ts';
 import type { HostView } from '../context.ts';
 import { isStale } from '../../src/hosts/host-state.ts';
+import { refreshVisibleFleet, visibleHost } from '../../src/requests/host-reads.ts';
 import { toGlobalId } from '../global-id.ts';
 import { BridgeRef, PortRef } from './bridge.ts';
 import { NetworkRef } from './network.ts';
@@ -147,7 +149,7 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
   }),
 });
 
-registerNodeLoader('Hypervisor', (name, ctx) => ctx.hostView(name));
+registerNodeLoader('Hypervisor', async (name, ctx) => orRefuse(await visibleHost(ctx, name)).view);
 
 builder.queryFields((t) => ({
   hypervisors: t.field({
@@ -155,7 +157,7 @@ builder.queryFields((t) => ({
     description: 'Every registered hypervisor, sorted by name, from the cache. `refresh: true` reads every host first (bounded wait).',
     args: { refresh: t.arg.boolean() },
     resolve: async (_root, { refresh }, ctx) => {
-      if (refresh) await ctx.refresh((await ctx.fleet()).map((v) => v.host.name));
+      if (refresh) orRefuse({ userErrors: await refreshVisibleFleet(ctx) });
       return ctx.fleet();
     },
   }),
@@ -163,9 +165,6 @@ builder.queryFields((t) => ({
     type: HypervisorRef,
     nullable: true,
     args: { name: t.arg.string({ required: true }), refresh: t.arg.boolean() },
-    resolve: async (_root, { name, refresh }, ctx) => {
-      if (refresh && (await ctx.hostView(name))) await ctx.refresh([name]);
-      return (await ctx.hostView(name)) ?? null;
-    },
+    resolve: async (_root, { name, refresh }, ctx) => orRefuse(await visibleHost(ctx, name, refresh ?? false)).view,
   }),
 }));

@@ -1,5 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../src/errors/codes.ts';
+import { jobVisible, visibleJob } from '../../src/requests/requester.ts';
+import { orRefuse } from '../authorization.ts';
 import { builder } from '../builder.ts';
 import { fromGlobalId, toGlobalId } from '../global-id.ts';
 import type { Context } from '../context.ts';
@@ -229,18 +231,19 @@ export function jobKey(id: string): string {
   throw new GraphQLError(`not a job id: ${id}`, { extensions: { code: ErrorCode.INVALID_INPUT } });
 }
 
-async function loadJob(ctx: Context, id: string): Promise<JobRecord | null> {
-  return ctx.store.get(jobKey(id));
+/** A job the caller may see (FORBIDDEN for one of another team's hosts), or null. */
+async function loadJob(ctx: Context, key: string): Promise<JobRecord | null> {
+  return orRefuse(await visibleJob(ctx, key)).job;
 }
 
-registerNodeLoader('Job', (key, ctx) => ctx.store.get(key));
+registerNodeLoader('Job', (key, ctx) => loadJob(ctx, key));
 
 builder.queryField('job', (t) =>
   t.field({
     type: JobRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => loadJob(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => loadJob(ctx, jobKey(String(id))),
   }),
 );
 
@@ -252,7 +255,7 @@ builder.subscriptionField('jobProgress', (t) =>
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx) => {
       const key = jobKey(String(id));
-      if (!(await ctx.store.get(key))) throw new GraphQLError(`no job ${String(id)}`, { extensions: { code: ErrorCode.NOT_FOUND } });
+      if (!(await loadJob(ctx, key))) throw new GraphQLError(`no job ${String(id)}`, { extensions: { code: ErrorCode.NOT_FOUND } });
       return ctx.hub.follow(key);
     },
     resolve: (event) => event,
@@ -278,10 +281,12 @@ builder.queryField('jobs', (t) =>
     resolve: async (_root, { first, after, filter }, ctx): Promise<Page<JobRecord>> => {
       const limit = pageSize(first);
       const afterId = after ? jobKey(after) : null;
+      const scope = await ctx.scope();
       const { jobs, more } = await ctx.store.list({
         afterId,
         limit,
         keep: (j) =>
+          jobVisible(scope, j) &&
           (!filter?.state || j.state === filter.state) &&
           (!filter?.hypervisor || j.hypervisors.includes(filter.hypervisor)) &&
           (!filter?.ticketRef || j.ticketRef === filter.ticketRef) &&

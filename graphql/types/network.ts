@@ -1,4 +1,6 @@
+import { orRefuse } from '../authorization.ts';
 import { builder } from '../builder.ts';
+import { visibleHost } from '../../src/requests/host-reads.ts';
 import { toGlobalId } from '../global-id.ts';
 import type { LibvirtNetwork, Portgroup } from '../../src/libvirt/types.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
@@ -39,7 +41,8 @@ export const NetworkRef = builder.objectRef<NetworkShape>('Network').implement({
 
 registerNodeLoader('Network', async (key, ctx) => {
   const [host, name] = key.split('/');
-  const view = await ctx.hostView(host ?? '');
+  // Another team's host: FORBIDDEN, as for its name (a guessed id tells nothing either).
+  const view = orRefuse(await visibleHost(ctx, host ?? '')).view;
   const network = view?.state.libvirt?.networks.find((n) => n.name === name);
   return view && network ? { hypervisor: view.host.name, network } : null;
 });

@@ -1,4 +1,6 @@
+import { orRefuse } from '../authorization.ts';
 import { builder } from '../builder.ts';
+import { visibleHost } from '../../src/requests/host-reads.ts';
 import { toGlobalId } from '../global-id.ts';
 import { interfaceOnPort, resolveDomain, type ResolvedInterface } from '../../src/fleet/vm-interfaces.ts';
 import type { HostState } from '../../src/hosts/host-state.ts';
@@ -97,5 +99,7 @@ builder.objectField(PortRef, 'vmInterface', (t) =>
 
 registerNodeLoader('Vm', async (key, ctx) => {
   const [host, uuid] = key.split('/');
+  // Another team's host: FORBIDDEN, as for its name (a guessed id tells nothing either).
+  orRefuse(await visibleHost(ctx, host ?? ''));
   return vmByUuid(ctx, host ?? '', uuid ?? '');
 });

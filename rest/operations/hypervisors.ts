@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { RegisterHypervisorInput } from '../../src/changes/inputs.ts';
 import { refreshHypervisors, registerHypervisor, removeHypervisor } from '../../src/requests/hypervisor-requests.ts';
 import type { RequestContext } from '../../src/requests/request-context.ts';
+import { refreshVisibleFleet, visibleHost } from '../../src/requests/host-reads.ts';
+import { Refusal } from '../../src/requests/refusal.ts';
 import { defineOperations } from '../operation.ts';
 import { problem } from '../problem.ts';
 import { accepted, API_BASE, refusedReply } from '../replies.ts';
@@ -15,10 +17,14 @@ import { ErrorCode } from '../../src/errors/codes.ts';
 
 const TAG = 'Hypervisors';
 
-/** The host a path names, read first when `refresh` says so; null when it is not registered. */
+/**
+ * The host a path names, read first when `refresh` says so; null when it is not registered.
+ * Out of the caller's scope (or a refresh its role does not allow): a Refusal, answered 403.
+ */
 export async function hostFromPath(ctx: RequestContext, name: string, refresh = false) {
-  if (refresh && (await ctx.hostView(name))) await ctx.refresh([name]);
-  return (await ctx.hostView(name)) ?? null;
+  const r = await visibleHost(ctx, name, refresh);
+  if (r.userErrors.length) throw new Refusal(r.userErrors, { name: 'name' });
+  return r.view;
 }
 
 export const noHost = (name: unknown) => ({
@@ -45,13 +51,17 @@ export const HYPERVISOR_OPERATIONS = defineOperations(
     problems: [],
     async handle({ query, ctx }) {
       const q = query as { limit: number; cursor?: string; refresh?: boolean };
-      if (q.refresh) await ctx.refresh((await ctx.fleet()).map((v) => v.host.name));
+      if (q.refresh) {
+        const denied = await refreshVisibleFleet(ctx);
+        if (denied.length) return refusedReply(denied, {}, 'query');
+      }
       const all = (await ctx.fleet()).map((v) => hypervisorView(v, ctx.config.inventory.freshnessSeconds));
       return { status: 200, body: pageOf(all, q, (h) => h.name) };
     },
   },
   {
     operationId: 'registerHypervisor',
+    role: 'admin',
     method: 'post',
     path: '/hypervisors',
     tag: TAG,
@@ -95,6 +105,7 @@ export const HYPERVISOR_OPERATIONS = defineOperations(
   },
   {
     operationId: 'removeHypervisor',
+    role: 'admin',
     method: 'delete',
     path: '/hypervisors/{name}',
     tag: TAG,
@@ -103,7 +114,7 @@ export const HYPERVISOR_OPERATIONS = defineOperations(
     answers: { 204: { description: 'Forgotten.' } },
     problems: [404],
     async handle({ params, ctx }) {
-      const r = await removeHypervisor(ctx, params.name as string);
+      const r = await removeHypervisor(ctx, params.name as string, ctx);
       return r.userErrors.length ? refusedReply(r.userErrors, { name: 'name' }) : { status: 204 };
     },
   },

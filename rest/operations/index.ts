@@ -1,4 +1,5 @@
 import type { Operation } from '../operation.ts';
+import { AUTH_OPERATIONS } from './auth.ts';
 import { HYPERVISOR_OPERATIONS } from './hypervisors.ts';
 import { JOB_OPERATIONS } from './jobs.ts';
 import { NETWORK_OPERATIONS } from './libvirt.ts';
@@ -16,4 +17,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...VLAN_OPERATIONS,
   ...JOB_OPERATIONS,
   ...WEBHOOK_OPERATIONS,
+  ...AUTH_OPERATIONS,
 ];

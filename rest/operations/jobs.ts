@@ -12,6 +12,7 @@ import { QueryList } from './change-operation.ts';
 import type { JobKind } from '../../src/jobs/job-kinds.ts';
 import type { JobEvent, JobEventType } from '../../src/jobs/job-types.ts';
 import { filteredJobEvents } from '../../src/jobs/event-filter.ts';
+import { jobVisible, visibleJob } from '../../src/requests/requester.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
 
 const TAG = 'Jobs';
@@ -48,10 +49,12 @@ export const JOB_OPERATIONS = defineOperations(
     problems: [],
     async handle({ query, ctx }) {
       const q = query as { limit: number; cursor?: string; state?: string; kind?: string; hypervisor?: string; ticketRef?: string };
+      const scope = await ctx.scope();
       const { jobs, more } = await ctx.store.list({
         afterId: q.cursor ?? null,
         limit: q.limit,
         keep: (j) =>
+          jobVisible(scope, j) &&
           (!q.state || j.state === q.state) &&
           (!q.kind || j.kind === q.kind) &&
           (!q.hypervisor || j.hypervisors.includes(q.hypervisor)) &&
@@ -70,7 +73,8 @@ export const JOB_OPERATIONS = defineOperations(
     answers: { 200: { description: 'The job.', schema: JobSchema } },
     problems: [404],
     async handle({ params, ctx }) {
-      const job = await ctx.store.get(params.id as string);
+      const { job, userErrors } = await visibleJob(ctx, params.id as string);
+      if (userErrors.length) return refusedReply(userErrors, { id: 'id' });
       return job ? { status: 200, body: jobView(job) } : noJob(params.id);
     },
   },
@@ -116,7 +120,9 @@ export const JOB_OPERATIONS = defineOperations(
     problems: [404],
     async handle({ params, query, headers, request, ctx }) {
       const id = params.id as string;
-      if (!(await ctx.store.get(id))) return noJob(id);
+      const { job, userErrors } = await visibleJob(ctx, id);
+      if (userErrors.length) return refusedReply(userErrors, { id: 'id' });
+      if (!job) return noJob(id);
       const lastEventId = headers.get('last-event-id');
       const after = (query.after as string | undefined) ?? (lastEventId && /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined);
       if (wantsEventStream(headers)) return eventStream(request, (signal) => ownLog(ctx.hub.follow(id, signal, after)));
@@ -161,10 +167,11 @@ export const JOB_OPERATIONS = defineOperations(
         ticketRefPrefix: q.ticketRef,
         hypervisor: q.hypervisor,
       };
+      const scope = await ctx.scope();
       return eventStream(
         request,
         (signal) => {
-          const events = filteredJobEvents(ctx, filter, since);
+          const events = filteredJobEvents(ctx, filter, since, scope);
           signal.addEventListener('abort', () => void events.return(undefined), { once: true });
           return events;
         },

@@ -47,6 +47,13 @@ const EnvSchema = z.object({
   // Seed the host registry in Redis from TRUNKLINE_INVENTORY at start-up.
   TRUNKLINE_SEED_INVENTORY: bool(true),
   TRUNKLINE_JOB_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  // Authentication (docs/security.md): API tokens, their hashes keyed with a server pepper kept
+  // outside Redis; `off` (every request an admin) is refused unless the gateway listens on loopback.
+  TRUNKLINE_AUTH_MODE: z.enum(['tokens', 'off']).default('tokens'),
+  TRUNKLINE_AUTH_PEPPER_FILE: z.string().min(1).optional(),
+  TRUNKLINE_AUTH_PEPPER: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  // /healthz answers without a token only when this says so (load balancers).
+  TRUNKLINE_HEALTHZ_PUBLIC: bool(false),
   // GraphQL abuse limits (graphql-armor; docs/security.md): per operation, checked before it runs.
   TRUNKLINE_GRAPHQL_MAX_DEPTH: int(12, 1, 100),
   TRUNKLINE_GRAPHQL_MAX_ALIASES: int(30, 0, 10_000),
@@ -57,6 +64,19 @@ const EnvSchema = z.object({
   TRUNKLINE_GRAPHQL_INTROSPECTION: bool(false),
   // REST request bodies larger than this are refused with 413 (GraphQL keeps yoga's own limit).
   TRUNKLINE_REST_BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  // Origins whose browser pages may call the API (CORS), comma-separated, e.g. https://noc.example.com; none by default.
+  TRUNKLINE_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), {
+      error: 'each origin is scheme://host[:port], e.g. https://noc.example.com',
+    }),
   // How long an Idempotency-Key (REST) / idempotencyKey (GraphQL) and its answer are kept.
   TRUNKLINE_IDEMPOTENCY_TTL_SECONDS: int(24 * 3600, 60, 30 * 24 * 3600),
   // Webhooks (docs/webhooks.md): one POST's limit, how often a delivery is tried, the first retry's delay (doubling after).
@@ -96,15 +116,29 @@ export interface Config {
   prefix: string;
   inventoryPath: string;
   listen: { host: string; port: number };
+  auth: AuthConfig;
   graphql: GraphqlLimits;
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; maxChannels: number; keepaliveMs: number; sudo: boolean };
   worker: { concurrency: number; lockMs: number };
   defaults: { datapathType: 'netdev' | 'system'; vmDomainType: 'kvm' | 'qemu' };
   jobTtlSeconds: number;
   logLevel: string;
-  api: { restBodyLimitBytes: number; idempotencyTtlSeconds: number };
+  api: { restBodyLimitBytes: number; idempotencyTtlSeconds: number; corsOrigins: string[] };
   inventory: { refreshIntervalSeconds: number; freshnessSeconds: number; refreshWaitMs: number; seed: boolean };
   webhooks: WebhookConfig;
+}
+
+export interface AuthConfig {
+  mode: 'tokens' | 'off';
+  /** The pepper itself, or the file it is in (read by src/auth/pepper.ts); one is needed in tokens mode. */
+  pepper: string | null;
+  pepperFile: string | null;
+  healthzPublic: boolean;
+}
+
+/** Whether a listen address is this machine's loopback only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** What one GraphQL operation may ask for (graphql-armor's measures), and whether the schema may be introspected. */
@@ -145,11 +179,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new TrunklineError(ErrorCode.CONFIG_INVALID, `invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.TRUNKLINE_AUTH_MODE === 'off' && !isLoopback(e.TRUNKLINE_LISTEN_HOST))
+    throw new TrunklineError(
+      ErrorCode.CONFIG_INVALID,
+      `invalid configuration: TRUNKLINE_AUTH_MODE=off is only allowed when the gateway listens on loopback, not on ${e.TRUNKLINE_LISTEN_HOST}: use API tokens (docs/security.md)`,
+    );
   return {
     redisUrl: e.TRUNKLINE_REDIS_URL,
     prefix: e.TRUNKLINE_PREFIX,
     inventoryPath: e.TRUNKLINE_INVENTORY,
     listen: { host: e.TRUNKLINE_LISTEN_HOST, port: e.TRUNKLINE_LISTEN_PORT },
+    auth: {
+      mode: e.TRUNKLINE_AUTH_MODE,
+      pepper: e.TRUNKLINE_AUTH_PEPPER ?? null,
+      pepperFile: e.TRUNKLINE_AUTH_PEPPER_FILE ?? null,
+      healthzPublic: e.TRUNKLINE_HEALTHZ_PUBLIC,
+    },
     graphql: {
       maxDepth: e.TRUNKLINE_GRAPHQL_MAX_DEPTH,
       maxAliases: e.TRUNKLINE_GRAPHQL_MAX_ALIASES,
@@ -169,7 +214,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaults: { datapathType: e.TRUNKLINE_DEFAULT_DATAPATH, vmDomainType: e.TRUNKLINE_VM_DOMAIN_TYPE },
     jobTtlSeconds: e.TRUNKLINE_JOB_TTL_SECONDS,
     logLevel: e.TRUNKLINE_LOG_LEVEL,
-    api: { restBodyLimitBytes: e.TRUNKLINE_REST_BODY_LIMIT_BYTES, idempotencyTtlSeconds: e.TRUNKLINE_IDEMPOTENCY_TTL_SECONDS },
+    api: {
+      restBodyLimitBytes: e.TRUNKLINE_REST_BODY_LIMIT_BYTES,
+      idempotencyTtlSeconds: e.TRUNKLINE_IDEMPOTENCY_TTL_SECONDS,
+      corsOrigins: e.TRUNKLINE_CORS_ORIGINS,
+    },
     inventory: {
       refreshIntervalSeconds: e.TRUNKLINE_REFRESH_INTERVAL_SECONDS,
       freshnessSeconds: e.TRUNKLINE_STATE_FRESHNESS_SECONDS,

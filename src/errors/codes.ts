@@ -12,6 +12,11 @@ export const ErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  // Who may ask (docs/security.md)
+  /** No credentials, or not a valid, current API token. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The caller's role or host groups do not allow this (or the object is not visible to it). */
+  FORBIDDEN: 'FORBIDDEN',
   // GraphQL operations refused before they run
   /** The operation is deeper, wider (aliases), costlier, longer (tokens) or has more directives than the gateway allows. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
@@ -90,6 +95,10 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   UNSUPPORTED_MEDIA_TYPE: 'The request body is not application/json.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than the gateway accepts (TRUNKLINE_REST_BODY_LIMIT_BYTES).',
   METHOD_NOT_ALLOWED: 'The resource exists but does not support this HTTP method (the Allow header lists those it does).',
+  UNAUTHENTICATED:
+    'No credentials, or not a valid, current API token (unknown, wrong, expired or revoked): send Authorization: Bearer tl_<id>_<secret>.',
+  FORBIDDEN:
+    "The caller's role or host groups do not allow this; for an object, it does not exist or is not visible to the caller (the answer does not say which).",
   QUERY_TOO_COMPLEX:
     'The GraphQL operation is deeper, has more aliases, costs more, is longer (tokens) or has more directives than the gateway allows (extensions.limit names the limit, extensions.max its value); split it.',
   INTROSPECTION_DISABLED:

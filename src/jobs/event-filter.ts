@@ -1,4 +1,5 @@
 import { Repeater } from '@repeaterjs/repeater';
+import { EVERY_HOST, inScope, type Scope } from '../auth/scope.ts';
 import type { JobEventHub } from './job-event-hub.ts';
 import type { JobKind } from './job-kinds.ts';
 import type { JobStore } from './job-store.ts';
@@ -30,23 +31,27 @@ function matchesOwnFields(f: JobEventFilter, e: JobEvent): boolean {
  * The fleet's events after `since` (from now on without it) that the filter takes, as GraphQL's
  * jobEvents and REST's /api/v1/events stream them. The hypervisor part needs the job's hosts
  * unless the event names that host itself: read once per job, forgotten when the job ends.
- * Returning the Repeater ends the stream at once.
+ * A caller limited to host groups gets the events of jobs whose every host is in its scope only
+ * (that needs the job's hosts too). Returning the Repeater ends the stream at once.
  */
 export function filteredJobEvents(
   deps: { hub: JobEventHub; store: JobStore },
   filter: JobEventFilter,
   since: string | null,
+  scope: Scope = EVERY_HOST,
 ): Repeater<JobEvent> {
   const source = deps.hub.all((e) => matchesOwnFields(filter, e), since);
   return new Repeater<JobEvent>(async (push, stop) => {
     void stop.then(() => source.return());
     const hostsOf = new Map<string, readonly string[] | null>();
     for await (const e of source) {
-      let keep = true;
-      if (filter.hypervisor && e.host !== filter.hypervisor) {
+      const hosts = async () => {
         if (!hostsOf.has(e.jobId)) hostsOf.set(e.jobId, (await deps.store.get(e.jobId))?.hypervisors ?? null);
-        keep = hostsOf.get(e.jobId)?.includes(filter.hypervisor) ?? false;
-      }
+        return hostsOf.get(e.jobId) ?? null;
+      };
+      let keep = true;
+      if (!scope.all) keep = (await hosts())?.every((h) => inScope(scope, h)) ?? false;
+      if (keep && filter.hypervisor && e.host !== filter.hypervisor) keep = (await hosts())?.includes(filter.hypervisor) ?? false;
       if (isTerminal(e.state)) hostsOf.delete(e.jobId);
       if (keep) await push(e);
     }

@@ -127,7 +127,10 @@ export interface JobRecord {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Who asked: the caller's token name (from its credentials, never from a header it set). */
   requestedBy: string | null;
+  /** That token's id (absent on records older than authentication). */
+  requestedById?: string | null;
   ticketRef: string | null;
   attempts: number;
   /** Undo of applied steps after a failure, most recent first. */

@@ -10,6 +10,8 @@ import { pendingHostRun, type JobRecord, type StepRecord } from './job-types.ts'
 
 export interface SubmitMeta {
   requestedBy: string | null;
+  /** The id of the caller's token (its own jobs are what an operator may cancel). */
+  requestedById?: string | null;
   ticketRef: string | null;
 }
 
@@ -52,6 +54,7 @@ export function newJobRecord(kind: JobKind, input: Record<string, unknown>, plan
     startedAt: null,
     finishedAt: null,
     requestedBy: meta.requestedBy,
+    requestedById: meta.requestedById ?? null,
     ticketRef: meta.ticketRef,
     attempts: 0,
     rollback: [],

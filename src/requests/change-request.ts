@@ -14,10 +14,12 @@ import type { ChangeJobKind } from '../jobs/job-kinds.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { JobRecord } from '../jobs/job-types.ts';
 import { submitChange } from '../jobs/submit-change.ts';
+import { allowed, namedHosts, type Requester, submittedBy } from './requester.ts';
 
 /*
- * A change request as every API takes it (GraphQL today, REST next): validate the input with
- * the kind's zod schema → the hosts it names must be registered → plan from the cached state
+ * A change request as every API takes it (GraphQL and REST): the caller's role must allow changes
+ * → validate the input with the kind's zod schema → every host it names must be in the caller's
+ * scope (FORBIDDEN, whether it exists or not) → and registered → plan from the cached state
  * with the planner the worker runs again at execution → a dryRun answers the plan; otherwise
  * one queued job. Every refusal is a userError naming the field (paths rooted at `input`), and
  * nothing reaches the queue or a host.
@@ -33,9 +35,8 @@ export interface ChangeRequestDeps {
   fleet(): Promise<HostView[]>;
 }
 
-export interface RequestMeta {
-  requestedBy: string | null;
-}
+/** Who asks (the request context is one): its caller names the job's requestedBy. */
+export type RequestMeta = Requester;
 
 /** What a change request comes to: the plan and its job, or why it was refused. */
 export interface ChangeOutcome {
@@ -84,16 +85,20 @@ export async function requestChange(
   meta: RequestMeta,
 ): Promise<ChangeOutcome> {
   const spec = CHANGE_KINDS[kind] as ChangeKind<RequestOptions>;
+  const role = await allowed(meta, 'operator', kind, []);
+  if (role.length) return refused(role);
   const parsed = spec.schema.safeParse(input);
   if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
   const data = parsed.data as RequestOptions & Record<string, unknown>;
+  const scope = await allowed(meta, 'operator', kind, namedHosts(data));
+  if (scope.length) return refused(scope);
   const found = await membersOf(deps, spec.targets, data);
   if (found.errors.length) return refused(found.errors);
   const planned = spec.planAll(found.members, data, deps.config);
   if (planned.errors?.length || !planned.plan) return refused(planned.errors ?? []);
   if (data.dryRun) return { plan: planned.plan, job: null, userErrors: [] };
   const { dryRun: _d, ticketRef, ...stored } = data;
-  const job = await submitChange(deps, kind, stored, planned.plan, { requestedBy: meta.requestedBy, ticketRef: ticketRef ?? null });
+  const job = await submitChange(deps, kind, stored, planned.plan, submittedBy(meta, ticketRef));
   // The VLAN's human name is fleet metadata, kept by the gateway (no host holds it).
   if (kind === 'ensureVlan' && typeof data.name === 'string' && typeof data.tag === 'number') await deps.vlanNames.set(data.tag, data.name);
   return { plan: planned.plan, job, userErrors: [] };
@@ -101,8 +106,12 @@ export async function requestChange(
 
 /** verifyVlan: probes planned for the named hosts, one job (it changes nothing it leaves behind). */
 export async function requestVerify(deps: ChangeRequestDeps, input: unknown, meta: RequestMeta): Promise<ChangeOutcome> {
+  const role = await allowed(meta, 'operator', 'verifyVlan', []);
+  if (role.length) return refused(role);
   const parsed = VerifyVlanInput.safeParse(input);
   if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
+  const scope = await allowed(meta, 'operator', 'verifyVlan', namedHosts(parsed.data));
+  if (scope.length) return refused(scope);
   const found = await membersOf(deps, 'fleet', parsed.data);
   if (found.errors.length) return refused(found.errors);
   const planned = planVerifyVlan(
@@ -111,9 +120,6 @@ export async function requestVerify(deps: ChangeRequestDeps, input: unknown, met
   );
   if (planned.errors?.length || !planned.plan) return refused(planned.errors ?? []);
   const { ticketRef, ...rest } = parsed.data;
-  const job = await submitChange(deps, 'verifyVlan', { ...rest, spec: planned.spec }, planned.plan, {
-    requestedBy: meta.requestedBy,
-    ticketRef: ticketRef ?? null,
-  });
+  const job = await submitChange(deps, 'verifyVlan', { ...rest, spec: planned.spec }, planned.plan, submittedBy(meta, ticketRef));
   return { plan: planned.plan, job, userErrors: [] };
 }

@@ -8,7 +8,9 @@ import type { HostView } from '../hosts/host-view.ts';
 import type { Host, WritableHostRegistry } from '../inventory/host-registry.ts';
 import type { JobRecord } from '../jobs/job-types.ts';
 import { submitChange } from '../jobs/submit-change.ts';
+import { inScope } from '../auth/scope.ts';
 import type { ChangeRequestDeps, RequestMeta } from './change-request.ts';
+import { allowed, submittedBy } from './requester.ts';
 
 /*
  * The host registry's requests as every API takes them: register (or replace) a hypervisor and
@@ -30,8 +32,14 @@ export interface RegisterOutcome {
 }
 
 export async function registerHypervisor(deps: HypervisorRequestDeps, input: unknown, meta: RequestMeta): Promise<RegisterOutcome> {
+  const refused = (userErrors: UserError[]): RegisterOutcome => ({ hypervisor: null, created: false, job: null, userErrors });
+  const role = await allowed(meta, 'admin', 'registerHypervisor', []);
+  if (role.length) return refused(role);
   const parsed = RegisterHypervisorInput.safeParse(input);
-  if (!parsed.success) return { hypervisor: null, created: false, job: null, userErrors: userErrorsFromZod(parsed.error) };
+  if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
+  // An admin limited to host groups registers only names of its groups.
+  const scope = await allowed(meta, 'admin', 'registerHypervisor', [{ field: 'name', host: parsed.data.name }]);
+  if (scope.length) return refused(scope);
   const { ticketRef, defaults, ...rest } = parsed.data;
   const host: Host = {
     ...rest,
@@ -45,10 +53,13 @@ export async function registerHypervisor(deps: HypervisorRequestDeps, input: unk
   const created = await deps.registry.put(host);
   // A replaced registration may point at another machine: its old state is not this host's.
   await deps.cache.delete(host.name);
-  const job = await submitChange(deps, 'refreshHypervisor', { hypervisors: [host.name] }, planRefresh([host.name]), {
-    requestedBy: meta.requestedBy,
-    ticketRef: ticketRef ?? null,
-  });
+  const job = await submitChange(
+    deps,
+    'refreshHypervisor',
+    { hypervisors: [host.name] },
+    planRefresh([host.name]),
+    submittedBy(meta, ticketRef),
+  );
   return { hypervisor: (await deps.hostView(host.name)) ?? null, created, job, userErrors: [] };
 }
 
@@ -63,7 +74,10 @@ async function unknownHosts(deps: HypervisorRequestDeps, names: readonly string[
 export async function removeHypervisor(
   deps: HypervisorRequestDeps,
   name: string,
+  meta: RequestMeta,
 ): Promise<{ removedName: string | null; userErrors: UserError[] }> {
+  const denied = await allowed(meta, 'admin', 'removeHypervisor', [{ field: 'name', host: name }]);
+  if (denied.length) return { removedName: null, userErrors: denied };
   const errors = await unknownHosts(deps, [name], ['name']);
   if (errors.length) return { removedName: null, userErrors: errors };
   await deps.registry.remove(name);
@@ -71,21 +85,35 @@ export async function removeHypervisor(
   return { removedName: name, userErrors: [] };
 }
 
-/** Queues a read of the named hosts (all registered hosts when none are named). */
+/** Queues a read of the named hosts (every registered host in the caller's scope when none are named). */
 export async function refreshHypervisors(
   deps: HypervisorRequestDeps,
   hypervisors: readonly string[] | null | undefined,
   meta: RequestMeta & { ticketRef?: string | null },
 ): Promise<{ plan: Plan | null; job: JobRecord | null; userErrors: UserError[] }> {
-  const names = hypervisors ?? (await deps.registry.list()).map((h) => h.name);
+  const refused = (userErrors: UserError[]) => ({ plan: null, job: null, userErrors });
+  const role = await allowed(meta, 'operator', 'refreshHypervisor', []);
+  if (role.length) return refused(role);
+  const scope = await meta.scope();
+  const names = hypervisors ?? (await deps.registry.list()).map((h) => h.name).filter((h) => inScope(scope, h));
   const parsed = RefreshHypervisorInput.safeParse({ hypervisors: names });
-  if (!parsed.success) return { plan: null, job: null, userErrors: userErrorsFromZod(parsed.error) };
+  if (!parsed.success) return refused(userErrorsFromZod(parsed.error));
+  const denied = await allowed(
+    meta,
+    'operator',
+    'refreshHypervisor',
+    names.map((host, i) => ({ field: ['hypervisors', String(i)], host })),
+  );
+  if (denied.length) return refused(denied);
   const unknown = await unknownHosts(deps, names, ['hypervisors']);
   if (unknown.length) return { plan: null, job: null, userErrors: unknown };
   const plan = planRefresh(parsed.data.hypervisors);
-  const job = await submitChange(deps, 'refreshHypervisor', { hypervisors: parsed.data.hypervisors }, plan, {
-    requestedBy: meta.requestedBy,
-    ticketRef: meta.ticketRef ?? null,
-  });
+  const job = await submitChange(
+    deps,
+    'refreshHypervisor',
+    { hypervisors: parsed.data.hypervisors },
+    plan,
+    submittedBy(meta, meta.ticketRef),
+  );
   return { plan, job, userErrors: [] };
 }

@@ -5,7 +5,9 @@ import type { HostOrder } from '../jobs/host-order.ts';
 import { cancelledBeforeStart } from '../jobs/host-runs.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import { isTerminal, type JobRecord } from '../jobs/job-types.ts';
+import { roleDenials } from '../auth/authorize.ts';
 import type { RequestMeta } from './change-request.ts';
+import { jobVisible, mayCancel, noJob } from './requester.ts';
 
 export interface JobRequestDeps {
   store: JobStore;
@@ -15,21 +17,35 @@ export interface JobRequestDeps {
 
 /**
  * Cancels a job. A queued job is removed at once (CANCELLED); a running one is asked to stop
- * before its next step (it stays RUNNING until its worker stops it).
+ * before its next step (it stays RUNNING until its worker stops it). An operator cancels its own
+ * jobs, an admin any job it can see.
  */
 export async function cancelJob(
   deps: JobRequestDeps,
   id: string,
   meta: RequestMeta,
 ): Promise<{ job: JobRecord | null; userErrors: UserError[] }> {
+  const role = roleDenials(meta.caller, 'operator', 'cancelJob');
+  if (role.length) return { job: null, userErrors: role };
   const job = await deps.store.get(id);
-  if (!job) return { job: null, userErrors: [inputError('id', ErrorCode.NOT_FOUND, `no job ${id}`)] };
+  if (!job || !jobVisible(await meta.scope(), job)) return { job: null, userErrors: [noJob(meta, id)] };
+  if (!mayCancel(meta, job))
+    return {
+      job: null,
+      userErrors: [
+        inputError(
+          'id',
+          ErrorCode.FORBIDDEN,
+          `an operator cancels its own jobs only; this one was asked for by ${job.requestedBy ?? 'someone else'}`,
+        ),
+      ],
+    };
   if (isTerminal(job.state)) return { job, userErrors: [inputError('id', ErrorCode.JOB_FINISHED, `the job already ended (${job.state})`)] };
   // Removing works only while no worker holds the job; otherwise the worker is asked to stop.
   const removed = job.state === 'QUEUED' && (await deps.queue.removeQueued(id));
   if (removed) {
     const cancelled = cancelledBeforeStart(job, 'cancelled before it started');
-    await deps.store.record(cancelled, 'CANCELLED', `cancelled by ${meta.requestedBy ?? 'a client'} before it started`);
+    await deps.store.record(cancelled, 'CANCELLED', `cancelled by ${meta.caller.name} before it started`);
     // Its places in the hosts' order go: the next jobs need not wait for it.
     await deps.order.release(id, job.hypervisors);
     return { job: cancelled, userErrors: [] };

@@ -1,4 +1,7 @@
+import { roleDenials } from '../auth/authorize.ts';
+import type { Caller } from '../auth/caller.ts';
 import { inputError, userErrorsFromZod, type UserError } from '../changes/user-errors.ts';
+import { Refusal } from '../requests/refusal.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import { checkHost, type Resolve } from './allow-list.ts';
@@ -17,6 +20,8 @@ import type { Webhooks } from './webhooks.ts';
  */
 
 export interface WebhookRequestDeps {
+  /** Who asks: webhooks are admin work (an endpoint POSTs the fleet's events where its owner says). */
+  caller: Caller;
   webhooks: Webhooks;
   /** For the fleet log's newest sequence: a new endpoint gets the events after it. */
   store: Pick<JobStore, 'lastSequence'>;
@@ -25,6 +30,14 @@ export interface WebhookRequestDeps {
 }
 
 const notFound = (field: string, what: string) => inputError(field, ErrorCode.NOT_FOUND, `no ${what}`);
+
+const adminOnly = (deps: WebhookRequestDeps) => roleDenials(deps.caller, 'admin', 'webhook administration');
+
+/** For reads that answer data, not userErrors: a Refusal (403) when the caller is not an admin. */
+function requireAdmin(deps: WebhookRequestDeps): void {
+  const denied = adminOnly(deps);
+  if (denied.length) throw new Refusal(denied);
+}
 
 /** The URL in the one spelling it is stored and sent with, and a userError if its destination is not allowed. */
 async function checkedUrl(deps: WebhookRequestDeps, raw: string): Promise<{ url: string; errors: UserError[] }> {
@@ -41,6 +54,8 @@ export interface CreateEndpointOutcome {
 }
 
 export async function createWebhookEndpoint(deps: WebhookRequestDeps, input: unknown): Promise<CreateEndpointOutcome> {
+  const denied = adminOnly(deps);
+  if (denied.length) return { endpoint: null, secret: null, userErrors: denied };
   const parsed = CreateWebhookEndpointInput.safeParse(input);
   if (!parsed.success) return { endpoint: null, secret: null, userErrors: userErrorsFromZod(parsed.error) };
   const { url, errors } = await checkedUrl(deps, parsed.data.url);
@@ -66,6 +81,8 @@ export async function updateWebhookEndpoint(
   id: string,
   input: unknown,
 ): Promise<{ endpoint: WebhookEndpoint | null; userErrors: UserError[] }> {
+  const denied = adminOnly(deps);
+  if (denied.length) return { endpoint: null, userErrors: denied };
   const parsed = UpdateWebhookEndpointInput.safeParse(input);
   if (!parsed.success) return { endpoint: null, userErrors: userErrorsFromZod(parsed.error) };
   if (!(await deps.webhooks.endpoints.get(id))) return { endpoint: null, userErrors: [notFound('id', `webhook endpoint ${id}`)] };
@@ -92,17 +109,21 @@ export async function deleteWebhookEndpoint(
   deps: WebhookRequestDeps,
   id: string,
 ): Promise<{ deletedId: string | null; userErrors: UserError[] }> {
+  const denied = adminOnly(deps);
+  if (denied.length) return { deletedId: null, userErrors: denied };
   if (!(await deps.webhooks.endpoints.delete(id))) return { deletedId: null, userErrors: [notFound('id', `webhook endpoint ${id}`)] };
   await deps.webhooks.deliveries.deleteEndpoint(id);
   return { deletedId: id, userErrors: [] };
 }
 
 export async function getWebhookEndpoint(deps: WebhookRequestDeps, id: string): Promise<WebhookEndpoint | null> {
+  requireAdmin(deps);
   const e = await deps.webhooks.endpoints.get(id);
   return e ? publicEndpoint(e) : null;
 }
 
 export async function listWebhookEndpoints(deps: WebhookRequestDeps): Promise<WebhookEndpoint[]> {
+  requireAdmin(deps);
   return (await deps.webhooks.endpoints.list()).map(publicEndpoint);
 }
 
@@ -112,6 +133,7 @@ export async function getWebhookDelivery(
   endpointId: string,
   deliveryId: string,
 ): Promise<WebhookDelivery | null> {
+  requireAdmin(deps);
   if (!DELIVERY_ID.test(deliveryId)) return null;
   const d = await deps.webhooks.deliveries.get(deliveryId);
   return d && d.endpointId === endpointId ? d : null;
@@ -126,6 +148,8 @@ export async function redeliverWebhook(
   endpointId: string,
   deliveryId: string,
 ): Promise<{ delivery: WebhookDelivery | null; userErrors: UserError[] }> {
+  const denied = adminOnly(deps);
+  if (denied.length) return { delivery: null, userErrors: denied };
   const endpoint = await deps.webhooks.endpoints.get(endpointId);
   if (!endpoint) return { delivery: null, userErrors: [notFound('endpointId', `webhook endpoint ${endpointId}`)] };
   const delivery = await getWebhookDelivery(deps, endpointId, deliveryId);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { hostJobId } from '../../src/jobs/change-queue.ts';
 import { gql, subscribeSse } from '../support/graphql-client.ts';
+import { useToken } from '../support/credentials.ts';
 import { changeClient, JOB_FIELDS } from '../support/changes.ts';
 import { freePort } from '../support/free-port.ts';
 import { labExec } from '../support/lab.ts';
@@ -415,6 +416,7 @@ describe('cancelling and following jobs', () => {
     const other = await startProcess('gateway/main.ts', { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
     try {
       const otherUrl = `http://127.0.0.1:${port}/graphql`;
+      useToken(otherUrl, tl.adminToken);
       // Queued through gateway 1 while no worker runs; followed on gateway 2; then a worker starts.
       await tl.worker!.stop();
       const payload = await change('createBridge', { hypervisor: 'hv2', name: `${BR}g` });
@@ -433,7 +435,12 @@ describe('cancelling and following jobs', () => {
   });
 
   it('jobEvents over WebSocket (graphql-ws): only the events that match the filter, from any job', async () => {
-    const client = createClient({ url: tl.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({
+      url: tl.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${tl.adminToken}` },
+    });
     const seen: any[] = [];
     let ready!: () => void;
     const subscribed = new Promise<void>((r) => (ready = r));

@@ -8,6 +8,7 @@ import { hostJobId } from '../../src/jobs/change-queue.ts';
 import { changeClient } from '../support/changes.ts';
 import { freePort } from '../support/free-port.ts';
 import { gql } from '../support/graphql-client.ts';
+import { useToken } from '../support/credentials.ts';
 import { labExec } from '../support/lab.ts';
 import { startProcess, type Proc } from '../support/processes.ts';
 import { startRedisServer } from '../support/redis-server.ts';
@@ -156,6 +157,7 @@ describe('changes compose', () => {
     const gw = await startProcess('gateway/main.ts', { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
     extra.push(gw);
     const urls = [tl.url, `http://127.0.0.1:${port}/graphql`];
+    useToken(urls[1]!, tl.adminToken);
     const ids: string[] = [];
     // No gaps: most jobs are accepted while earlier ones still run.
     for (let i = 0; i < 8; i++) {

@@ -6,6 +6,7 @@ import { createGateway } from '../../gateway/create-gateway.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { compareStreamIds } from '../../src/jobs/stream-id.ts';
+import { authorization } from '../support/credentials.ts';
 import { freePort } from '../support/free-port.ts';
 import { labExec } from '../support/lab.ts';
 import { startProcess, type Proc } from '../support/processes.ts';
@@ -54,8 +55,8 @@ const TAG2 = 1772;
 const TICKET = `CHG-${sfx}`;
 const TMP_HOST = `tmp-${sfx}`;
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
-// The webhook operations belong to another change and their own tests.
-const NOT_HERE = (op: { path: string }) => op.path.startsWith('/api/v1/webhooks');
+// Webhooks and access (tokens, host groups, the caller) have files of their own (webhooks.test.ts, security.test.ts).
+const NOT_HERE = (op: { path: string }) => /^\/api\/v1\/(webhooks|tokens|host-groups|me)(\/|$)/.test(op.path);
 
 let tl: Trunkline;
 let rest: RestClient;
@@ -564,7 +565,8 @@ describe('the ticketing flow over REST', () => {
     const other = await rest.call('PUT', path, {
       body: { ...body, name: 'someone-elses' },
       query: { dryRun: 'true' },
-      headers: { 'idempotency-key': key, 'x-trunkline-user': 'someone-else' },
+      headers: { 'idempotency-key': key },
+      token: await tl.issueToken({ name: 'someone-else', role: 'operator' }),
     });
     expect(other.status, JSON.stringify(other.body)).toBe(200);
     const fresh = `refused-${sfx}`;
@@ -732,7 +734,10 @@ describe('jobs', () => {
       const r = await rest.call('POST', '/api/v1/hypervisors/hv1/bridges', { body: { name: BRC } });
       expect(r.status).toBe(202);
       id = r.body.id;
-      const cancelled = await rest.call('POST', `/api/v1/jobs/${id}/cancel`, { headers: { 'x-trunkline-user': 'rest-test' } });
+      // Cancelled by an admin (any job), named in the event as the token's name.
+      const cancelled = await rest.call('POST', `/api/v1/jobs/${id}/cancel`, {
+        token: await tl.issueToken({ name: 'rest-test', role: 'admin' }),
+      });
       expect(cancelled.status).toBe(200);
       expect(cancelled.body).toMatchObject({ id, state: 'CANCELLED' });
     } finally {
@@ -768,7 +773,7 @@ describe('the fleet event stream (GET /api/v1/events)', () => {
       { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port), TRUNKLINE_SEED_INVENTORY: 'false' },
       'gateway listening',
     );
-    const rest2 = restClient(`http://127.0.0.1:${port}`);
+    const rest2 = restClient(`http://127.0.0.1:${port}`, undefined, tl.adminToken);
     const b = await rest2.sse('/api/v1/events', { headers: { 'last-event-id': last } });
     const readB = await readUntil(b, (e) => e.data.jobId === y.body.id && e.event === 'SUCCEEDED');
     b.close();
@@ -804,7 +809,7 @@ describe('the serverless entry: one fetch handler, in process', () => {
     inProcess.push(() => services.close());
     await services.hub.start();
     const gateway = createGateway(services);
-    const local = restClient('http://in-process.invalid', async (request) => gateway.fetch(request));
+    const local = restClient('http://in-process.invalid', async (request) => gateway.fetch(request), tl.adminToken);
 
     for (const path of ['/api/v1/hypervisors/hv1', `/api/v1/vlans/${TAG}`, `/api/v1/hypervisors/hv1/bridges/${BR}`, '/healthz']) {
       const [viaHttp, inProc] = [await rest.call('GET', path), await local.call('GET', path)];
@@ -837,7 +842,9 @@ describe('the serverless entry: one fetch handler, in process', () => {
 
 describe('the API reference', () => {
   it('/api/docs loads only same-origin assets, each served with its content type', async () => {
-    const page = await fetch(`${base}/api/docs`);
+    // A browser sends the token as Basic credentials once prompted; a script as Bearer.
+    const auth = { headers: authorization(base) };
+    const page = await fetch(`${base}/api/docs`, auth);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
@@ -848,7 +855,7 @@ describe('the API reference', () => {
       expect(ref, 'an asset from another origin').not.toMatch(/^([a-z][a-z0-9+.-]*:|\/\/)/i);
       expect(ref.startsWith('/') ? ref.startsWith('/api/') : true, ref).toBe(true);
       const url = new URL(ref, `${base}/api/docs`);
-      const res = await fetch(url);
+      const res = await fetch(url, auth);
       expect(res.status, ref).toBe(200);
       const ext = url.pathname.split('.').pop()!;
       expect(res.headers.get('content-type'), ref).toMatch(TYPES[ext] ?? /./);
@@ -859,10 +866,11 @@ describe('the API reference', () => {
   });
 
   it('/api/openapi.json is openapi.yaml, parsed; /api/openapi.yaml is the file', async () => {
-    const json = await fetch(`${base}/api/openapi.json`);
+    const auth = { headers: authorization(base) };
+    const json = await fetch(`${base}/api/openapi.json`, auth);
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await json.json()).toEqual(OPENAPI);
-    const yaml = await fetch(`${base}/api/openapi.yaml`);
+    const yaml = await fetch(`${base}/api/openapi.yaml`, auth);
     expect(await yaml.text()).toBe(readFileSync(OPENAPI_PATH, 'utf8'));
   });
 });
@@ -1069,7 +1077,7 @@ describe('bad input: a problem naming the field, nothing queued, the hosts untou
     const chunks = [big.slice(0, 600_000), big.slice(600_000)];
     const streamed = await fetch(`${base}${h1}/bridges`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authorization(base) },
       body: new ReadableStream({
         pull(c) {
           const next = chunks.shift();
@@ -1084,7 +1092,7 @@ describe('bad input: a problem naming the field, nothing queued, the hosts untou
     // A small chunked body is read as any other.
     const small = await fetch(`${base}${h1}/bridges?dryRun=true`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authorization(base) },
       body: new ReadableStream({
         start(c) {
           c.enqueue(new TextEncoder().encode(JSON.stringify({ name: BR })));

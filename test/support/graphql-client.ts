@@ -1,13 +1,25 @@
-/** A minimal GraphQL-over-HTTP client for tests: what any script would do with fetch. */
+import { authorization } from './credentials.ts';
+
+/** A minimal GraphQL-over-HTTP client for tests: what any script would do with fetch, with the gateway's token (credentials.ts). */
 export interface GraphQLResponse<T = any> {
   data?: T;
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
 
-export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+export interface ClientOptions {
+  /** The token to send instead of the gateway's (null: none). */
+  token?: string | null;
+}
+
+export async function gql<T = any>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  opts: ClientOptions = {},
+): Promise<GraphQLResponse<T>> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...authorization(url, opts.token) },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as GraphQLResponse<T>;
@@ -22,10 +34,11 @@ export async function* subscribeSse<T = any>(
   query: string,
   variables: Record<string, unknown>,
   signal?: AbortSignal,
+  opts: ClientOptions = {},
 ): AsyncGenerator<GraphQLResponse<T>> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...authorization(url, opts.token) },
     body: JSON.stringify({ query, variables }),
     signal,
   });

@@ -3,6 +3,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
+import { authorization } from './credentials.ts';
 
 /*
  * A REST client for the contract tests: every answer is checked against openapi.yaml, the
@@ -126,6 +127,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   query?: Record<string, string | number | boolean | readonly string[] | undefined>;
   signal?: AbortSignal;
+  /** The token to send instead of the client's (null: none). */
+  token?: string | null;
 }
 
 export interface RestAnswer<T = any> {
@@ -139,7 +142,8 @@ export type FetchLike = (request: Request) => Promise<Response>;
 
 const mediaTypeOf = (headers: Headers) => (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 
-export function restClient(base: string, fetchImpl: FetchLike = (r) => fetch(r)) {
+/** `token`: what every call sends (a call's own `token` wins); left out: the gateway's (credentials.ts). */
+export function restClient(base: string, fetchImpl: FetchLike = (r) => fetch(r), clientToken?: string | null) {
   function request(method: string, path: string, opts: CallOptions = {}): Request {
     const url = new URL(path, base);
     for (const [k, v] of Object.entries(opts.query ?? {})) {
@@ -147,7 +151,8 @@ export function restClient(base: string, fetchImpl: FetchLike = (r) => fetch(r))
       if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
       else url.searchParams.append(k, String(v));
     }
-    const headers = new Headers(opts.headers);
+    const headers = new Headers(authorization(base, opts.token !== undefined ? opts.token : clientToken));
+    for (const [k, v] of Object.entries(opts.headers ?? {})) headers.set(k, v);
     let body: string | undefined;
     if (opts.body !== undefined) {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);

@@ -2,16 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CHANGE_QUEUE } from '../../src/jobs/change-queue.ts';
+import { useToken } from './credentials.ts';
 import { freePort } from './free-port.ts';
 import { gql } from './graphql-client.ts';
 import { startProcess, type Proc } from './processes.ts';
+import { type TokenInput, tokenIssuer } from './tokens.ts';
 
 /**
  * A gateway and a worker as real processes on a private key prefix, and their cleanup:
- * processes stopped, the queue obliterated, every key of the prefix deleted.
+ * processes stopped, the queue obliterated, every key of the prefix deleted. Authentication is
+ * on, with a pepper of its own and an admin token (created as the token command does) that the
+ * test clients send to this gateway (credentials.ts).
  */
 export interface Trunkline {
   url: string;
+  /** tl_<id>_<secret> of an admin of every host. */
+  adminToken: string;
+  /** Creates another token (as `npm run token -- create` does); its tl_<id>_<secret>. */
+  issueToken(input: TokenInput): Promise<string>;
   prefix: string;
   env: Record<string, string>;
   redis: Redis;
@@ -30,7 +38,8 @@ export async function startTrunkline(opts: {
 }): Promise<Trunkline> {
   const prefix = `tl-test-${randomBytes(4).toString('hex')}`;
   const port = await freePort();
-  const env = {
+  const env: Record<string, string> = {
+    TRUNKLINE_AUTH_PEPPER: randomBytes(32).toString('hex'),
     TRUNKLINE_REDIS_URL: opts.redisUrl,
     TRUNKLINE_PREFIX: prefix,
     TRUNKLINE_INVENTORY: opts.inventoryPath,
@@ -41,8 +50,12 @@ export async function startTrunkline(opts: {
   };
   const redis = new Redis(opts.redisUrl);
   const queue = new Queue(CHANGE_QUEUE, { connection: { url: opts.redisUrl }, prefix });
+  const authOn = env.TRUNKLINE_AUTH_MODE !== 'off';
+  const issue = tokenIssuer(redis, prefix, env.TRUNKLINE_AUTH_PEPPER!);
   const tl: Trunkline = {
     url: `http://127.0.0.1:${port}/graphql`,
+    adminToken: '',
+    issueToken: issue,
     prefix,
     env,
     redis,
@@ -64,6 +77,10 @@ export async function startTrunkline(opts: {
     },
   };
   try {
+    if (authOn) {
+      tl.adminToken = await tl.issueToken({ name: 'test-admin', role: 'admin' });
+      useToken(tl.url, tl.adminToken);
+    }
     tl.gateway = await startProcess('gateway/main.ts', { ...env, TRUNKLINE_LISTEN_PORT: String(port) }, 'gateway listening');
     if (opts.worker !== false) await tl.startWorker();
   } catch (err) {

@@ -1,0 +1,67 @@
+import type { Authenticator } from '../src/auth/authenticator.ts';
+import { ErrorCode } from '../src/errors/codes.ts';
+import type { RequestOrigin } from '../src/requests/request-context.ts';
+import { PROBLEM_CONTENT_TYPE, problem } from '../rest/problem.ts';
+
+/*
+ * Authentication at the gateway's door: every request but a public /healthz is authenticated
+ * before anything reads it (GraphQL over HTTP and SSE, REST and its SSE streams, the API
+ * reference, GraphiQL); the WebSocket server asks the same authenticator (gateway/websocket.ts).
+ * A refusal is a 401 in the shape of what was asked for: problem+json under /api, a GraphQL
+ * error for /graphql, with `WWW-Authenticate: Bearer`, or `Basic` for pages a browser opens, so
+ * it prompts (the password is the token).
+ */
+
+export interface AuthGate {
+  /** Authenticates a request: null when it may go on (its origin remembered), else the 401 to answer. */
+  admit(request: Request, source: string | null): Promise<Response | null>;
+  /** The origin of an admitted request. */
+  originOf(request: Request): RequestOrigin;
+  /** Admits a request another way (the WebSocket connection's, authenticated once). */
+  remember(request: Request, origin: RequestOrigin): void;
+}
+
+const REALM = 'realm="Trunkline"';
+
+/** Whether a browser is asking for a page (GraphiQL, the API reference): it gets a Basic prompt. */
+function wantsPage(request: Request, url: URL): boolean {
+  if (url.pathname.startsWith('/api/docs')) return true;
+  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
+}
+
+export function unauthenticated(request: Request, message: string): Response {
+  const url = new URL(request.url);
+  const challenge = wantsPage(request, url) ? `Basic ${REALM}, charset="UTF-8"` : `Bearer ${REALM}`;
+  if (url.pathname === '/graphql' && !wantsPage(request, url)) {
+    const body = { errors: [{ message, extensions: { code: ErrorCode.UNAUTHENTICATED } }] };
+    return new Response(JSON.stringify(body), {
+      status: 401,
+      headers: { 'content-type': 'application/json', 'www-authenticate': challenge },
+    });
+  }
+  return new Response(JSON.stringify(problem(401, ErrorCode.UNAUTHENTICATED, message)), {
+    status: 401,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'www-authenticate': challenge },
+  });
+}
+
+export function createAuthGate(authenticator: Authenticator): AuthGate {
+  const origins = new WeakMap<Request, RequestOrigin>();
+  return {
+    async admit(request, source) {
+      const outcome = await authenticator.authenticate(request.headers.get('authorization'));
+      if (!outcome.ok) return unauthenticated(request, outcome.message);
+      origins.set(request, { caller: outcome.caller, source });
+      return null;
+    },
+    originOf(request) {
+      const origin = origins.get(request);
+      // Every path goes through admit() first (create-gateway.ts): a request without an origin is a bug.
+      if (!origin) throw new Error('request was not authenticated');
+      return origin;
+    },
+    remember(request, origin) {
+      origins.set(request, origin);
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import type { Authenticator } from '../src/auth/authenticator.ts';
+import type { AuthFailure, Authenticator } from '../src/auth/authenticator.ts';
 import { ErrorCode } from '../src/errors/codes.ts';
 import type { RequestOrigin } from '../src/requests/request-context.ts';
 import { PROBLEM_CONTENT_TYPE, problem } from '../rest/problem.ts';
@@ -45,12 +45,18 @@ export function unauthenticated(request: Request, message: string): Response {
   });
 }
 
-export function createAuthGate(authenticator: Authenticator): AuthGate {
+/** Told of every refused credential (the audit log). */
+export type OnRefused = (request: Request, source: string | null, reason: AuthFailure, message: string) => void;
+
+export function createAuthGate(authenticator: Authenticator, onRefused: OnRefused = () => {}): AuthGate {
   const origins = new WeakMap<Request, RequestOrigin>();
   return {
     async admit(request, source) {
       const outcome = await authenticator.authenticate(request.headers.get('authorization'));
-      if (!outcome.ok) return unauthenticated(request, outcome.message);
+      if (!outcome.ok) {
+        onRefused(request, source, outcome.reason, outcome.message);
+        return unauthenticated(request, outcome.message);
+      }
       origins.set(request, { caller: outcome.caller, source });
       return null;
     },

@@ -8,7 +8,9 @@ import { createRestApp } from '../rest/app.ts';
 import { docsResponse } from '../rest/docs.ts';
 import { API_BASE } from '../rest/replies.ts';
 import { type AuthGate, createAuthGate } from './authentication.ts';
+import { useAudit } from './graphql-audit.ts';
 import { queryLimitPlugins } from './query-limits.ts';
+import { ErrorCode } from '../src/errors/codes.ts';
 
 export type Gateway = YogaServerInstance<Record<string, never>, Context> & {
   /** Who may call: the WebSocket server authenticates its connections with it too. */
@@ -28,7 +30,24 @@ function sourceOf(serverContext: unknown): string | null {
  * in process and any runtime that speaks Request → Response can host it.
  */
 export function createGateway(services: GatewayServices): Gateway {
-  const authGate = createAuthGate(services.auth.authenticator);
+  const authGate = createAuthGate(services.auth.authenticator, (request, source, reason, message) => {
+    const { pathname } = new URL(request.url);
+    services.audit
+      .record({
+        api: 'gateway',
+        operation: `${request.method} ${pathname}`,
+        outcome: 'UNAUTHENTICATED',
+        code: ErrorCode.UNAUTHENTICATED,
+        message: `${reason}: ${message}`,
+        actor: null,
+        source,
+        input: null,
+        ticketRef: null,
+        idempotencyKey: null,
+        jobId: null,
+      })
+      .catch((err: Error) => services.logger.error({ err: err.message }, 'could not write the audit log'));
+  });
   const rest = createRestApp(services, (request) => authGate.originOf(request));
   const { healthzPublic } = services.config.auth;
   const yoga = createYoga<Record<string, never>, Context>({
@@ -64,6 +83,7 @@ export function createGateway(services: GatewayServices): Gateway {
     graphiql: services.config.graphql.introspection,
     plugins: [
       ...queryLimitPlugins(services.config.graphql),
+      useAudit(),
       // Compiles each distinct query once to plain JS: fleet queries resolve thousands of fields,
       // where graphql-js's generic executor costs more than the data.
       // Not for subscriptions: graphql-jit loses their arguments (seen with jobEvents filters).

@@ -1,3 +1,4 @@
+import { AuditLog } from '../src/audit/audit-log.ts';
 import { Authenticator } from '../src/auth/authenticator.ts';
 import { HostGroupStore } from '../src/auth/host-group-store.ts';
 import { loadPepper } from '../src/auth/pepper.ts';
@@ -55,6 +56,7 @@ export function connectGatewayServices(
     idempotency: new IdempotencyStore(redis, config.prefix, config.api.idempotencyTtlSeconds),
     webhooks,
     auth: { authenticator, tokens, hostGroups: new HostGroupStore(redis, config.prefix), pepper },
+    audit: new AuditLog(redis, config.prefix, config.audit),
     async close() {
       await Promise.allSettled([queue.close(), webhooks.close(), redis.quit(), subscriber.quit()]);
     },

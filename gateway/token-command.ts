@@ -1,4 +1,8 @@
+import { hostname, userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import { actorOf } from '../src/audit/audit-entry.ts';
+import { AuditLog } from '../src/audit/audit-log.ts';
+import type { ErrorCode } from '../src/errors/codes.ts';
 import { SYSTEM } from '../src/auth/caller.ts';
 import { Authenticator } from '../src/auth/authenticator.ts';
 import { HostGroupStore } from '../src/auth/host-group-store.ts';
@@ -35,17 +39,37 @@ function role(text: string): Role {
   return text as Role;
 }
 
-async function withStores<T>(run: (deps: Parameters<typeof createApiToken>[0]) => Promise<T>): Promise<T> {
+type Deps = Parameters<typeof createApiToken>[0] & { audit: AuditLog };
+
+async function withStores<T>(run: (deps: Deps) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const pepper = loadPepper(config.auth);
   const redis = connectRedis(config.redisUrl, 'trunkline-token-command');
   try {
     const tokens = new TokenStore(redis, config.prefix);
     const authenticator = new Authenticator({ mode: config.auth.mode, store: tokens, pepper });
-    return await run({ auth: { tokens, hostGroups: new HostGroupStore(redis, config.prefix), authenticator, pepper } });
+    const audit = new AuditLog(redis, config.prefix, config.audit);
+    return await run({ auth: { tokens, hostGroups: new HostGroupStore(redis, config.prefix), authenticator, pepper }, audit });
   } finally {
     redis.disconnect();
   }
+}
+
+/** The audit record of what the command did (it bypasses the APIs, not the log). */
+function audited(deps: Deps, operation: string, input: unknown, errors: { code: ErrorCode; message: string }[]) {
+  return deps.audit.record({
+    api: 'command',
+    operation,
+    outcome: errors.length ? 'REFUSED' : 'DONE',
+    code: errors[0]?.code ?? null,
+    message: errors.map((e) => e.message).join('; ') || null,
+    actor: actorOf(SYSTEM),
+    source: `${userInfo().username}@${hostname()}`,
+    input,
+    ticketRef: null,
+    idempotencyKey: null,
+    jobId: null,
+  });
 }
 
 function fail(errors: { message: string }[]): never {
@@ -63,9 +87,12 @@ program
   .option('--host-groups <groups>', 'limit it to these host groups (comma-separated)', (v: string) => v.split(',').map((s) => s.trim()))
   .option('--expires <when>', 'when it stops working: ISO timestamp or 30d / 12h / 90m', (v: string) => expiryOf(v))
   .action(async (o: { name: string; role: Role; hostGroups?: string[]; expires?: string }) => {
-    const r = await withStores((deps) =>
-      createApiToken(deps, SYSTEM, { name: o.name, role: o.role, hostGroups: o.hostGroups ?? null, expiresAt: o.expires ?? null }),
-    );
+    const input = { name: o.name, role: o.role, hostGroups: o.hostGroups ?? null, expiresAt: o.expires ?? null };
+    const r = await withStores(async (deps) => {
+      const created = await createApiToken(deps, SYSTEM, input);
+      await audited(deps, 'createApiToken', { ...input, tokenId: created.token ? `tl_${created.token.id}` : null }, created.userErrors);
+      return created;
+    });
     if (r.userErrors.length) fail(r.userErrors);
     console.error(
       `created tl_${r.token!.id} (${r.token!.name}, ${r.token!.role}${r.token!.hostGroups ? `, host groups ${r.token!.hostGroups.join(', ')}` : ''}${r.token!.expiresAt ? `, expires ${r.token!.expiresAt}` : ''}); the secret is not shown again:`,
@@ -95,7 +122,11 @@ program
   .command('revoke <id>')
   .description('revokes a token (tl_<id> or its id): refused everywhere within about a second')
   .action(async (id: string) => {
-    const r = await withStores((deps) => revokeApiToken(deps, SYSTEM, id));
+    const r = await withStores(async (deps) => {
+      const revoked = await revokeApiToken(deps, SYSTEM, id);
+      await audited(deps, 'revokeApiToken', { id }, revoked.userErrors);
+      return revoked;
+    });
     if (r.userErrors.length) fail(r.userErrors);
     console.error(`revoked tl_${r.token!.id} (${r.token!.name}) at ${r.token!.revokedAt}`);
   });

@@ -12,6 +12,7 @@ import './types/job.ts';
 import './types/enums.ts';
 import './types/webhook.ts';
 import './types/auth.ts';
+import './types/audit.ts';
 import './mutations/ovs.ts';
 import './mutations/libvirt.ts';
 import './mutations/vm.ts';

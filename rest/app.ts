@@ -10,6 +10,7 @@ import { fieldErrorsFromZod, PROBLEM_CONTENT_TYPE, type Problem, problem } from 
 import { API_BASE } from './replies.ts';
 import { withIdempotency } from './idempotency.ts';
 import { Refusal } from '../src/requests/refusal.ts';
+import { restAuditEntry } from './audit.ts';
 import { refusedReply } from './replies.ts';
 
 /**
@@ -132,13 +133,21 @@ async function handle(
   originOf: (request: Request) => RequestOrigin,
 ): Promise<Response> {
   const origin = originOf(c.req.raw);
+  const audited = (reply: Reply, req: { params: unknown; query: Record<string, unknown>; body: unknown }) => {
+    const entry = restAuditEntry(op, origin, { ...req, headers: c.req.raw.headers }, reply);
+    if (entry)
+      services.audit
+        .record(entry)
+        .catch((err: Error) => services.logger.error({ err: err.message, operation: op.operationId }, 'could not write the audit log'));
+    return toReply(c, reply);
+  };
   // The role first: a caller that may not call the operation learns nothing from validating its input.
   const denied = roleDenials(origin.caller, roleOf(op), op.operationId);
-  if (denied.length) return toReply(c, refusedReply(denied));
+  if (denied.length) return audited(refusedReply(denied), { params: c.req.param(), query: queryObject(c), body: null });
   const params = op.params ? op.params.safeParse(c.req.param()) : { success: true as const, data: {} };
   const query = querySchema.safeParse(queryObject(c));
   const read = await readBody(c, op, services.config.api.restBodyLimitBytes);
-  if ('problem' in read) return problemResponse(c, read.problem);
+  if ('problem' in read) return audited({ problem: read.problem }, { params: c.req.param(), query: queryObject(c), body: null });
   let body = read.body;
   const errors = [
     ...(params.success ? [] : fieldErrorsFromZod(params.error, 'path')),
@@ -149,9 +158,16 @@ async function handle(
     if (parsed.success) body = parsed.data;
     else errors.push(...fieldErrorsFromZod(parsed.error, 'body'));
   } else if (op.body && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-    return problemResponse(c, wholeBodyProblem(400, ErrorCode.MALFORMED_BODY, 'the body must be a JSON object'));
+    return audited(
+      { problem: wholeBodyProblem(400, ErrorCode.MALFORMED_BODY, 'the body must be a JSON object') },
+      { params: c.req.param(), query: queryObject(c), body },
+    );
   }
-  if (errors.length) return problemResponse(c, problem(400, ErrorCode.INVALID_INPUT, errors.map((e) => e.message).join('; '), { errors }));
+  if (errors.length)
+    return audited(
+      { problem: problem(400, ErrorCode.INVALID_INPUT, errors.map((e) => e.message).join('; '), { errors }) },
+      { params: c.req.param(), query: queryObject(c), body },
+    );
   const ctx = createRequestContext(services, origin);
   const req = {
     params: params.success ? params.data : {},
@@ -170,5 +186,5 @@ async function handle(
     }
   };
   const reply = op.idempotent ? await withIdempotency(services, op, req, run) : await run();
-  return toReply(c, reply);
+  return audited(reply, req);
 }

@@ -1,4 +1,5 @@
 import type { Operation } from '../operation.ts';
+import { AUDIT_OPERATIONS } from './audit.ts';
 import { AUTH_OPERATIONS } from './auth.ts';
 import { HYPERVISOR_OPERATIONS } from './hypervisors.ts';
 import { JOB_OPERATIONS } from './jobs.ts';
@@ -18,4 +19,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...JOB_OPERATIONS,
   ...WEBHOOK_OPERATIONS,
   ...AUTH_OPERATIONS,
+  ...AUDIT_OPERATIONS,
 ];

@@ -52,6 +52,9 @@ const EnvSchema = z.object({
   TRUNKLINE_AUTH_MODE: z.enum(['tokens', 'off']).default('tokens'),
   TRUNKLINE_AUTH_PEPPER_FILE: z.string().min(1).optional(),
   TRUNKLINE_AUTH_PEPPER: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  // The audit log (docs/security.md): entries older than this go, and the log never holds much more than this many.
+  TRUNKLINE_AUDIT_RETENTION_DAYS: int(90, 1, 3650),
+  TRUNKLINE_AUDIT_MAX_ENTRIES: int(1_000_000, 1000, 100_000_000),
   // /healthz answers without a token only when this says so (load balancers).
   TRUNKLINE_HEALTHZ_PUBLIC: bool(false),
   // GraphQL abuse limits (graphql-armor; docs/security.md): per operation, checked before it runs.
@@ -117,6 +120,7 @@ export interface Config {
   inventoryPath: string;
   listen: { host: string; port: number };
   auth: AuthConfig;
+  audit: { retentionDays: number; maxEntries: number };
   graphql: GraphqlLimits;
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; maxChannels: number; keepaliveMs: number; sudo: boolean };
   worker: { concurrency: number; lockMs: number };
@@ -195,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pepperFile: e.TRUNKLINE_AUTH_PEPPER_FILE ?? null,
       healthzPublic: e.TRUNKLINE_HEALTHZ_PUBLIC,
     },
+    audit: { retentionDays: e.TRUNKLINE_AUDIT_RETENTION_DAYS, maxEntries: e.TRUNKLINE_AUDIT_MAX_ENTRIES },
     graphql: {
       maxDepth: e.TRUNKLINE_GRAPHQL_MAX_DEPTH,
       maxAliases: e.TRUNKLINE_GRAPHQL_MAX_ALIASES,

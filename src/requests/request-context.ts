@@ -15,6 +15,7 @@ import type { VlanNames } from '../inventory/vlan-names.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { Webhooks } from '../webhooks/webhooks.ts';
 import type { Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { HostGroupStore } from '../auth/host-group-store.ts';
@@ -39,6 +40,8 @@ export interface GatewayServices {
   /** The connection the stores share (for a few direct reads, e.g. readiness). */
   redis: Redis;
   auth: AuthServices;
+  /** Who asked for what (src/audit/): written by the gateway's entry points, read by admins. */
+  audit: AuditLog;
   logger: Logger;
 }
 

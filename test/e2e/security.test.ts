@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { toGlobalId } from '../../graphql/global-id.ts';
 import { schema } from '../../graphql/schema.ts';
+import { compareStreamIds } from '../../src/jobs/stream-id.ts';
 import { aliasFlood } from '../../bench/support/abusive-queries.ts';
 import { authorization } from '../support/credentials.ts';
 import { freePort } from '../support/free-port.ts';
@@ -596,11 +597,110 @@ describe('abuse', () => {
   });
 });
 
+describe('the audit log', () => {
+  const entries = async (filter: Record<string, unknown> = {}) => {
+    const r = await gql(
+      tl.url,
+      'query($f: AuditFilter) { auditLog(first: 100, filter: $f) { nodes { id at api operation outcome code message actor { name tokenId role hostGroups } source inputJson ticketRef idempotencyKey jobId } } }',
+      { f: filter },
+    );
+    expect(r.errors).toBeUndefined();
+    return r.data.auditLog.nodes as any[];
+  };
+
+  it('records changes (accepted, dry run, refused), denials, refused credentials and administration, with who, from where and what', async () => {
+    const key = `audit-${sfx}`;
+    const dry = await gql(
+      tl.url,
+      'mutation($i: CreateBridgeInput!) { createBridge(input: $i) { plan { hypervisors } userErrors { code } } }',
+      { i: { hypervisor: 'hv1', name: `au${sfx}`, dryRun: true, ticketRef: `CHG-${sfx}`, idempotencyKey: key } },
+      { token: tokens.operator },
+    );
+    expect(dry.data.createBridge.userErrors).toEqual([]);
+    const [planned] = await entries({ operation: 'createBridge', ticketRef: `CHG-${sfx}` });
+    expect(planned).toMatchObject({
+      api: 'graphql',
+      outcome: 'DRY_RUN',
+      actor: { name: 'an-operator', role: 'OPERATOR', hostGroups: null },
+      idempotencyKey: key,
+      jobId: null,
+    });
+    expect(planned.source).toMatch(/127\.0\.0\.1/);
+    expect(JSON.parse(planned.inputJson)).toMatchObject({ input: { hypervisor: 'hv1', name: `au${sfx}`, dryRun: true } });
+
+    const accepted = await api.call('POST', '/api/v1/hypervisors/hv1/refresh', { token: tokens.operator });
+    const acceptedEntry = (await entries({ operation: 'refreshHypervisor', outcome: 'ACCEPTED' })).find(
+      (e) => e.jobId === accepted.body.id,
+    );
+    expect(acceptedEntry).toMatchObject({ api: 'rest', actor: { name: 'an-operator' } });
+    const restDry = await api.call('POST', '/api/v1/hypervisors/hv1/bridges', {
+      token: tokens.operator,
+      query: { dryRun: 'true' },
+      body: { name: `au${sfx}`, ticketRef: `CHG-R-${sfx}` },
+      headers: { 'idempotency-key': `${key}-rest` },
+    });
+    expect(restDry.status).toBe(200);
+    expect((await entries({ ticketRef: `CHG-R-${sfx}` }))[0]).toMatchObject({
+      api: 'rest',
+      operation: 'createBridge',
+      outcome: 'DRY_RUN',
+      idempotencyKey: `${key}-rest`,
+    });
+
+    // Denials: a viewer's change (both APIs) and a team's read of another team's host.
+    const denied = await entries({ outcome: 'DENIED' });
+    expect(
+      denied.some((e) => e.api === 'graphql' && e.operation === 'createBridge' && e.actor.name === 'a-viewer' && e.code === 'FORBIDDEN'),
+    ).toBe(true);
+    expect(denied.some((e) => e.api === 'rest' && e.operation === 'createBridge' && e.actor.name === 'a-viewer')).toBe(true);
+    expect(denied.some((e) => e.api === 'graphql' && e.operation === 'hypervisor' && e.actor.name === 'team-a-operator')).toBe(true);
+    expect(denied.some((e) => e.api === 'rest' && e.operation === 'getHypervisor' && e.actor.name === 'team-a-operator')).toBe(true);
+    // Refused credentials: no actor, the path and why.
+    const refused = await entries({ outcome: 'UNAUTHENTICATED' });
+    expect(refused.find((e) => e.operation === 'GET /api/v1/hypervisors')).toMatchObject({
+      api: 'gateway',
+      actor: null,
+      code: 'UNAUTHENTICATED',
+    });
+    expect(refused.map((e) => e.message).join('\n')).toMatch(/revoked: API token tl_[0-9a-f]{16} was revoked/);
+    // Administration, also from the token command.
+    expect((await entries({ operation: 'createApiToken' })).map((e) => e.api)).toEqual(
+      expect.arrayContaining(['graphql', 'rest', 'command']),
+    );
+    expect((await entries({ operation: 'putHostGroup' })).length).toBeGreaterThan(0);
+    expect((await entries({ operation: 'revokeApiToken' })).length).toBeGreaterThan(0);
+    // No secret of any token is in the log.
+    const all = JSON.stringify(await entries());
+    for (const t of [tl.adminToken, ...Object.values(tokens)]) expect(all).not.toContain(t.slice(20));
+  });
+
+  it('is for admins of every host; REST pages it and exports it as JSON lines', async () => {
+    for (const token of [tokens.viewer, tokens.operator, tokens.teamAdmin]) {
+      expect((await api.call('GET', '/api/v1/audit', { token })).status).toBe(403);
+      expect((await gql(tl.url, '{ auditLog { nodes { id } } }', {}, { token })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+    const page = await api.call('GET', '/api/v1/audit', { query: { limit: 5 } });
+    expect(page.body.items).toHaveLength(5);
+    const next = await api.call('GET', '/api/v1/audit', { query: { limit: 5, cursor: page.body.nextCursor } });
+    expect(compareStreamIds(next.body.items[0].id, page.body.items[4].id)).toBeLessThan(0);
+    const res = await fetch(`${base}/api/v1/audit?outcome=DENIED`, { headers: { accept: 'application/x-ndjson', ...authorization(base) } });
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(3);
+    for (const l of lines) expect(l.outcome).toBe('DENIED');
+    // Oldest first.
+    expect(lines.map((l) => l.id)).toEqual([...lines.map((l) => l.id)].sort(compareStreamIds));
+  });
+});
+
 describe('coverage', () => {
   it('every Access operation of openapi.yaml was called', () => {
     // The REST client records each documented operation it called (rest-client.ts).
     const access = DOCUMENTED_OPERATIONS.filter((o) => o.tags.includes('Access')).map((o) => o.operationId);
-    expect(access.length).toBe(9);
+    expect(access.length).toBe(10);
     expect(access.filter((id) => !exercised.has(id))).toEqual([]);
   });
 });

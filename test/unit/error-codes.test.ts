@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseTs, stringValue, walk, type AstNode } from '../support/ts-source.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
+import { AUDIT_OUTCOMES } from '../../src/audit/audit-entry.ts';
 import { HOST_RUN_STATES, JOB_EVENT_TYPES, JOB_STATES, STEP_STATES } from '../../src/jobs/job-types.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,6 +22,8 @@ const NOT_ERROR_CODES: ReadonlySet<string> = new Set([
   ...STEP_STATES,
   ...HOST_RUN_STATES,
   ...JOB_EVENT_TYPES,
+  // The audit log's outcomes (its UNAUTHENTICATED is also an error code: allowed below, in its files only)
+  ...AUDIT_OUTCOMES.filter((o) => o !== 'UNAUTHENTICATED'),
   // RollbackRecord.state
   'NOT_POSSIBLE',
   // verify: what a ping must do
@@ -50,6 +53,8 @@ const NOT_ERROR_CODES: ReadonlySet<string> = new Set([
   'HEAD',
   // Redis command options
   'COUNT',
+  'MINID',
+  'MAXLEN',
   // Node's errno codes (system errors)
   'ENOENT',
 ]);
@@ -57,6 +62,7 @@ const NOT_ERROR_CODES: ReadonlySet<string> = new Set([
 /** Values that are both an error code and another vocabulary's member, allowed only in these files. */
 const SHARED_WITH_ERROR_CODES: Readonly<Record<string, readonly string[]>> = {
   NO_UPLINK: ['src/fleet/vlans.ts', 'graphql/types/vlan.ts', 'rest/schemas/fleet.ts'], // UplinkCarriage
+  UNAUTHENTICATED: ['src/audit/audit-entry.ts', 'rest/audit.ts', 'gateway/create-gateway.ts'], // AuditOutcome
 };
 
 function tsFiles(dir: string): string[] {

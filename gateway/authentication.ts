@@ -47,13 +47,39 @@ export function unauthenticated(request: Request, message: string): Response {
 
 /** Told of every refused credential (the audit log). */
 export type OnRefused = (request: Request, source: string | null, reason: AuthFailure, message: string) => void;
+/** Counts a refused credential of an address: null while it is within its limit, else how long it must wait. */
+export type Throttle = (source: string | null) => Promise<{ retryAfterSeconds: number } | null>;
 
-export function createAuthGate(authenticator: Authenticator, onRefused: OnRefused = () => {}): AuthGate {
+/** A 429 in the shape of what was asked for, with Retry-After. */
+export function rateLimited(request: Request, message: string, retryAfterSeconds: number): Response {
+  const retry = { 'retry-after': String(retryAfterSeconds) };
+  if (new URL(request.url).pathname === '/graphql') {
+    const body = { errors: [{ message, extensions: { code: ErrorCode.RATE_LIMITED } }] };
+    return new Response(JSON.stringify(body), { status: 429, headers: { 'content-type': 'application/json', ...retry } });
+  }
+  return new Response(JSON.stringify(problem(429, ErrorCode.RATE_LIMITED, message)), {
+    status: 429,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...retry },
+  });
+}
+
+export function createAuthGate(
+  authenticator: Authenticator,
+  onRefused: OnRefused = () => {},
+  throttle: Throttle = async () => null,
+): AuthGate {
   const origins = new WeakMap<Request, RequestOrigin>();
   return {
     async admit(request, source) {
       const outcome = await authenticator.authenticate(request.headers.get('authorization'));
       if (!outcome.ok) {
+        const limited = await throttle(source);
+        if (limited)
+          return rateLimited(
+            request,
+            `too many refused credentials from this address; retry in ${limited.retryAfterSeconds} s`,
+            limited.retryAfterSeconds,
+          );
         onRefused(request, source, outcome.reason, outcome.message);
         return unauthenticated(request, outcome.message);
       }

@@ -9,6 +9,7 @@ import { docsResponse } from '../rest/docs.ts';
 import { API_BASE } from '../rest/replies.ts';
 import { type AuthGate, createAuthGate } from './authentication.ts';
 import { useAudit } from './graphql-audit.ts';
+import { useRateLimits } from './graphql-rate-limits.ts';
 import { queryLimitPlugins } from './query-limits.ts';
 import { ErrorCode } from '../src/errors/codes.ts';
 
@@ -30,24 +31,28 @@ function sourceOf(serverContext: unknown): string | null {
  * in process and any runtime that speaks Request → Response can host it.
  */
 export function createGateway(services: GatewayServices): Gateway {
-  const authGate = createAuthGate(services.auth.authenticator, (request, source, reason, message) => {
-    const { pathname } = new URL(request.url);
-    services.audit
-      .record({
-        api: 'gateway',
-        operation: `${request.method} ${pathname}`,
-        outcome: 'UNAUTHENTICATED',
-        code: ErrorCode.UNAUTHENTICATED,
-        message: `${reason}: ${message}`,
-        actor: null,
-        source,
-        input: null,
-        ticketRef: null,
-        idempotencyKey: null,
-        jobId: null,
-      })
-      .catch((err: Error) => services.logger.error({ err: err.message }, 'could not write the audit log'));
-  });
+  const authGate = createAuthGate(
+    services.auth.authenticator,
+    (request, source, reason, message) => {
+      const { pathname } = new URL(request.url);
+      services.audit
+        .record({
+          api: 'gateway',
+          operation: `${request.method} ${pathname}`,
+          outcome: 'UNAUTHENTICATED',
+          code: ErrorCode.UNAUTHENTICATED,
+          message: `${reason}: ${message}`,
+          actor: null,
+          source,
+          input: null,
+          ticketRef: null,
+          idempotencyKey: null,
+          jobId: null,
+        })
+        .catch((err: Error) => services.logger.error({ err: err.message }, 'could not write the audit log'));
+    },
+    (source) => services.rates.take('unauthenticated', source ?? 'unknown'),
+  );
   const rest = createRestApp(services, (request) => authGate.originOf(request));
   const { healthzPublic } = services.config.auth;
   const yoga = createYoga<Record<string, never>, Context>({
@@ -83,6 +88,7 @@ export function createGateway(services: GatewayServices): Gateway {
     graphiql: services.config.graphql.introspection,
     plugins: [
       ...queryLimitPlugins(services.config.graphql),
+      useRateLimits(),
       useAudit(),
       // Compiles each distinct query once to plain JS: fleet queries resolve thousands of fields,
       // where graphql-js's generic executor costs more than the data.

@@ -1,4 +1,5 @@
 import { AuditLog } from '../src/audit/audit-log.ts';
+import { RateLimiter } from '../src/limits/rate-limiter.ts';
 import { Authenticator } from '../src/auth/authenticator.ts';
 import { HostGroupStore } from '../src/auth/host-group-store.ts';
 import { loadPepper } from '../src/auth/pepper.ts';
@@ -57,6 +58,7 @@ export function connectGatewayServices(
     webhooks,
     auth: { authenticator, tokens, hostGroups: new HostGroupStore(redis, config.prefix), pepper },
     audit: new AuditLog(redis, config.prefix, config.audit),
+    rates: new RateLimiter(redis, config.prefix, config.rates, logger),
     async close() {
       await Promise.allSettled([queue.close(), webhooks.close(), redis.quit(), subscriber.quit()]);
     },

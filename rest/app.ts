@@ -144,6 +144,17 @@ async function handle(
   // The role first: a caller that may not call the operation learns nothing from validating its input.
   const denied = roleDenials(origin.caller, roleOf(op), op.operationId);
   if (denied.length) return audited(refusedReply(denied), { params: c.req.param(), query: queryObject(c), body: null });
+  const limited = await services.rates.take(op.method === 'get' ? 'reads' : 'changes', origin.caller.id);
+  if (limited)
+    return problemResponse(
+      c,
+      problem(
+        429,
+        ErrorCode.RATE_LIMITED,
+        `too many ${op.method === 'get' ? 'reads' : 'changes'} by this token this minute; retry in ${limited.retryAfterSeconds} s`,
+      ),
+      { 'retry-after': String(limited.retryAfterSeconds) },
+    );
   const params = op.params ? op.params.safeParse(c.req.param()) : { success: true as const, data: {} };
   const query = querySchema.safeParse(queryObject(c));
   const read = await readBody(c, op, services.config.api.restBodyLimitBytes);

@@ -68,6 +68,7 @@ class SchemaConverter {
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (path, query, header or body): `errors` names each field. Nothing was queued.',
   401: 'No credentials, or not a valid, current API token (UNAUTHENTICATED); `WWW-Authenticate` says how to send one.',
+  429: 'Too many changes or reads by this token this minute (RATE_LIMITED): retry after `Retry-After` seconds.',
   403: "The token's role or host groups do not allow this (FORBIDDEN); for an object: it does not exist or is not visible to this token.",
   404: 'What the path names does not exist.',
   409: "A conflict with the hosts' state (e.g. IN_USE), or the first request with this Idempotency-Key is still being handled (Retry-After).",
@@ -173,8 +174,8 @@ function answers(op: Operation, conv: Converters): Later<JsonSchema> {
     }
     // An Idempotency-Key can be in use (409) or used for another request (422) on any operation that takes one.
     const idempotency = op.idempotent ? [409, 422] : [];
-    // Every operation needs a token (401) and a role or scope that allows it (403).
-    for (const status of [...new Set([400, 401, 403, ...op.problems, ...idempotency, 500])].sort())
+    // Every operation needs a token (401), a role or scope that allows it (403), and room in the caller's rate limit (429).
+    for (const status of [...new Set([400, 401, 403, 429, ...op.problems, ...idempotency, 500])].sort())
       out[String(status)] = problemAnswer(status);
     return out;
   };

@@ -73,6 +73,8 @@ export interface BenchDeployment {
   url: string;
   /** An admin token of every host, which the test clients send to this gateway (test/support/credentials.ts). */
   adminToken: string;
+  /** The environment the processes run with (another process of the deployment starts from it). */
+  env: Record<string, string>;
   prefix: string;
   gateway: BenchProcess;
   workers: BenchProcess[];
@@ -100,6 +102,9 @@ export async function startBenchDeployment(opts: {
   const pepper = randomBytes(32).toString('hex');
   const env = {
     TRUNKLINE_AUTH_PEPPER: pepper,
+    // Benchmarks drive the gateway far above one client's rate limit: counted, never reached.
+    TRUNKLINE_RATE_CHANGES_PER_MINUTE: '1000000',
+    TRUNKLINE_RATE_READS_PER_MINUTE: '1000000',
     TRUNKLINE_REDIS_URL: opts.redisUrl,
     TRUNKLINE_PREFIX: prefix,
     TRUNKLINE_INVENTORY: opts.inventoryPath,
@@ -114,5 +119,5 @@ export async function startBenchDeployment(opts: {
   const workers = [spawnTrunkline('worker-1', 'workers/main.ts', env), spawnTrunkline('worker-2', 'workers/main.ts', env)];
   await waitUntilReady(gateway, async () => (await gql(url, '{ __typename }')).data?.__typename === 'Query');
   for (const w of workers) await waitUntilReady(w, async () => (await queue.getWorkersCount()) >= workers.length);
-  return { url, adminToken, prefix, gateway, workers };
+  return { url, adminToken, env, prefix, gateway, workers };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
+import type { RateLimits } from '../limits/rate-limiter.ts';
 import { allowListErrors } from '../webhooks/allow-list.ts';
 
 /**
@@ -57,6 +58,11 @@ const EnvSchema = z.object({
   TRUNKLINE_AUDIT_MAX_ENTRIES: int(1_000_000, 1000, 100_000_000),
   // /healthz answers without a token only when this says so (load balancers).
   TRUNKLINE_HEALTHZ_PUBLIC: bool(false),
+  // Per-token rate limits (docs/security.md), counted across every gateway in Redis; 0 turns one off.
+  TRUNKLINE_RATE_CHANGES_PER_MINUTE: int(120, 0, 1_000_000),
+  TRUNKLINE_RATE_READS_PER_MINUTE: int(1200, 0, 1_000_000),
+  // Refused credentials per client address a minute, before 429.
+  TRUNKLINE_RATE_UNAUTHENTICATED_PER_MINUTE: int(120, 0, 1_000_000),
   // GraphQL abuse limits (graphql-armor; docs/security.md): per operation, checked before it runs.
   TRUNKLINE_GRAPHQL_MAX_DEPTH: int(12, 1, 100),
   TRUNKLINE_GRAPHQL_MAX_ALIASES: int(30, 0, 10_000),
@@ -121,6 +127,7 @@ export interface Config {
   listen: { host: string; port: number };
   auth: AuthConfig;
   audit: { retentionDays: number; maxEntries: number };
+  rates: RateLimits;
   graphql: GraphqlLimits;
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; maxChannels: number; keepaliveMs: number; sudo: boolean };
   worker: { concurrency: number; lockMs: number };
@@ -200,6 +207,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       healthzPublic: e.TRUNKLINE_HEALTHZ_PUBLIC,
     },
     audit: { retentionDays: e.TRUNKLINE_AUDIT_RETENTION_DAYS, maxEntries: e.TRUNKLINE_AUDIT_MAX_ENTRIES },
+    rates: {
+      changesPerMinute: e.TRUNKLINE_RATE_CHANGES_PER_MINUTE,
+      readsPerMinute: e.TRUNKLINE_RATE_READS_PER_MINUTE,
+      unauthenticatedPerMinute: e.TRUNKLINE_RATE_UNAUTHENTICATED_PER_MINUTE,
+    },
     graphql: {
       maxDepth: e.TRUNKLINE_GRAPHQL_MAX_DEPTH,
       maxAliases: e.TRUNKLINE_GRAPHQL_MAX_ALIASES,

@@ -17,6 +17,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The caller's role or host groups do not allow this (or the object is not visible to it). */
   FORBIDDEN: 'FORBIDDEN',
+  /** Too many requests of this caller (or refused credentials from this address) this minute; retry after Retry-After seconds. */
+  RATE_LIMITED: 'RATE_LIMITED',
   // GraphQL operations refused before they run
   /** The operation is deeper, wider (aliases), costlier, longer (tokens) or has more directives than the gateway allows. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
@@ -99,6 +101,8 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
     'No credentials, or not a valid, current API token (unknown, wrong, expired or revoked): send Authorization: Bearer tl_<id>_<secret>.',
   FORBIDDEN:
     "The caller's role or host groups do not allow this; for an object, it does not exist or is not visible to the caller (the answer does not say which).",
+  RATE_LIMITED:
+    'Too many changes or reads by this token (or refused credentials from this address) this minute: retry after the Retry-After seconds (TRUNKLINE_RATE_*).',
   QUERY_TOO_COMPLEX:
     'The GraphQL operation is deeper, has more aliases, costs more, is longer (tokens) or has more directives than the gateway allows (extensions.limit names the limit, extensions.max its value); split it.',
   INTROSPECTION_DISABLED:

@@ -16,6 +16,7 @@ import type { IdempotencyStore } from './idempotency.ts';
 import type { Webhooks } from '../webhooks/webhooks.ts';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { HostGroupStore } from '../auth/host-group-store.ts';
@@ -42,6 +43,8 @@ export interface GatewayServices {
   auth: AuthServices;
   /** Who asked for what (src/audit/): written by the gateway's entry points, read by admins. */
   audit: AuditLog;
+  /** Per-caller rate limits, shared by every gateway (src/limits/). */
+  rates: RateLimiter;
   logger: Logger;
 }
 

@@ -597,6 +597,68 @@ describe('abuse', () => {
   });
 });
 
+describe('rate limits', () => {
+  const limited: Proc[] = [];
+  afterAll(async () => {
+    await Promise.allSettled(limited.map((p) => p.stop()));
+  });
+
+  it('hold across two gateways: the change and read limits of a token answer 429 with Retry-After; other tokens go on', async () => {
+    const bases: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const env = {
+        ...tl.env,
+        TRUNKLINE_LISTEN_PORT: String(port),
+        TRUNKLINE_RATE_CHANGES_PER_MINUTE: '4',
+        TRUNKLINE_RATE_READS_PER_MINUTE: '6',
+      };
+      limited.push(await startProcess('gateway/main.ts', env, 'gateway listening'));
+      bases.push(`http://127.0.0.1:${port}`);
+    }
+    const token = await tl.issueToken({ name: `burst-${sfx}`, role: 'operator' });
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const dryRun = (b: string) =>
+      fetch(`${b}/api/v1/hypervisors/hv1/bridges?dryRun=true`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ name: `rl${sfx}` }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await dryRun(bases[i % 2]!)).status);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    for (const b of bases) {
+      const over = await dryRun(b);
+      expect(over.status).toBe(429);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await over.json()).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    }
+    // GraphQL counts against the same limit.
+    const mutation = await fetch(`${bases[0]}/graphql`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        query: 'mutation { createBridge(input: { hypervisor: "hv1", name: "x", dryRun: true }) { userErrors { code } } }',
+      }),
+    });
+    expect(mutation.status).toBe(429);
+    expect((await mutation.json()).errors[0].extensions.code).toBe('RATE_LIMITED');
+    // Reads: 6 a minute, whichever gateway and API.
+    const reads: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res =
+        i % 2 === 0
+          ? await fetch(`${bases[i % 2]}/api/v1/me`, { headers: auth })
+          : await fetch(`${bases[i % 2]}/graphql`, { method: 'POST', headers: auth, body: JSON.stringify({ query: '{ me { name } }' }) });
+      reads.push(res.status);
+    }
+    expect(reads).toEqual([200, 200, 200, 200, 200, 200, 429]);
+    // Another token is not held back.
+    const other = await fetch(`${bases[1]}/api/v1/me`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+    expect(other.status).toBe(200);
+  });
+});
+
 describe('the audit log', () => {
   const entries = async (filter: Record<string, unknown> = {}) => {
     const r = await gql(

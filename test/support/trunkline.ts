@@ -40,6 +40,10 @@ export async function startTrunkline(opts: {
   const port = await freePort();
   const env: Record<string, string> = {
     TRUNKLINE_AUTH_PEPPER: randomBytes(32).toString('hex'),
+    // Tests poll and burst far above what one client should: the rate limits are tested apart (security.test.ts).
+    TRUNKLINE_RATE_CHANGES_PER_MINUTE: '100000',
+    TRUNKLINE_RATE_READS_PER_MINUTE: '100000',
+    TRUNKLINE_RATE_UNAUTHENTICATED_PER_MINUTE: '100000',
     TRUNKLINE_REDIS_URL: opts.redisUrl,
     TRUNKLINE_PREFIX: prefix,
     TRUNKLINE_INVENTORY: opts.inventoryPath,

@@ -1,7 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { QUERIES } from '../../bench/cached-fleet-query.ts';
+import { QUERIES } from '../../bench/support/fleet-queries.ts';
 import { aliasFlood, deepQuery as deep } from '../../bench/support/abusive-queries.ts';
 import { queryLimitPlugins } from '../../gateway/query-limits.ts';
 import { schema } from '../../graphql/schema.ts';

@@ -18,6 +18,8 @@ export type Gateway = YogaServerInstance<Record<string, never>, Context> & {
   authGate: AuthGate;
 };
 
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' };
+
 /** The client's address, where the server says (node:http: the socket's peer). */
 function sourceOf(serverContext: unknown): string | null {
   const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;
@@ -101,6 +103,12 @@ export function createGateway(services: GatewayServices): Gateway {
             services.logger.warn({ errors: r.errors?.map((e) => e.message) }, 'graphql-jit could not compile; executing normally'),
         },
       ),
+      {
+        // Every answer: no MIME sniffing, never framed (clickjacking of GraphiQL or the API reference), no Referer leaving.
+        onResponse({ response }) {
+          for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
+        },
+      },
       {
         // The REST API and its reference share the server: yoga's adapter turns Node requests
         // into fetch Requests for both, so the gateway stays one fetch handler.

@@ -57,7 +57,7 @@ export async function docsResponse(request: Request): Promise<Response | null> {
       headers: {
         ...security,
         'content-type': 'text/html; charset=utf-8',
-        'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+        'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
       },
     });
   if (pathname === '/api/docs/start.js')

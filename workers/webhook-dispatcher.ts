@@ -1,4 +1,7 @@
 import type { Redis } from 'ioredis';
+import { ANONYMOUS } from '../src/auth/caller.ts';
+import type { HostGroupStore } from '../src/auth/host-group-store.ts';
+import { inScope, type Scope, scopeOf } from '../src/auth/scope.ts';
 import { type JobStore, parseFleetEntry } from '../src/jobs/job-store.ts';
 import type { JobEvent } from '../src/jobs/job-types.ts';
 import { compareStreamIds } from '../src/jobs/stream-id.ts';
@@ -43,6 +46,8 @@ export interface DispatcherDeps {
   prefix: string;
   store: JobStore;
   webhooks: Webhooks;
+  /** The host groups of endpoints whose owner is limited to some. */
+  hostGroups: Pick<HostGroupStore, 'many'>;
   logger: Logger;
   /** This process's consumer name in the group. */
   consumer: string;
@@ -71,11 +76,23 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     return jobHosts.get(jobId) ?? null;
   }
 
-  async function matching(endpoints: readonly StoredEndpoint[], event: JobEvent): Promise<StoredEndpoint[]> {
+  async function matching(
+    endpoints: readonly StoredEndpoint[],
+    event: JobEvent,
+    scopes: Map<StoredEndpoint, Promise<Scope>>,
+  ): Promise<StoredEndpoint[]> {
     const out: StoredEndpoint[] = [];
     for (const ep of endpoints) {
       // An endpoint gets the events after its creation only.
       if (compareStreamIds(event.sequence!, ep.since) <= 0) continue;
+      // And, when its owner is limited to host groups, those of jobs within them only.
+      const groups = ep.owner?.hostGroups;
+      if (groups) {
+        if (!scopes.has(ep)) scopes.set(ep, scopeOf({ ...ANONYMOUS, hostGroups: groups }, deps.hostGroups));
+        const scope = await scopes.get(ep)!;
+        const hosts = (await hostsOf(event.jobId)) ?? [];
+        if (hosts.length === 0 || !hosts.every((h) => inScope(scope, h))) continue;
+      }
       const hosts = needsJobHosts(ep.filter, event) ? await hostsOf(event.jobId) : null;
       if (matchesFilter(ep.filter, event, hosts)) out.push(ep);
     }
@@ -86,6 +103,8 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   async function dispatch(entries: readonly StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const endpoints = (await deps.webhooks.endpoints.list()).filter((e) => e.enabled);
+    // Owners' scopes, read once per read of the log.
+    const scopes = new Map<StoredEndpoint, Promise<Scope>>();
     // Per endpoint, its deliveries to queue, in the log's order.
     const queued = new Map<string, Promise<string | null>[]>();
     for (const entry of entries) {
@@ -94,7 +113,7 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
         log.warn({ sequence: entry[0] }, 'fleet log entry is not a job event; skipped');
         continue;
       }
-      const targets = endpoints.length ? await matching(endpoints, event) : [];
+      const targets = endpoints.length ? await matching(endpoints, event, scopes) : [];
       if (targets.length === 0) continue;
       const body = JSON.stringify(webhookPayload(event));
       for (const ep of targets) {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { HostGroupStore } from '../src/auth/host-group-store.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -21,7 +22,16 @@ const redis = connectRedis(config.redisUrl, 'trunkline-webhooks-store');
 const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
 const webhooks = createWebhooks(redis, { url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix, config.webhooks);
 const consumer = `${hostname()}:${process.pid}`;
-const dispatcher = startWebhookDispatcher({ redisUrl: config.redisUrl, prefix: config.prefix, store, webhooks, logger, consumer });
+const hostGroups = new HostGroupStore(redis, config.prefix);
+const dispatcher = startWebhookDispatcher({
+  redisUrl: config.redisUrl,
+  prefix: config.prefix,
+  store,
+  webhooks,
+  hostGroups,
+  logger,
+  consumer,
+});
 const deliveryWorker = startDeliveryWorker({ redisUrl: config.redisUrl, prefix: config.prefix, webhooks, logger, name: consumer });
 
 let stopping = false;

@@ -6,6 +6,7 @@ import {
   type DeliveryError,
   type WebhookDelivery,
   type WebhookEndpoint,
+  type WebhookOwner,
 } from '../../src/webhooks/types.ts';
 import type { WebhookFilter } from '../../src/webhooks/filter.ts';
 import { builder } from '../builder.ts';
@@ -99,6 +100,14 @@ export const WebhookDeliveryRef = builder.objectRef<WebhookDelivery>('WebhookDel
 
 const WebhookDeliveryConnection = connectionType<WebhookDelivery>('WebhookDelivery', WebhookDeliveryRef);
 
+const WebhookOwnerRef = builder.objectRef<WebhookOwner>('WebhookOwner').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    tokenId: t.exposeString('tokenId', { nullable: true }),
+    hostGroups: t.exposeStringList('hostGroups', { nullable: true }),
+  }),
+});
+
 export const WebhookEndpointRef = builder.objectRef<WebhookEndpoint>('WebhookEndpoint').implement({
   description: 'Where job events are POSTed, signed as Standard Webhooks say. Its secret is answered once, by createWebhookEndpoint.',
   interfaces: [NodeRef],
@@ -110,6 +119,12 @@ export const WebhookEndpointRef = builder.objectRef<WebhookEndpoint>('WebhookEnd
     description: t.exposeString('description'),
     enabled: t.exposeBoolean('enabled', { description: 'A disabled endpoint gets nothing.' }),
     filter: t.field({ type: WebhookFilterRef, resolve: (e) => e.filter }),
+    owner: t.field({
+      type: WebhookOwnerRef,
+      nullable: true,
+      description: "Who made it: deliveries carry only events of jobs within the owner's host groups (null groups: every host).",
+      resolve: (e) => e.owner ?? null,
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deliveries: t.field({

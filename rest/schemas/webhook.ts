@@ -25,6 +25,10 @@ export const WebhookEndpointSchema = z
     description: z.string(),
     enabled: z.boolean().describe('A disabled endpoint gets nothing (deliveries queued for it are dropped as FAILED).'),
     filter: WebhookFilterSchema,
+    owner: z
+      .object({ name: z.string(), tokenId: z.string().nullable(), hostGroups: z.array(z.string()).nullable() })
+      .nullable()
+      .describe("Who made it: deliveries carry only events of jobs within the owner's host groups (null: every host)."),
     createdAt: DateTime,
     updatedAt: DateTime,
   })
@@ -78,6 +82,7 @@ export function webhookEndpointView(e: WebhookEndpoint): z.infer<typeof WebhookE
     description: e.description,
     enabled: e.enabled,
     filter: e.filter,
+    owner: e.owner ?? null,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
   };

@@ -1,4 +1,4 @@
-import { roleDenials } from '../auth/authorize.ts';
+import { notVisible, roleDenials } from '../auth/authorize.ts';
 import type { Caller } from '../auth/caller.ts';
 import { inputError, userErrorsFromZod, type UserError } from '../changes/user-errors.ts';
 import { Refusal } from '../requests/refusal.ts';
@@ -32,6 +32,28 @@ export interface WebhookRequestDeps {
 const notFound = (field: string, what: string) => inputError(field, ErrorCode.NOT_FOUND, `no ${what}`);
 
 const adminOnly = (deps: WebhookRequestDeps) => roleDenials(deps.caller, 'admin', 'webhook administration');
+
+/**
+ * Whether the caller manages an endpoint: an admin of every host manages all; an admin limited
+ * to host groups those made by a caller limited to some of its own groups.
+ */
+function manages(caller: Caller, e: Pick<WebhookEndpoint, 'owner'>): boolean {
+  if (caller.hostGroups === null) return true;
+  const groups = e.owner?.hostGroups;
+  return groups?.every((g) => caller.hostGroups!.includes(g)) ?? false;
+}
+
+/** The endpoint if the caller manages it. */
+async function managed(deps: WebhookRequestDeps, id: string) {
+  const e = await deps.webhooks.endpoints.get(id);
+  return e && manages(deps.caller, e) ? e : null;
+}
+
+/** "No such endpoint": FORBIDDEN for a caller limited to host groups (it may exist for someone else). */
+const noEndpoint = (deps: WebhookRequestDeps, field: string, id: string) =>
+  deps.caller.hostGroups !== null
+    ? inputError(field, ErrorCode.FORBIDDEN, notVisible('webhook endpoint', id))
+    : notFound(field, `webhook endpoint ${id}`);
 
 /** For reads that answer data, not userErrors: a Refusal (403) when the caller is not an admin. */
 function requireAdmin(deps: WebhookRequestDeps): void {
@@ -70,6 +92,11 @@ export async function createWebhookEndpoint(deps: WebhookRequestDeps, input: unk
     createdAt: now,
     updatedAt: now,
     since: await deps.store.lastSequence(),
+    owner: {
+      name: deps.caller.name,
+      tokenId: deps.caller.kind === 'token' ? `tl_${deps.caller.id}` : null,
+      hostGroups: deps.caller.hostGroups,
+    },
     secret: newSecret(),
   };
   await deps.webhooks.endpoints.create(endpoint);
@@ -85,7 +112,7 @@ export async function updateWebhookEndpoint(
   if (denied.length) return { endpoint: null, userErrors: denied };
   const parsed = UpdateWebhookEndpointInput.safeParse(input);
   if (!parsed.success) return { endpoint: null, userErrors: userErrorsFromZod(parsed.error) };
-  if (!(await deps.webhooks.endpoints.get(id))) return { endpoint: null, userErrors: [notFound('id', `webhook endpoint ${id}`)] };
+  if (!(await managed(deps, id))) return { endpoint: null, userErrors: [noEndpoint(deps, 'id', id)] };
   let url: string | undefined;
   if (parsed.data.url !== undefined) {
     const checked = await checkedUrl(deps, parsed.data.url);
@@ -111,7 +138,8 @@ export async function deleteWebhookEndpoint(
 ): Promise<{ deletedId: string | null; userErrors: UserError[] }> {
   const denied = adminOnly(deps);
   if (denied.length) return { deletedId: null, userErrors: denied };
-  if (!(await deps.webhooks.endpoints.delete(id))) return { deletedId: null, userErrors: [notFound('id', `webhook endpoint ${id}`)] };
+  if (!(await managed(deps, id)) || !(await deps.webhooks.endpoints.delete(id)))
+    return { deletedId: null, userErrors: [noEndpoint(deps, 'id', id)] };
   await deps.webhooks.deliveries.deleteEndpoint(id);
   return { deletedId: id, userErrors: [] };
 }
@@ -119,12 +147,14 @@ export async function deleteWebhookEndpoint(
 export async function getWebhookEndpoint(deps: WebhookRequestDeps, id: string): Promise<WebhookEndpoint | null> {
   requireAdmin(deps);
   const e = await deps.webhooks.endpoints.get(id);
-  return e ? publicEndpoint(e) : null;
+  if (e && manages(deps.caller, e)) return publicEndpoint(e);
+  if (deps.caller.hostGroups !== null) throw new Refusal([noEndpoint(deps, 'id', id)], { id: 'id' });
+  return null;
 }
 
 export async function listWebhookEndpoints(deps: WebhookRequestDeps): Promise<WebhookEndpoint[]> {
   requireAdmin(deps);
-  return (await deps.webhooks.endpoints.list()).map(publicEndpoint);
+  return (await deps.webhooks.endpoints.list()).filter((e) => manages(deps.caller, e)).map(publicEndpoint);
 }
 
 /** A delivery of an endpoint (null when either does not exist, or the delivery is another endpoint's). */
@@ -134,7 +164,7 @@ export async function getWebhookDelivery(
   deliveryId: string,
 ): Promise<WebhookDelivery | null> {
   requireAdmin(deps);
-  if (!DELIVERY_ID.test(deliveryId)) return null;
+  if (!DELIVERY_ID.test(deliveryId) || !(await managed(deps, endpointId))) return null;
   const d = await deps.webhooks.deliveries.get(deliveryId);
   return d && d.endpointId === endpointId ? d : null;
 }
@@ -150,8 +180,8 @@ export async function redeliverWebhook(
 ): Promise<{ delivery: WebhookDelivery | null; userErrors: UserError[] }> {
   const denied = adminOnly(deps);
   if (denied.length) return { delivery: null, userErrors: denied };
-  const endpoint = await deps.webhooks.endpoints.get(endpointId);
-  if (!endpoint) return { delivery: null, userErrors: [notFound('endpointId', `webhook endpoint ${endpointId}`)] };
+  const endpoint = await managed(deps, endpointId);
+  if (!endpoint) return { delivery: null, userErrors: [noEndpoint(deps, 'endpointId', endpointId)] };
   const delivery = await getWebhookDelivery(deps, endpointId, deliveryId);
   if (!delivery)
     return { delivery: null, userErrors: [notFound('deliveryId', `delivery ${deliveryId} of webhook endpoint ${endpointId}`)] };

@@ -14,6 +14,17 @@ export interface WebhookEndpoint {
   updatedAt: string;
   /** The fleet log's newest sequence when the endpoint was created: it gets only events after it. */
   since: string;
+  /**
+   * Who made it: its deliveries carry only events of jobs within the owner's host groups (null
+   * groups: every host). Null for endpoints made before authentication (every host).
+   */
+  owner: WebhookOwner | null;
+}
+
+export interface WebhookOwner {
+  name: string;
+  tokenId: string | null;
+  hostGroups: string[] | null;
 }
 
 /** An endpoint as stored: with the secret its deliveries are signed with. */

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
   type GraphQLArgument,
@@ -22,8 +23,9 @@ import { authorization } from '../support/credentials.ts';
 import { freePort } from '../support/free-port.ts';
 import { gql, subscribeSse } from '../support/graphql-client.ts';
 import { type Proc, startProcess } from '../support/processes.ts';
-import { DOCUMENTED_OPERATIONS, exercised, type RestClient, restClient } from '../support/rest-client.ts';
+import { DOCUMENTED_OPERATIONS, exercised, operationFor, type RestClient, restClient } from '../support/rest-client.ts';
 import { startTrunkline, type Trunkline, waitForJob } from '../support/trunkline.ts';
+import { type Receiver, startReceiver } from '../support/webhook-receiver.ts';
 
 /**
  * The security suite (issue 12), each case a named test, on real gateway and worker processes,
@@ -40,6 +42,7 @@ let base: string;
 let api: RestClient;
 let other: Proc | undefined;
 const tokens: Record<string, string> = {};
+const seen: { operation: string; status: number; text: string }[] = [];
 
 const sfx = randomBytes(3).toString('hex');
 const GROUP_A = `team-a-${sfx}`; // hv1
@@ -48,7 +51,15 @@ const GROUP_B = `team-b-${sfx}`; // hv2
 beforeAll(async () => {
   tl = await startTrunkline({ redisUrl, inventoryPath });
   base = tl.url.replace(/\/graphql$/, '');
-  api = restClient(`${base}/`);
+  // The answers are kept for the scan for secrets at the end.
+  api = restClient(`${base}/`, async (request) => {
+    const res = await fetch(request);
+    const operation = operationFor(request.method, new URL(request.url).pathname)?.operationId ?? '';
+    // Streams stay unread here (reading a clone would wait for their end); the scan covers the rest.
+    if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream'))
+      seen.push({ operation, status: res.status, text: await res.clone().text() });
+    return res;
+  });
   for (const [name, hypervisors] of [
     [GROUP_A, ['hv1']],
     [GROUP_B, ['hv2']],
@@ -187,6 +198,31 @@ describe('authentication on every entry point', () => {
       });
       expect(await res.json()).toEqual({ data: { me: { name: 'test-admin', role: 'ADMIN' } } });
     }
+    // Every answer: no sniffing, no framing, no Referer; the API reference under a CSP of its own origin.
+    for (const path of ['/api/docs', '/api/v1/me', '/healthz', '/api/openapi.json']) {
+      const res = await fetch(`${base}${path}`, { headers: bearer });
+      expect([
+        path,
+        res.headers.get('x-content-type-options'),
+        res.headers.get('x-frame-options'),
+        res.headers.get('referrer-policy'),
+      ]).toEqual([path, 'nosniff', 'DENY', 'no-referrer']);
+    }
+    expect((await fetch(`${base}/api/docs`, { headers: bearer })).headers.get('content-security-policy')).toMatch(
+      /^default-src 'self';.*frame-ancestors 'none'/,
+    );
+    const graphqlAnswer = await fetch(tl.url, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: '{"query":"{ me { name } }"}',
+    });
+    expect(graphqlAnswer.headers.get('x-frame-options')).toBe('DENY');
+    // No CORS: a page of another origin gets no Access-Control-Allow-Origin.
+    const cors = await fetch(tl.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(cors.headers.get('access-control-allow-origin')).toBeNull();
     const me = await api.call('GET', '/api/v1/me', { token: tokens.teamA });
     expect(me.body).toEqual({
       name: 'team-a-operator',
@@ -453,6 +489,46 @@ describe('a team token (host group team-a: hv1) neither sees nor touches hv2', (
     for (const e of seen) expect(e).toEqual({ job: { hypervisors: ['hv1'] } });
     expect(restSeen.map((e) => e.jobId)).toContain(jobs[1]!.body.id);
     expect(restSeen.map((e) => e.jobId)).not.toContain(jobs[0]!.body.id);
+  });
+});
+
+describe("a team admin's webhook endpoint", () => {
+  let receiver: Receiver | undefined;
+  afterAll(async () => {
+    await receiver?.close();
+  });
+
+  it('gets only the events of its hosts; other teams neither see nor change it', async () => {
+    receiver = await startReceiver();
+    const made = await api.call('POST', '/api/v1/webhooks', {
+      token: tokens.teamAdmin,
+      body: { url: receiver.url, filter: { eventTypes: ['SUCCEEDED'] } },
+    });
+    expect(made.status).toBe(201);
+    const id = made.body.endpoint.id;
+    expect(made.body.endpoint.owner).toEqual({
+      name: 'team-a-admin',
+      tokenId: `tl_${tokens.teamAdmin!.split('_')[1]}`,
+      hostGroups: [GROUP_A],
+    });
+    const teamB = await tl.issueToken({ name: 'team-b-admin', role: 'admin', hostGroups: [GROUP_B] });
+    expect((await api.call('GET', `/api/v1/webhooks/${id}`, { token: teamB })).status).toBe(403);
+    expect((await api.call('PATCH', `/api/v1/webhooks/${id}`, { token: teamB, body: { enabled: false } })).status).toBe(403);
+    expect((await api.call('DELETE', `/api/v1/webhooks/${id}`, { token: teamB })).status).toBe(403);
+    const listed = await api.call('GET', '/api/v1/webhooks', { token: teamB });
+    expect(listed.body.items.map((e: any) => e.id)).not.toContain(id);
+    expect((await api.call('GET', `/api/v1/webhooks/${id}`)).body.owner.hostGroups).toEqual([GROUP_A]);
+    // Jobs on both hosts (an admin of every host asks): the endpoint gets hv1's only.
+    const hv2 = await api.call('POST', '/api/v1/hypervisors/hv2/refresh');
+    const hv1 = await api.call('POST', '/api/v1/hypervisors/hv1/refresh');
+    for (const j of [hv2, hv1]) await waitForJob(tl.url, toGlobalId('Job', j.body.id), '');
+    await receiver.waitFor((rs) => rs.some((r) => r.json?.data?.jobId === hv1.body.id), 'the hv1 job');
+    // One more job of hv1, after both in the fleet log: once its event is there, hv2's would be too, had it been dispatched.
+    const last = await api.call('POST', '/api/v1/hypervisors/hv1/refresh');
+    await waitForJob(tl.url, toGlobalId('Job', last.body.id), '');
+    await receiver.waitFor((rs) => rs.some((r) => r.json?.data?.jobId === last.body.id), 'the last hv1 job');
+    expect(receiver.received.map((r) => r.json?.data?.jobId)).not.toContain(hv2.body.id);
+    expect((await api.call('DELETE', `/api/v1/webhooks/${id}`, { token: tokens.teamAdmin })).status).toBe(204);
   });
 });
 
@@ -755,6 +831,50 @@ describe('the audit log', () => {
     for (const l of lines) expect(l.outcome).toBe('DENIED');
     // Oldest first.
     expect(lines.map((l) => l.id)).toEqual([...lines.map((l) => l.id)].sort(compareStreamIds));
+  });
+});
+
+describe('secrets stay secret', () => {
+  it('no token secret, server pepper or SSH private key in any Redis key, log line or REST answer of this run', async () => {
+    // Every answer the REST client of this file got (token creations answer their own secret once: those are left out).
+    const answers = seen.filter((a) => !(a.operation === 'createApiToken' && a.status === 201)).map((a) => a.text);
+    // Everything under the prefix, whatever its type.
+    const stored: string[] = [];
+    for (const key of await tl.redis.keys(`${tl.prefix}:*`)) {
+      const type = await tl.redis.type(key);
+      const value =
+        type === 'string'
+          ? await tl.redis.get(key)
+          : type === 'hash'
+            ? await tl.redis.hgetall(key)
+            : type === 'list'
+              ? await tl.redis.lrange(key, 0, -1)
+              : type === 'set'
+                ? await tl.redis.smembers(key)
+                : type === 'zset'
+                  ? await tl.redis.zrange(key, 0, -1)
+                  : type === 'stream'
+                    ? await tl.redis.xrange(key, '-', '+')
+                    : null;
+      stored.push(`${key} ${JSON.stringify(value)}`);
+    }
+    const logs = [tl.gateway.output(), tl.worker?.output() ?? '', other?.output() ?? ''];
+    const inventory = JSON.parse(readFileSync(inventoryPath, 'utf8')) as { hypervisors: { privateKeyPath: string }[] };
+    const keyText = readFileSync(inventory.hypervisors[0]!.privateKeyPath, 'utf8');
+    const keyLines = keyText.split('\n').filter((l) => l.length > 40 && !l.startsWith('-----'));
+    expect(keyLines.length).toBeGreaterThan(0);
+    const secrets = {
+      ...Object.fromEntries(Object.entries({ admin: tl.adminToken, ...tokens }).map(([k, t]) => [`token ${k}`, t.slice(20)])),
+      pepper: tl.env.TRUNKLINE_AUTH_PEPPER!,
+      ...Object.fromEntries(keyLines.map((l, i) => [`private key line ${i}`, l])),
+    };
+    expect(stored.length).toBeGreaterThan(20);
+    expect(answers.length).toBeGreaterThan(50);
+    for (const [where, texts] of Object.entries({ redis: stored, logs, answers })) {
+      const all = texts.join('\n');
+      for (const [what, secret] of Object.entries(secrets)) expect(all.includes(secret), `${what} in ${where}`).toBe(false);
+      expect(/PRIVATE KEY/.test(all), `key material in ${where}`).toBe(false);
+    }
   });
 });
 

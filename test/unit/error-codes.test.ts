@@ -57,6 +57,8 @@ const NOT_ERROR_CODES: ReadonlySet<string> = new Set([
   'MAXLEN',
   // Node's errno codes (system errors)
   'ENOENT',
+  // X-Frame-Options
+  'DENY',
 ]);
 
 /** Values that are both an error code and another vocabulary's member, allowed only in these files. */

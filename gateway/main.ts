@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { loadConfig } from '../src/config/config.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -14,7 +16,9 @@ if (config.inventory.seed) await seedRegistryFromFile(services.registry, config.
 
 await services.hub.start();
 const gateway = createGateway(services);
-const server = createServer(gateway);
+// TLS when both files are configured (read once: a new certificate takes a restart).
+const { tls } = config.listen;
+const server = tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, gateway) : createServer(gateway);
 const closeWebSocket = attachWebSocket(server, gateway);
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
@@ -22,7 +26,7 @@ await new Promise<void>((resolve, reject) => {
 });
 const address = server.address();
 const port = typeof address === 'object' && address ? address.port : config.listen.port;
-const url = `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}/graphql`;
+const url = `${tls ? 'https' : 'http'}://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}/graphql`;
 logger.info({ url, websocket: url.replace(/^http/, 'ws'), prefix: config.prefix, inventory: config.inventoryPath }, 'gateway listening');
 
 let stopping = false;

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Server as TlsServer } from 'node:https';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -34,7 +35,7 @@ function authorizationOf(params: Readonly<Record<string, unknown>> | undefined, 
  * meanwhile starts nothing more.
  * @example attachWebSocket(httpServer, gateway) // ws://127.0.0.1:4000/graphql, connectionParams { authorization: 'Bearer tl_…' }
  */
-export function attachWebSocket(server: Server, gateway: Gateway): () => Promise<void> {
+export function attachWebSocket(server: Server | TlsServer, gateway: Gateway): () => Promise<void> {
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const sockets = new WeakMap<object, SocketAuth>();
   const requestWith = (auth: SocketAuth) =>

@@ -8,7 +8,7 @@ PKGS=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   iproute2 iputils-ping sudo procps util-linux
   redis-server
-  ca-certificates curl
+  ca-certificates curl openssl
   shellcheck
 )
 

@@ -65,6 +65,7 @@ const CONFLICTS: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.UPLINK_IS_ACCESS,
   ErrorCode.JOB_FINISHED,
   ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
+  ErrorCode.HOST_KEY_CONFLICT,
 ]);
 
 /**

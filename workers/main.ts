@@ -38,7 +38,8 @@ const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jo
 const cache = new HostStateCache(redis, config.prefix);
 const registry = new RedisHostRegistry(redis, config.prefix);
 if (config.inventory.seed) await seedRegistryFromFile(registry, config.inventoryPath, logger);
-const runner = new SshPool({ ...config.ssh, logger });
+// Hosts registered for trust on first use get the key they present first pinned in the registry.
+const runner = new SshPool({ ...config.ssh, logger, pinHostKey: (host, fingerprint) => registry.pinHostKey(host.name, fingerprint) });
 const locks = new RedisHostLocks(redis, config.prefix, config.worker.lockMs);
 const refreshDeps = { runner, cache, logger, readTimeoutMs: Math.min(config.ssh.commandTimeoutMs, 20_000) };
 

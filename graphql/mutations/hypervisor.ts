@@ -1,7 +1,7 @@
 import { JOB_KIND_DESCRIPTIONS } from '../../src/changes/descriptions.ts';
 import type { UserError } from '../../src/changes/user-errors.ts';
 import type { JobRecord } from '../../src/jobs/job-types.ts';
-import { refreshHypervisors, registerHypervisor, removeHypervisor } from '../../src/requests/hypervisor-requests.ts';
+import { refreshHypervisors, registerHypervisor, removeHypervisor, rotateHostKey } from '../../src/requests/hypervisor-requests.ts';
 import { builder } from '../builder.ts';
 import type { HostView } from '../context.ts';
 import { DatapathTypeEnum } from '../types/enums.ts';
@@ -32,7 +32,10 @@ const RegisterHypervisorInputRef = builder.inputType('RegisterHypervisorInput', 
       required: true,
       description: 'Path of the private key on the worker machines (the key itself never passes through the API).',
     }),
-    hostKeyFingerprint: t.string({ required: true, description: 'Pinned host key, as `ssh-keygen -lf -E sha256` prints it.' }),
+    hostKeyFingerprint: t.string({
+      description: 'Pinned host key, as `ssh-keygen -lf -E sha256` prints it. Required unless trustOnFirstUse.',
+    }),
+    trustOnFirstUse: t.boolean({ description: 'No fingerprint: pin the key the host presents at the first connection (default false).' }),
     defaults: t.field({ type: HypervisorDefaultsInput }),
     ticketRef: t.string(),
     idempotencyKey: idempotencyKeyField(t),
@@ -101,6 +104,35 @@ builder.mutationField('removeHypervisor', (t) =>
     description: 'Forgets a hypervisor (registry and cached state). Nothing on the host changes.',
     args: { input: t.arg({ type: RemoveHypervisorInputRef, required: true }) },
     resolve: (_root, { input }, ctx) => removeHypervisor(ctx, input.name, ctx),
+  }),
+);
+
+const HostKeyPayload = builder.objectRef<{ hypervisor: HostView | null; userErrors: UserError[] }>('RotateHostKeyPayload').implement({
+  fields: (t) => ({
+    hypervisor: t.field({ type: HypervisorRef, nullable: true, resolve: (p) => p.hypervisor }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.mutationField('rotateHostKey', (t) =>
+  t.field({
+    type: HostKeyPayload,
+    description:
+      "Re-pins a hypervisor's SSH host key after a rotation on the host (admins): only while the key pinned now is `expectedFingerprint` (HOST_KEY_CONFLICT otherwise). `hostKeyFingerprint: null` pins the key it presents at the next connection.",
+    args: {
+      input: t.arg({
+        type: builder.inputType('RotateHostKeyInput', {
+          fields: (f) => ({
+            name: f.string({ required: true }),
+            expectedFingerprint: f.string({ required: true, description: 'The key pinned now.' }),
+            hostKeyFingerprint: f.string({ description: 'The new key; null or left out: pin the key presented at the next connection.' }),
+          }),
+        }),
+        required: true,
+      }),
+    },
+    resolve: (_root, { input: { name, expectedFingerprint, hostKeyFingerprint } }, ctx) =>
+      rotateHostKey(ctx, name, { expectedFingerprint, hostKeyFingerprint: hostKeyFingerprint ?? null }, ctx),
   }),
 );
 

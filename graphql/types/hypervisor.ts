@@ -53,7 +53,11 @@ export const HypervisorRef = builder.objectRef<HostView>('Hypervisor').implement
     address: t.string({ resolve: (h) => h.host.address }),
     port: t.int({ resolve: (h) => h.host.port }),
     user: t.string({ description: 'The SSH login used for this host.', resolve: (h) => h.host.user }),
-    hostKeyFingerprint: t.string({ description: 'The pinned SSH host key (SHA256).', resolve: (h) => h.host.hostKeyFingerprint }),
+    hostKeyFingerprint: t.string({
+      nullable: true,
+      description: 'The pinned SSH host key (SHA256); null until the first connection pins one (registered with trustOnFirstUse).',
+      resolve: (h) => h.host.hostKeyFingerprint,
+    }),
     defaults: t.field({ type: HostDefaultsRef, resolve: (h) => h.host.defaults }),
     status: t.field({
       type: HypervisorStatusEnum,

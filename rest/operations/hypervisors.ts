@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RegisterHypervisorInput } from '../../src/changes/inputs.ts';
-import { refreshHypervisors, registerHypervisor, removeHypervisor } from '../../src/requests/hypervisor-requests.ts';
+import { HostKeyRotationInput, RegisterHypervisorInput } from '../../src/changes/inputs.ts';
+import { refreshHypervisors, registerHypervisor, removeHypervisor, rotateHostKey } from '../../src/requests/hypervisor-requests.ts';
 import type { RequestContext } from '../../src/requests/request-context.ts';
 import { refreshVisibleFleet, visibleHost } from '../../src/requests/host-reads.ts';
 import { Refusal } from '../../src/requests/refusal.ts';
@@ -116,6 +116,25 @@ export const HYPERVISOR_OPERATIONS = defineOperations(
     async handle({ params, ctx }) {
       const r = await removeHypervisor(ctx, params.name as string, ctx);
       return r.userErrors.length ? refusedReply(r.userErrors, { name: 'name' }) : { status: 204 };
+    },
+  },
+  {
+    operationId: 'rotateHostKey',
+    role: 'admin',
+    method: 'put',
+    path: '/hypervisors/{name}/host-key',
+    tag: TAG,
+    summary: "Re-pins the hypervisor's SSH host key after a rotation on the host, while the pinned one is `expectedFingerprint`.",
+    description:
+      '409 HOST_KEY_CONFLICT when another key is pinned now. `hostKeyFingerprint: null` pins the key the host presents at the next connection.',
+    params: HostParams,
+    body: { schema: HostKeyRotationInput, validatedBy: 'handler' },
+    answers: { 200: { description: 'The hypervisor with its new key.', schema: HypervisorSchema } },
+    problems: [404, 409, 413, 415],
+    async handle({ params, body, ctx }) {
+      const r = await rotateHostKey(ctx, params.name as string, body, ctx);
+      if (r.userErrors.length) return refusedReply(r.userErrors, { name: 'name' });
+      return { status: 200, body: hypervisorView(r.hypervisor!, ctx.config.inventory.freshnessSeconds) };
     },
   },
   {

@@ -110,7 +110,10 @@ export const HypervisorSchema = z
     address: z.string(),
     port: z.number().int(),
     user: z.string().describe('The SSH login used for this host.'),
-    hostKeyFingerprint: z.string(),
+    hostKeyFingerprint: z
+      .string()
+      .nullable()
+      .describe('The pinned SSH host key (SHA256); null until the first connection pins one (registered with trustOnFirstUse).'),
     defaults: z.object({
       bridge: z.string(),
       uplink: z.string().nullable(),

@@ -37,30 +37,55 @@ export const CreateBridgeInput = z.object({
 });
 export type CreateBridgeInput = z.infer<typeof CreateBridgeInput>;
 
-export const RegisterHypervisorInput = z.object({
-  name: HypervisorName,
-  address: z
-    .string()
-    .min(1)
-    .max(253)
-    .refine(notOptionLike, notOptionLikeParams)
-    .regex(/^[A-Za-z0-9.:-]+$/, 'must be an IP address or a DNS name')
-    .refine(notDotName, DOT_NAME_MESSAGE),
-  port: z.number().int().min(1).max(65535).default(22),
-  user: PosixUserName,
-  privateKeyPath: z.string().regex(/^\/[^\0]*$/, 'must be an absolute path on the worker machines'),
-  hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must look like SHA256:<base64> (ssh-keygen -lf -E sha256)'),
-  defaults: z
-    .object({
-      bridge: InterfaceName.default('ovsbr0'),
-      uplink: InterfaceName.nullish(),
-      network: LibvirtName.nullish(),
-      datapathType: DatapathType.nullish(),
-    })
-    .nullish(),
-  ticketRef: TicketRef.nullish(),
-});
+const HostKeyFingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must look like SHA256:<base64> (ssh-keygen -lf -E sha256)');
+
+export const RegisterHypervisorInput = z
+  .object({
+    name: HypervisorName,
+    address: z
+      .string()
+      .min(1)
+      .max(253)
+      .refine(notOptionLike, notOptionLikeParams)
+      .regex(/^[A-Za-z0-9.:-]+$/, 'must be an IP address or a DNS name')
+      .refine(notDotName, DOT_NAME_MESSAGE),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: PosixUserName,
+    privateKeyPath: z.string().regex(/^\/[^\0]*$/, 'must be an absolute path on the worker machines'),
+    hostKeyFingerprint: HostKeyFingerprint.nullish(),
+    // Only when asked: without a fingerprint, the key the host presents at the first connection is pinned.
+    trustOnFirstUse: z.boolean().default(false),
+    defaults: z
+      .object({
+        bridge: InterfaceName.default('ovsbr0'),
+        uplink: InterfaceName.nullish(),
+        network: LibvirtName.nullish(),
+        datapathType: DatapathType.nullish(),
+      })
+      .nullish(),
+    ticketRef: TicketRef.nullish(),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.hostKeyFingerprint && !v.trustOnFirstUse)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hostKeyFingerprint'],
+        message: 'give the host key (ssh-keygen -lf -E sha256 on the host), or set trustOnFirstUse to pin the key it presents first',
+      });
+    if (v.hostKeyFingerprint && v.trustOnFirstUse)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trustOnFirstUse'],
+        message: 'a fingerprint is given: there is nothing to trust on first use',
+      });
+  });
 export type RegisterHypervisorInput = z.infer<typeof RegisterHypervisorInput>;
+
+export const HostKeyRotationInput = z.object({
+  expectedFingerprint: HostKeyFingerprint.describe('The key pinned now: the rotation happens only if it still is.'),
+  hostKeyFingerprint: HostKeyFingerprint.nullable().describe("The host's new key; null: pin the key it presents at the next connection."),
+});
+export type HostKeyRotationInput = z.infer<typeof HostKeyRotationInput>;
 
 export const RefreshHypervisorInput = z.object({
   hypervisors: z.array(HypervisorName).min(1, 'name at least one hypervisor').max(1000),

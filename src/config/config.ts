@@ -56,6 +56,9 @@ const EnvSchema = z.object({
   // The audit log (docs/security.md): entries older than this go, and the log never holds much more than this many.
   TRUNKLINE_AUDIT_RETENTION_DAYS: int(90, 1, 3650),
   TRUNKLINE_AUDIT_MAX_ENTRIES: int(1_000_000, 1000, 100_000_000),
+  // Native TLS (docs/security.md): both files, or neither (plain HTTP, e.g. behind a TLS-terminating proxy).
+  TRUNKLINE_TLS_CERT_FILE: z.string().min(1).optional(),
+  TRUNKLINE_TLS_KEY_FILE: z.string().min(1).optional(),
   // /healthz answers without a token only when this says so (load balancers).
   TRUNKLINE_HEALTHZ_PUBLIC: bool(false),
   // Per-token rate limits (docs/security.md), counted across every gateway in Redis; 0 turns one off.
@@ -124,7 +127,7 @@ export interface Config {
   redisUrl: string;
   prefix: string;
   inventoryPath: string;
-  listen: { host: string; port: number };
+  listen: { host: string; port: number; tls: { certFile: string; keyFile: string } | null };
   auth: AuthConfig;
   audit: { retentionDays: number; maxEntries: number };
   rates: RateLimits;
@@ -190,6 +193,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new TrunklineError(ErrorCode.CONFIG_INVALID, `invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (Boolean(e.TRUNKLINE_TLS_CERT_FILE) !== Boolean(e.TRUNKLINE_TLS_KEY_FILE))
+    throw new TrunklineError(
+      ErrorCode.CONFIG_INVALID,
+      'invalid configuration: TRUNKLINE_TLS_CERT_FILE and TRUNKLINE_TLS_KEY_FILE go together (both for TLS, neither for plain HTTP)',
+    );
   if (e.TRUNKLINE_AUTH_MODE === 'off' && !isLoopback(e.TRUNKLINE_LISTEN_HOST))
     throw new TrunklineError(
       ErrorCode.CONFIG_INVALID,
@@ -199,7 +207,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.TRUNKLINE_REDIS_URL,
     prefix: e.TRUNKLINE_PREFIX,
     inventoryPath: e.TRUNKLINE_INVENTORY,
-    listen: { host: e.TRUNKLINE_LISTEN_HOST, port: e.TRUNKLINE_LISTEN_PORT },
+    listen: {
+      host: e.TRUNKLINE_LISTEN_HOST,
+      port: e.TRUNKLINE_LISTEN_PORT,
+      tls:
+        e.TRUNKLINE_TLS_CERT_FILE && e.TRUNKLINE_TLS_KEY_FILE
+          ? { certFile: e.TRUNKLINE_TLS_CERT_FILE, keyFile: e.TRUNKLINE_TLS_KEY_FILE }
+          : null,
+    },
     auth: {
       mode: e.TRUNKLINE_AUTH_MODE,
       pepper: e.TRUNKLINE_AUTH_PEPPER ?? null,

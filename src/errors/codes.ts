@@ -46,6 +46,8 @@ export const ErrorCode = {
   WOULD_TRUNK_ALL_VLANS: 'WOULD_TRUNK_ALL_VLANS',
   /** The port's VLAN mode, tag and trunks contradict each other. */
   INVALID_VLAN_CONFIG: 'INVALID_VLAN_CONFIG',
+  /** rotateHostKey: the key pinned for the host is not the one the request expected. */
+  HOST_KEY_CONFLICT: 'HOST_KEY_CONFLICT',
   /** cancelJob on a job that already ended. */
   JOB_FINISHED: 'JOB_FINISHED',
   // Configuration
@@ -118,6 +120,8 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   WOULD_EMPTY_TRUNK: 'Removing the VLAN would leave a trunk portgroup with no VLAN.',
   WOULD_TRUNK_ALL_VLANS: 'The change would leave a port with neither tag nor trunks, which in OVS carries every VLAN.',
   INVALID_VLAN_CONFIG: "The port's VLAN mode, tag and trunks contradict each other.",
+  HOST_KEY_CONFLICT:
+    'The host key pinned for the hypervisor is not the one the request named as expected (someone rotated it first); read it and retry.',
   JOB_FINISHED: 'The job already ended (e.g. cancelJob on a finished job).',
   CONFIG_INVALID: "Trunkline's configuration (environment variables) is invalid.",
   INVENTORY_INVALID: 'The inventory file or a registered host record is invalid.',

@@ -23,7 +23,11 @@ export const InventoryHost = z.object({
   port: z.number().int().min(1).max(65535).default(22),
   user: notOptionOrDot(z.string().min(1)),
   privateKeyPath: z.string().min(1),
-  hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must look like SHA256:<base64> (ssh-keygen -lf)'),
+  // null: trust on first use (asked for explicitly): the key the host presents first is pinned.
+  hostKeyFingerprint: z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must look like SHA256:<base64> (ssh-keygen -lf)')
+    .nullable(),
   namespace: z.string().optional(),
   defaults: z
     .object({

@@ -30,6 +30,30 @@ function parseRecord(name: string, text: string): Host | InvalidHostRecord {
  * of list() and get(), instead of failing every read of the fleet; listInvalid() names it and
  * says why. Registering the host again, or removing the record, clears it.
  */
+// KEYS[1] the hosts hash, KEYS[2] its revision. ARGV: name, fingerprint ('' = none: trust on
+// first use), expected ('' = pin a first key: only when none is pinned; else rotate: only when
+// `expected` is pinned). Pin answers the pinned fingerprint; rotate 'ok' or 'conflict:<pinned>';
+// false when there is no such host.
+const PIN_LUA = `
+local text = redis.call('HGET', KEYS[1], ARGV[1])
+if not text then return false end
+local host = cjson.decode(text)
+local current = host.hostKeyFingerprint
+if current == cjson.null then current = nil end
+local function same(a, b) return a ~= nil and b ~= nil and string.gsub(a, '=+$', '') == string.gsub(b, '=+$', '') end
+if ARGV[3] == '' then
+  if current ~= nil then return current end
+  host.hostKeyFingerprint = ARGV[2]
+else
+  if not same(current, ARGV[3]) then return 'conflict:' .. (current or '') end
+  if ARGV[2] == '' then host.hostKeyFingerprint = cjson.null else host.hostKeyFingerprint = ARGV[2] end
+end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(host))
+redis.call('INCR', KEYS[2])
+if ARGV[3] == '' then return ARGV[2] end
+return 'ok'
+`;
+
 export class RedisHostRegistry implements HostRegistry {
   private readonly key: string;
   // Bumped by every write; readers re-read the hash only when it moved.
@@ -42,6 +66,7 @@ export class RedisHostRegistry implements HostRegistry {
     this.redis = redis;
     this.key = `${prefix}:hosts`;
     this.revKey = `${prefix}:hosts-rev`;
+    redis.defineCommand('trunklinePinHostKey', { numberOfKeys: 2, lua: PIN_LUA });
   }
 
   /** Every host whose record validates, by name. */
@@ -77,6 +102,35 @@ export class RedisHostRegistry implements HostRegistry {
     if (text === null) return undefined;
     const record = parseRecord(name, text);
     return 'reason' in record ? null : record;
+  }
+
+  /**
+   * Pins the host key a host presented first, when its record asks for trust on first use (its
+   * fingerprint null): atomic, so two workers connecting at once pin one key. The fingerprint
+   * pinned after the call (the given one, or the one another worker pinned first); null when
+   * the host is not registered.
+   */
+  async pinHostKey(name: string, fingerprint: string): Promise<string | null> {
+    return (await this.scripts.trunklinePinHostKey(this.key, this.revKey, name, fingerprint, '')) as string | null;
+  }
+
+  /**
+   * Replaces a host's pinned key when the pinned one is `expected` (a key rotation): the new one,
+   * or null to pin on first use again. 'changed' | 'conflict' (another is pinned: `current` says which) | 'unknown'.
+   */
+  async rotateHostKey(
+    name: string,
+    expected: string,
+    next: string | null,
+  ): Promise<{ result: 'changed' | 'conflict' | 'unknown'; current: string | null }> {
+    const r = (await this.scripts.trunklinePinHostKey(this.key, this.revKey, name, next ?? '', expected)) as string | null;
+    if (r === null) return { result: 'unknown', current: null };
+    if (r.startsWith('conflict:')) return { result: 'conflict', current: r.slice('conflict:'.length) || null };
+    return { result: 'changed', current: next };
+  }
+
+  private get scripts(): { trunklinePinHostKey(...args: string[]): Promise<unknown> } {
+    return this.redis as unknown as { trunklinePinHostKey(...args: string[]): Promise<unknown> };
   }
 
   /** Adds or replaces a host; returns whether it was new. */

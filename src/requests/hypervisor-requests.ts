@@ -1,4 +1,4 @@
-import { RefreshHypervisorInput, RegisterHypervisorInput } from '../changes/inputs.ts';
+import { HostKeyRotationInput, RefreshHypervisorInput, RegisterHypervisorInput } from '../changes/inputs.ts';
 import type { Plan } from '../changes/plan.ts';
 import { planRefresh } from '../changes/refresh-hypervisor.ts';
 import { inputError, userErrorsFromZod, type UserError } from '../changes/user-errors.ts';
@@ -40,9 +40,10 @@ export async function registerHypervisor(deps: HypervisorRequestDeps, input: unk
   // An admin limited to host groups registers only names of its groups.
   const scope = await allowed(meta, 'admin', 'registerHypervisor', [{ field: 'name', host: parsed.data.name }]);
   if (scope.length) return refused(scope);
-  const { ticketRef, defaults, ...rest } = parsed.data;
+  const { ticketRef, defaults, trustOnFirstUse: _tofu, hostKeyFingerprint, ...rest } = parsed.data;
   const host: Host = {
     ...rest,
+    hostKeyFingerprint: hostKeyFingerprint ?? null,
     defaults: {
       bridge: defaults?.bridge ?? 'ovsbr0',
       ...(defaults?.uplink ? { uplink: defaults.uplink } : {}),
@@ -117,3 +118,40 @@ export async function refreshHypervisors(
   );
   return { plan, job, userErrors: [] };
 }
+
+/**
+ * Re-pins a host's SSH key (a rotation on the host): only when the key pinned now is the one the
+ * request names as expected, so two admins (or an attacker with a stale view) cannot swap keys
+ * unnoticed. A null new key pins the one the host presents at the next connection.
+ */
+export async function rotateHostKey(
+  deps: HypervisorRequestDeps & { registry: WritableHostRegistry & { rotateHostKey: RotateHostKey } },
+  name: string,
+  input: unknown,
+  meta: RequestMeta,
+): Promise<{ hypervisor: HostView | null; userErrors: UserError[] }> {
+  const denied = await allowed(meta, 'admin', 'rotateHostKey', [{ field: 'name', host: name }]);
+  if (denied.length) return { hypervisor: null, userErrors: denied };
+  const parsed = HostKeyRotationInput.safeParse(input);
+  if (!parsed.success) return { hypervisor: null, userErrors: userErrorsFromZod(parsed.error) };
+  const r = await deps.registry.rotateHostKey(name, parsed.data.expectedFingerprint, parsed.data.hostKeyFingerprint);
+  if (r.result === 'unknown') return { hypervisor: null, userErrors: await unknownHosts(deps, [name], ['name']) };
+  if (r.result === 'conflict')
+    return {
+      hypervisor: null,
+      userErrors: [
+        inputError(
+          'expectedFingerprint',
+          ErrorCode.HOST_KEY_CONFLICT,
+          `the key pinned for ${name} is ${r.current ?? 'none (pinned at first use)'}, not the one given`,
+        ),
+      ],
+    };
+  return { hypervisor: (await deps.hostView(name)) ?? null, userErrors: [] };
+}
+
+type RotateHostKey = (
+  name: string,
+  expected: string,
+  next: string | null,
+) => Promise<{ result: 'changed' | 'conflict' | 'unknown'; current: string | null }>;

@@ -15,6 +15,12 @@ export interface SshPoolOptions {
   keepaliveMs: number;
   sudo: boolean;
   logger: Logger;
+  /**
+   * Pins the key a host presents first when its record asks for trust on first use
+   * (hostKeyFingerprint null); answers the fingerprint pinned after it (another worker's, if it
+   * was first). Without it such a host is refused.
+   */
+  pinHostKey?: (host: Host, fingerprint: string) => Promise<string | null>;
 }
 
 // Output beyond this is cut: a runaway command must not exhaust the worker's memory.
@@ -133,6 +139,7 @@ class HostConnection {
       );
     }
     let presentedKey: string | undefined;
+    let pinnedOnFirstUse: string | undefined;
     return new Promise<void>((resolve, reject) => {
       const started = Date.now();
       this.client
@@ -145,7 +152,7 @@ class HostConnection {
         })
         .on('error', (err: Error & { level?: string; code?: string }) => {
           this.broken = true;
-          reject(this.classify(err, presentedKey));
+          reject(this.classify(err, presentedKey, pinnedOnFirstUse));
         })
         .on('close', () => {
           this.broken = true;
@@ -160,21 +167,41 @@ class HostConnection {
           readyTimeout: options.connectTimeoutMs,
           keepaliveInterval: options.keepaliveMs,
           keepaliveCountMax: 3,
-          hostVerifier: (key: Buffer) => {
-            presentedKey = sha256Fingerprint(key);
-            return sameFingerprint(presentedKey, host.hostKeyFingerprint);
+          hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+            const presented = sha256Fingerprint(key);
+            presentedKey = presented;
+            if (host.hostKeyFingerprint !== null) return verify(sameFingerprint(presented, host.hostKeyFingerprint));
+            // Trust on first use, asked for at registration: pin this key, then hold the host to it.
+            if (!options.pinHostKey) return verify(false);
+            options.pinHostKey(host, presented).then(
+              (pinned) => {
+                if (pinned && sameFingerprint(pinned, presented)) {
+                  options.logger.warn({ host: host.name, fingerprint: presented }, 'host key pinned on first use');
+                  pinnedOnFirstUse = presented;
+                  verify(true);
+                } else verify(false);
+              },
+              () => verify(false),
+            );
           },
         });
     });
   }
 
-  private classify(err: Error & { level?: string; code?: string }, presentedKey: string | undefined): TrunklineError {
+  private classify(
+    err: Error & { level?: string; code?: string },
+    presentedKey: string | undefined,
+    pinnedOnFirstUse?: string,
+  ): TrunklineError {
     const { host } = this;
     const where = `${host.user}@${host.address}:${host.port} (${host.name})`;
-    if (presentedKey && !sameFingerprint(presentedKey, host.hostKeyFingerprint)) {
+    const expected = host.hostKeyFingerprint ?? pinnedOnFirstUse ?? null;
+    if (presentedKey && (expected === null || !sameFingerprint(presentedKey, expected))) {
       return new TrunklineError(
         ErrorCode.SSH_HOST_KEY_MISMATCH,
-        `host key of ${where} is ${presentedKey}, expected ${host.hostKeyFingerprint}: refusing to connect`,
+        expected === null
+          ? `host key of ${where} is ${presentedKey}, and no key could be pinned on first use: refusing to connect`
+          : `host key of ${where} is ${presentedKey}, expected ${expected}: refusing to connect`,
         { host: host.name, presented: presentedKey },
       );
     }

@@ -55,8 +55,9 @@ const TAG2 = 1772;
 const TICKET = `CHG-${sfx}`;
 const TMP_HOST = `tmp-${sfx}`;
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
-// Webhooks and access (tokens, host groups, the caller, the audit log) have files of their own (webhooks.test.ts, security.test.ts).
-const NOT_HERE = (op: { path: string }) => /^\/api\/v1\/(webhooks|tokens|host-groups|me|audit)(\/|$)/.test(op.path);
+// Webhooks and access (tokens, host groups, the caller, the audit log, host keys) have files of their own (webhooks.test.ts, security.test.ts).
+const NOT_HERE = (op: { path: string }) =>
+  /^\/api\/v1\/(webhooks|tokens|host-groups|me|audit)(\/|$)/.test(op.path) || op.path.endsWith('/host-key');
 
 let tl: Trunkline;
 let rest: RestClient;

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type GraphQLArgument,
@@ -834,6 +837,123 @@ describe('the audit log', () => {
   });
 });
 
+describe('host keys', () => {
+  it('trust on first use only when asked; a rotation re-pins only from the key pinned now; a wrong key fails the job before any command', async () => {
+    const hv1 = (JSON.parse(readFileSync(inventoryPath, 'utf8')) as { hypervisors: Record<string, any>[] }).hypervisors.find(
+      (h) => h.name === 'hv1',
+    )!;
+    const name = `tofu-${sfx}`;
+    const body = { name, address: hv1.address, port: hv1.port, user: hv1.user, privateKeyPath: hv1.privateKeyPath };
+    const bogus = `SHA256:${'A'.repeat(43)}`;
+    const refresh = async () => {
+      const r = await api.call('POST', `/api/v1/hypervisors/${name}/refresh`);
+      await waitForJob(tl.url, toGlobalId('Job', r.body.id), '');
+      return (await api.call('GET', `/api/v1/jobs/${r.body.id}`)).body;
+    };
+    try {
+      const refused = await api.call('POST', '/api/v1/hypervisors', { body });
+      expect([refused.status, refused.body.errors[0].field]).toEqual([400, ['hostKeyFingerprint']]);
+      const both = await api.call('POST', '/api/v1/hypervisors', {
+        body: { ...body, hostKeyFingerprint: hv1.hostKeyFingerprint, trustOnFirstUse: true },
+      });
+      expect([both.status, both.body.errors[0].field]).toEqual([400, ['trustOnFirstUse']]);
+      const reg = await api.call('POST', '/api/v1/hypervisors', { body: { ...body, trustOnFirstUse: true } });
+      expect(reg.status).toBe(201);
+      expect(reg.body.hypervisor.hostKeyFingerprint).toBeNull();
+      await waitForJob(tl.url, toGlobalId('Job', reg.body.job.id), '');
+      // The first connection pinned the key the host presented: the lab's own.
+      expect((await api.call('GET', `/api/v1/hypervisors/${name}`)).body.hostKeyFingerprint.replace(/=+$/, '')).toBe(
+        hv1.hostKeyFingerprint.replace(/=+$/, ''),
+      );
+      // A rotation from a key that is not pinned: 409, nothing changes.
+      const stale = await api.call('PUT', `/api/v1/hypervisors/${name}/host-key`, {
+        body: { expectedFingerprint: bogus, hostKeyFingerprint: bogus },
+      });
+      expect([stale.status, stale.body.code]).toEqual([409, 'HOST_KEY_CONFLICT']);
+      // From the pinned one to a key the host does not have: every job fails before any command.
+      const rotated = await gql(
+        tl.url,
+        'mutation($i: RotateHostKeyInput!) { rotateHostKey(input: $i) { hypervisor { hostKeyFingerprint } userErrors { code } } }',
+        { i: { name, expectedFingerprint: hv1.hostKeyFingerprint, hostKeyFingerprint: bogus } },
+      );
+      expect(rotated.data.rotateHostKey).toEqual({ hypervisor: { hostKeyFingerprint: bogus }, userErrors: [] });
+      const failed = await refresh();
+      expect(failed.state).toBe('FAILED');
+      expect(JSON.stringify(failed)).toContain('SSH_HOST_KEY_MISMATCH');
+      // Back to the host's key: reads again.
+      const back = await api.call('PUT', `/api/v1/hypervisors/${name}/host-key`, {
+        body: { expectedFingerprint: bogus, hostKeyFingerprint: hv1.hostKeyFingerprint },
+      });
+      expect(back.status).toBe(200);
+      expect((await refresh()).state).toBe('SUCCEEDED');
+      // An operator may not rotate keys.
+      expect(
+        (
+          await api.call('PUT', `/api/v1/hypervisors/${name}/host-key`, {
+            token: tokens.operator,
+            body: { expectedFingerprint: hv1.hostKeyFingerprint, hostKeyFingerprint: bogus },
+          })
+        ).status,
+      ).toBe(403);
+    } finally {
+      await api.call('DELETE', `/api/v1/hypervisors/${name}`);
+    }
+  });
+});
+
+describe('transport', () => {
+  it('serves HTTPS with the configured certificate and key; plain HTTP to that port gets no answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-tls-'));
+    let gw: Proc | undefined;
+    try {
+      await run('openssl', [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
+        ...[
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+      ]);
+      const port = await freePort();
+      gw = await startProcess(
+        'gateway/main.ts',
+        {
+          ...tl.env,
+          TRUNKLINE_LISTEN_PORT: String(port),
+          TRUNKLINE_TLS_CERT_FILE: join(dir, 'cert.pem'),
+          TRUNKLINE_TLS_KEY_FILE: join(dir, 'key.pem'),
+        },
+        'gateway listening',
+      );
+      expect(gw.output()).toContain(`https://127.0.0.1:${port}/graphql`);
+      const get = (opts: { ca?: Buffer }) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = httpsRequest({ host: '127.0.0.1', port, path: '/api/v1/me', headers: authorization(base), ca: opts.ca }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      const ok = await get({ ca: readFileSync(join(dir, 'cert.pem')) });
+      expect([ok.status, JSON.parse(ok.body).name]).toEqual([200, 'test-admin']);
+      // Without the certificate as a trusted CA: refused by the client.
+      await expect(get({})).rejects.toThrow(/self-signed|unable to verify/);
+      // Plain HTTP to the TLS port: no HTTP answer.
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
+    } finally {
+      await gw?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('secrets stay secret', () => {
   it('no token secret, server pepper or SSH private key in any Redis key, log line or REST answer of this run', async () => {
     // Every answer the REST client of this file got (token creations answer their own secret once: those are left out).
@@ -879,10 +999,10 @@ describe('secrets stay secret', () => {
 });
 
 describe('coverage', () => {
-  it('every Access operation of openapi.yaml was called', () => {
+  it('every Access operation of openapi.yaml (and the host-key rotation) was called', () => {
     // The REST client records each documented operation it called (rest-client.ts).
-    const access = DOCUMENTED_OPERATIONS.filter((o) => o.tags.includes('Access')).map((o) => o.operationId);
-    expect(access.length).toBe(10);
+    const access = DOCUMENTED_OPERATIONS.filter((o) => o.tags.includes('Access') || o.path.endsWith('/host-key')).map((o) => o.operationId);
+    expect(access.length).toBe(11);
     expect(access.filter((id) => !exercised.has(id))).toEqual([]);
   });
 });

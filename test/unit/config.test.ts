@@ -4,7 +4,14 @@ import { loadConfig } from '../../src/config/config.ts';
 describe('loadConfig', () => {
   it('has defaults that work on the lab and listen on loopback only', () => {
     const c = loadConfig({});
-    expect(c.listen).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(c.listen).toEqual({ host: '127.0.0.1', port: 4000, tls: null });
+    expect(loadConfig({ TRUNKLINE_TLS_CERT_FILE: '/c.pem', TRUNKLINE_TLS_KEY_FILE: '/k.pem' }).listen.tls).toEqual({
+      certFile: '/c.pem',
+      keyFile: '/k.pem',
+    });
+    expect(() => loadConfig({ TRUNKLINE_TLS_CERT_FILE: '/c.pem' })).toThrow(
+      /TRUNKLINE_TLS_CERT_FILE and TRUNKLINE_TLS_KEY_FILE go together/,
+    );
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(c.inventoryPath).toBe('/run/trunkline/lab-tl/inventory.json');
     expect(c.ssh.sudo).toBe(true);

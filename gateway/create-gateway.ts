@@ -87,7 +87,11 @@ export function createGateway(services: GatewayServices): Gateway {
       },
     },
     // GraphiQL needs introspection: both are development tools, on together.
-    graphiql: services.config.graphql.introspection,
+    // Asked per request, before any plugin's onRequest: a page for a caller with valid credentials
+    // only; for anyone else yoga goes on to the auth gate below, which answers 401 with a Basic prompt.
+    graphiql: services.config.graphql.introspection
+      ? async (request) => (await services.auth.authenticator.authenticate(request.headers.get('authorization'))).ok
+      : false,
     plugins: [
       ...queryLimitPlugins(services.config.graphql),
       useRateLimits(),

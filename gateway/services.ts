@@ -2,6 +2,7 @@ import { AuditLog } from '../src/audit/audit-log.ts';
 import { RateLimiter } from '../src/limits/rate-limiter.ts';
 import { Authenticator } from '../src/auth/authenticator.ts';
 import { HostGroupStore } from '../src/auth/host-group-store.ts';
+import { OidcVerifier } from '../src/auth/oidc.ts';
 import { loadPepper } from '../src/auth/pepper.ts';
 import { TokenStore } from '../src/auth/token-store.ts';
 import type { Config } from '../src/config/config.ts';
@@ -40,6 +41,7 @@ export function connectGatewayServices(
     mode: config.auth.mode,
     store: tokens,
     pepper,
+    oidc: config.auth.oidc ? new OidcVerifier(config.auth.oidc) : null,
     onTouchError: (err) => logger.warn({ err: err.message }, 'could not record when a token was last used'),
   });
   if (config.auth.mode === 'off') logger.warn('authentication is off (TRUNKLINE_AUTH_MODE=off): every request is an admin of every host');

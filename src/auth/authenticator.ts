@@ -1,6 +1,7 @@
 import { ANONYMOUS, type Caller } from './caller.ts';
 import { hashesEqual, parseToken, tokenHash } from './api-token.ts';
 import { credentialOf } from './credentials.ts';
+import { looksLikeJwt, type OidcVerifier } from './oidc.ts';
 import type { StoredToken, TokenStore } from './token-store.ts';
 
 /*
@@ -19,6 +20,8 @@ export interface AuthenticatorOptions {
   store: TokenStore;
   /** The server pepper of the token hashes; required in tokens mode. */
   pepper: Buffer | null;
+  /** An identity provider's JWTs, accepted as well as API tokens (optional). */
+  oidc?: OidcVerifier | null;
   cacheMs?: number;
   touchEveryMs?: number;
   now?: () => number;
@@ -29,13 +32,21 @@ export interface AuthenticatorOptions {
 const CACHE_LIMIT = 10_000;
 
 export class Authenticator {
-  private readonly options: Required<Omit<AuthenticatorOptions, 'pepper'>> & { pepper: Buffer | null };
+  private readonly options: Required<Omit<AuthenticatorOptions, 'pepper' | 'oidc'>> & { pepper: Buffer | null; oidc: OidcVerifier | null };
   private readonly cache = new Map<string, { token: StoredToken | null; at: number }>();
   private readonly touched = new Map<string, number>();
 
   constructor(options: AuthenticatorOptions) {
     if (options.mode === 'tokens' && !options.pepper) throw new Error('tokens mode needs the pepper');
-    this.options = { cacheMs: 1000, touchEveryMs: 60_000, now: Date.now, onTouchError: () => {}, ...options, pepper: options.pepper };
+    this.options = {
+      cacheMs: 1000,
+      touchEveryMs: 60_000,
+      now: Date.now,
+      onTouchError: () => {},
+      ...options,
+      pepper: options.pepper,
+      oidc: options.oidc ?? null,
+    };
   }
 
   get mode(): 'tokens' | 'off' {
@@ -55,7 +66,13 @@ export class Authenticator {
           : 'authentication required: send Authorization: Bearer tl_<id>_<secret>',
       };
     const parsed = parseToken(credential);
-    if (!parsed) return { ok: false, reason: 'malformed', message: 'not a Trunkline API token (tl_<id>_<secret>)' };
+    if (!parsed && this.options.oidc && looksLikeJwt(credential)) return this.options.oidc.verify(credential);
+    if (!parsed)
+      return {
+        ok: false,
+        reason: 'malformed',
+        message: `not a Trunkline API token (tl_<id>_<secret>)${this.options.oidc ? ' nor an identity token' : ''}`,
+      };
     const token = await this.token(parsed.id);
     if (!token || !hashesEqual(token.hash, tokenHash(this.options.pepper!, parsed.id, parsed.secret)))
       return { ok: false, reason: 'unknown', message: 'unknown or wrong API token' };

@@ -5,8 +5,8 @@ import type { Role } from './roles.ts';
  * `hostGroups` null means every host; a list limits the caller to those groups' hypervisors.
  */
 export interface Caller {
-  kind: 'token' | 'anonymous' | 'system';
-  /** The token's id; 'anonymous' when authentication is off. */
+  kind: 'token' | 'oidc' | 'anonymous' | 'system';
+  /** The token's id; oidc:<sub> for an identity provider's caller; 'anonymous' when authentication is off. */
   id: string;
   /** The token's name: what jobs record as requestedBy. */
   name: string;

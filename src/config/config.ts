@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
+import type { OidcConfig } from '../auth/oidc.ts';
 import type { RateLimits } from '../limits/rate-limiter.ts';
 import { allowListErrors } from '../webhooks/allow-list.ts';
 
@@ -59,6 +60,22 @@ const EnvSchema = z.object({
   // Native TLS (docs/security.md): both files, or neither (plain HTTP, e.g. behind a TLS-terminating proxy).
   TRUNKLINE_TLS_CERT_FILE: z.string().min(1).optional(),
   TRUNKLINE_TLS_KEY_FILE: z.string().min(1).optional(),
+  // An identity provider's JWTs as callers too (docs/security.md): issuer, audience and JWKS URL together.
+  TRUNKLINE_OIDC_ISSUER: z.url().optional(),
+  TRUNKLINE_OIDC_AUDIENCE: z.string().min(1).optional(),
+  TRUNKLINE_OIDC_JWKS_URL: z.url().optional(),
+  TRUNKLINE_OIDC_ALGORITHMS: z
+    .string()
+    .default('RS256,ES256')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  TRUNKLINE_OIDC_NAME_CLAIM: z.string().min(1).default('preferred_username'),
+  TRUNKLINE_OIDC_ROLE_CLAIM: z.string().min(1).default('trunkline_role'),
+  TRUNKLINE_OIDC_HOST_GROUPS_CLAIM: z.string().min(1).default('trunkline_host_groups'),
   // /healthz answers without a token only when this says so (load balancers).
   TRUNKLINE_HEALTHZ_PUBLIC: bool(false),
   // Per-token rate limits (docs/security.md), counted across every gateway in Redis; 0 turns one off.
@@ -144,6 +161,8 @@ export interface Config {
 
 export interface AuthConfig {
   mode: 'tokens' | 'off';
+  /** An identity provider whose JWTs are accepted too; null: API tokens only. */
+  oidc: OidcConfig | null;
   /** The pepper itself, or the file it is in (read by src/auth/pepper.ts); one is needed in tokens mode. */
   pepper: string | null;
   pepperFile: string | null;
@@ -193,6 +212,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new TrunklineError(ErrorCode.CONFIG_INVALID, `invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const oidcSet = [e.TRUNKLINE_OIDC_ISSUER, e.TRUNKLINE_OIDC_AUDIENCE, e.TRUNKLINE_OIDC_JWKS_URL].filter(Boolean).length;
+  if (oidcSet !== 0 && oidcSet !== 3)
+    throw new TrunklineError(
+      ErrorCode.CONFIG_INVALID,
+      'invalid configuration: TRUNKLINE_OIDC_ISSUER, TRUNKLINE_OIDC_AUDIENCE and TRUNKLINE_OIDC_JWKS_URL go together',
+    );
   if (Boolean(e.TRUNKLINE_TLS_CERT_FILE) !== Boolean(e.TRUNKLINE_TLS_KEY_FILE))
     throw new TrunklineError(
       ErrorCode.CONFIG_INVALID,
@@ -217,6 +242,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     auth: {
       mode: e.TRUNKLINE_AUTH_MODE,
+      oidc:
+        e.TRUNKLINE_OIDC_ISSUER && e.TRUNKLINE_OIDC_AUDIENCE && e.TRUNKLINE_OIDC_JWKS_URL
+          ? {
+              issuer: e.TRUNKLINE_OIDC_ISSUER,
+              audience: e.TRUNKLINE_OIDC_AUDIENCE,
+              jwksUrl: e.TRUNKLINE_OIDC_JWKS_URL,
+              algorithms: e.TRUNKLINE_OIDC_ALGORITHMS,
+              nameClaim: e.TRUNKLINE_OIDC_NAME_CLAIM,
+              roleClaim: e.TRUNKLINE_OIDC_ROLE_CLAIM,
+              hostGroupsClaim: e.TRUNKLINE_OIDC_HOST_GROUPS_CLAIM,
+            }
+          : null,
       pepper: e.TRUNKLINE_AUTH_PEPPER ?? null,
       pepperFile: e.TRUNKLINE_AUTH_PEPPER_FILE ?? null,
       healthzPublic: e.TRUNKLINE_HEALTHZ_PUBLIC,

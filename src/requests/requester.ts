@@ -20,7 +20,7 @@ export interface Requester {
 /** The job record's "who asked", from the caller. */
 export const submittedBy = (r: Requester, ticketRef: string | null | undefined): SubmitMeta => ({
   requestedBy: r.caller.name,
-  requestedById: r.caller.kind === 'token' ? r.caller.id : null,
+  requestedById: r.caller.kind === 'token' || r.caller.kind === 'oidc' ? r.caller.id : null,
   ticketRef: ticketRef ?? null,
 });
 

@@ -16,6 +16,9 @@ import {
   isScalarType,
 } from 'graphql';
 import { createClient } from 'graphql-ws';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { toGlobalId } from '../../graphql/global-id.ts';
@@ -270,6 +273,74 @@ describe('authentication on every entry point', () => {
     // The other gateway cached the record for at most a second.
     await new Promise((r) => setTimeout(r, 1100));
     expect(await me(otherBase)).toBe(401);
+  });
+});
+
+describe('an identity provider (OIDC)', () => {
+  it("accepts its JWTs as callers (role and host groups from the claims) and refuses another issuer's, audience's or key's, and expired ones", async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const { privateKey: otherKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    // The provider's JWKS, on loopback.
+    const jwks = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+    );
+    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+    const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`;
+    const issuer = 'https://idp.test.invalid/';
+    const port = await freePort();
+    const gw = await startProcess(
+      'gateway/main.ts',
+      {
+        ...tl.env,
+        TRUNKLINE_LISTEN_PORT: String(port),
+        TRUNKLINE_OIDC_ISSUER: issuer,
+        TRUNKLINE_OIDC_AUDIENCE: 'trunkline',
+        TRUNKLINE_OIDC_JWKS_URL: jwksUrl,
+      },
+      'gateway listening',
+    );
+    try {
+      const sign = (claims: Record<string, unknown>, o: { key?: CryptoKey; iss?: string; aud?: string; exp?: string | number } = {}) =>
+        new SignJWT({ preferred_username: 'alice', ...claims })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .setSubject('user-42')
+          .setIssuer(o.iss ?? issuer)
+          .setAudience(o.aud ?? 'trunkline')
+          .setIssuedAt()
+          .setExpirationTime(o.exp ?? '5m')
+          .sign(o.key ?? privateKey);
+      const me = async (jwt: string) => {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${jwt}` } });
+        return { status: res.status, body: await res.json() };
+      };
+      expect(await me(await sign({ trunkline_role: ['viewer', 'operator'], trunkline_host_groups: [GROUP_A] }))).toEqual({
+        status: 200,
+        body: { name: 'alice', role: 'operator', hostGroups: [GROUP_A], tokenId: null },
+      });
+      // Its scope holds as a token's does.
+      const team = await sign({ trunkline_role: 'operator', trunkline_host_groups: [GROUP_A] });
+      const hosts = await gql(`http://127.0.0.1:${port}/graphql`, '{ hypervisors { name } }', {}, { token: team });
+      expect(hosts.data.hypervisors).toEqual([{ name: 'hv1' }]);
+      const job = await fetch(`http://127.0.0.1:${port}/api/v1/hypervisors/hv1/refresh`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${team}` },
+      });
+      expect([job.status, (await job.json()).requestedBy]).toEqual([202, 'alice']);
+      for (const [why, jwt] of [
+        ['another key', await sign({ trunkline_role: 'admin' }, { key: otherKey })],
+        ['another issuer', await sign({ trunkline_role: 'admin' }, { iss: 'https://evil.invalid/' })],
+        ['another audience', await sign({ trunkline_role: 'admin' }, { aud: 'someone-else' })],
+        ['expired', await sign({ trunkline_role: 'admin' }, { exp: Math.floor(Date.now() / 1000) - 60 })],
+        ['no role', await sign({})],
+      ] as const) {
+        const r = await me(jwt);
+        expect([why, r.status, r.body.code]).toEqual([why, 401, 'UNAUTHENTICATED']);
+      }
+    } finally {
+      await gw.stop();
+      await new Promise((r) => jwks.close(r));
+    }
   });
 });
 
@@ -902,6 +973,31 @@ describe('host keys', () => {
 });
 
 describe('transport', () => {
+  it('with introspection on (development), GraphiQL and introspection still need a token', async () => {
+    const port = await freePort();
+    const gw = await startProcess(
+      'gateway/main.ts',
+      { ...tl.env, TRUNKLINE_LISTEN_PORT: String(port), TRUNKLINE_GRAPHQL_INTROSPECTION: 'true' },
+      'gateway listening',
+    );
+    try {
+      const url = `http://127.0.0.1:${port}/graphql`;
+      const page = (headers: Record<string, string>) => fetch(url, { headers: { accept: 'text/html', ...headers } });
+      const none = await page({});
+      expect([none.status, none.headers.get('www-authenticate')]).toEqual([401, 'Basic realm="Trunkline", charset="UTF-8"']);
+      const basic = await page({ authorization: `Basic ${Buffer.from(`me:${tl.adminToken}`).toString('base64')}` });
+      expect([basic.status, basic.headers.get('content-type')]).toEqual([200, expect.stringMatching(/^text\/html/)]);
+      expect(await basic.text()).toMatch(/GraphiQL/i);
+      const intro = await gql(url, '{ __schema { queryType { name } } }', {}, { token: tl.adminToken });
+      expect(intro.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+      expect((await gql(url, '{ __schema { queryType { name } } }', {}, { token: null })).errors?.[0]?.extensions?.code).toBe(
+        'UNAUTHENTICATED',
+      );
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('serves HTTPS with the configured certificate and key; plain HTTP to that port gets no answer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-tls-'));
     let gw: Proc | undefined;

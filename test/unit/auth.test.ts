@@ -3,6 +3,7 @@ import { hashesEqual, newToken, parseToken, TOKEN_PATTERN, tokenHash } from '../
 import { hostDenials, roleDenials } from '../../src/auth/authorize.ts';
 import { ANONYMOUS, type Caller } from '../../src/auth/caller.ts';
 import { credentialOf } from '../../src/auth/credentials.ts';
+import { looksLikeJwt, roleOfClaim } from '../../src/auth/oidc.ts';
 import { loadPepper } from '../../src/auth/pepper.ts';
 import { roleAllows, ROLES } from '../../src/auth/roles.ts';
 import { EVERY_HOST, inScope, outOfScope, scopeOf } from '../../src/auth/scope.ts';
@@ -116,7 +117,7 @@ describe('roles and scope', () => {
 
 describe('authentication settings', () => {
   it('tokens by default; off is refused unless the gateway listens on loopback', () => {
-    expect(loadConfig({}).auth).toEqual({ mode: 'tokens', pepper: null, pepperFile: null, healthzPublic: false });
+    expect(loadConfig({}).auth).toEqual({ mode: 'tokens', oidc: null, pepper: null, pepperFile: null, healthzPublic: false });
     expect(loadConfig({ TRUNKLINE_AUTH_MODE: 'off' }).auth.mode).toBe('off');
     expect(() => loadConfig({ TRUNKLINE_AUTH_MODE: 'off', TRUNKLINE_LISTEN_HOST: '0.0.0.0' })).toThrow(
       /TRUNKLINE_AUTH_MODE=off is only allowed when the gateway listens on loopback, not on 0\.0\.0\.0/,
@@ -132,6 +133,30 @@ describe('authentication settings', () => {
     expect(loadPepper({ ...auth, mode: 'off' })).toBeNull();
     expect(loadPepper({ ...auth, pepper: 'x'.repeat(32) })).toEqual(Buffer.from('x'.repeat(32)));
     expect(() => loadPepper({ ...auth, pepperFile: '/nonexistent/pepper' })).toThrow(/cannot read \/nonexistent\/pepper/);
+  });
+
+  it('OIDC: issuer, audience and JWKS URL together; claims with defaults; the highest role a claim names', () => {
+    const oidc = loadConfig({
+      TRUNKLINE_OIDC_ISSUER: 'https://idp.example.com/',
+      TRUNKLINE_OIDC_AUDIENCE: 'trunkline',
+      TRUNKLINE_OIDC_JWKS_URL: 'https://idp.example.com/jwks',
+    }).auth.oidc;
+    expect(oidc).toEqual({
+      issuer: 'https://idp.example.com/',
+      audience: 'trunkline',
+      jwksUrl: 'https://idp.example.com/jwks',
+      algorithms: ['RS256', 'ES256'],
+      nameClaim: 'preferred_username',
+      roleClaim: 'trunkline_role',
+      hostGroupsClaim: 'trunkline_host_groups',
+    });
+    expect(() => loadConfig({ TRUNKLINE_OIDC_ISSUER: 'https://idp.example.com/' })).toThrow(/go together/);
+    expect(roleOfClaim('operator')).toBe('operator');
+    expect(roleOfClaim(['viewer', 'admin', 'operator'])).toBe('admin');
+    expect(roleOfClaim(['root', 'Admin'])).toBeNull();
+    expect(roleOfClaim(undefined)).toBeNull();
+    expect(looksLikeJwt('eyJh.eyJz.c2ln')).toBe(true);
+    expect(looksLikeJwt('tl_0123456789abcdef_x')).toBe(false);
   });
 
   it('the token command reads --expires as a timestamp or a duration', () => {

@@ -8,6 +8,12 @@ import { allowListErrors } from '../webhooks/allow-list.ts';
  * Every setting comes from an environment variable, validated here once at start-up.
  * Defaults work against the lab that `infra/lab.sh up` builds.
  */
+/** "a, b,,c" → ['a', 'b', 'c']. */
+const commaList = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 const bool = (def: boolean) =>
   z
@@ -64,15 +70,7 @@ const EnvSchema = z.object({
   TRUNKLINE_OIDC_ISSUER: z.url().optional(),
   TRUNKLINE_OIDC_AUDIENCE: z.string().min(1).optional(),
   TRUNKLINE_OIDC_JWKS_URL: z.url().optional(),
-  TRUNKLINE_OIDC_ALGORITHMS: z
-    .string()
-    .default('RS256,ES256')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+  TRUNKLINE_OIDC_ALGORITHMS: z.string().default('RS256,ES256').transform(commaList),
   TRUNKLINE_OIDC_NAME_CLAIM: z.string().min(1).default('preferred_username'),
   TRUNKLINE_OIDC_ROLE_CLAIM: z.string().min(1).default('trunkline_role'),
   TRUNKLINE_OIDC_HOST_GROUPS_CLAIM: z.string().min(1).default('trunkline_host_groups'),
@@ -97,12 +95,7 @@ const EnvSchema = z.object({
   TRUNKLINE_CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0),
-    )
+    .transform(commaList)
     .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), {
       error: 'each origin is scheme://host[:port], e.g. https://noc.example.com',
     }),
@@ -116,12 +109,7 @@ const EnvSchema = z.object({
   TRUNKLINE_WEBHOOK_ALLOWED_HOSTS: z
     .string()
     .default('127.0.0.0/8,::1,localhost')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0),
-    )
+    .transform(commaList)
     .refine((list) => allowListErrors(list).length === 0, { error: (issue) => allowListErrors(issue.input as string[]).join('; ') }),
   // Deliveries one worker sends at once, and at most this many to one endpoint (a dead one cannot take every slot).
   TRUNKLINE_WEBHOOK_CONCURRENCY: int(16, 1, 512),

@@ -67,6 +67,8 @@ export function createGateway(services: GatewayServices): Gateway {
       warn: (...args) => services.logger.warn({ yoga: args.map(String) }),
       error: (...args) => services.logger.error({ yoga: args.map(String) }),
     },
+    // Bodies sent without a Content-Length (chunked) are counted while read (yoga answers them REQUEST_ENTITY_TOO_LARGE).
+    maxRequestBodySize: services.config.graphql.bodyLimitBytes,
     // Who asks comes from the credentials the gateway checked (onRequest, below), never from a header a client sets.
     context: ({ request }) => createContext(services, authGate.originOf(request)),
     // Cross-origin requests only from configured origins (none by default): a browser page elsewhere cannot drive the API.
@@ -121,6 +123,20 @@ export function createGateway(services: GatewayServices): Gateway {
           if (!(healthz && healthzPublic)) {
             const refused = await authGate.admit(request, sourceOf(serverContext));
             if (refused) return endResponse(refused);
+          }
+          const declared = Number(request.headers.get('content-length') ?? 0);
+          if (url.pathname === '/graphql' && declared > services.config.graphql.bodyLimitBytes) {
+            const body = {
+              errors: [
+                {
+                  message: `the request body is larger than ${services.config.graphql.bodyLimitBytes} bytes`,
+                  extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE },
+                },
+              ],
+            };
+            return endResponse(
+              new fetchAPI.Response(JSON.stringify(body), { status: 413, headers: { 'content-type': 'application/json' } }),
+            );
           }
           if (healthz) {
             endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { headers: { 'content-type': 'application/json' } }));

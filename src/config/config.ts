@@ -87,6 +87,8 @@ const EnvSchema = z.object({
   TRUNKLINE_GRAPHQL_MAX_COST: int(20_000, 1, 10_000_000),
   TRUNKLINE_GRAPHQL_MAX_TOKENS: int(5000, 100, 1_000_000),
   TRUNKLINE_GRAPHQL_MAX_DIRECTIVES: int(20, 0, 1000),
+  // GraphQL request bodies larger than this are refused with 413 (the token limit bounds a query's text anyway).
+  TRUNKLINE_GRAPHQL_BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   // Schema introspection (and GraphiQL) for development tools; off unless asked for.
   TRUNKLINE_GRAPHQL_INTROSPECTION: bool(false),
   // REST request bodies larger than this are refused with 413 (GraphQL keeps yoga's own limit).
@@ -171,6 +173,7 @@ export interface GraphqlLimits {
   maxTokens: number;
   maxDirectives: number;
   introspection: boolean;
+  bodyLimitBytes: number;
 }
 
 export interface WebhookConfig {
@@ -259,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.TRUNKLINE_GRAPHQL_MAX_TOKENS,
       maxDirectives: e.TRUNKLINE_GRAPHQL_MAX_DIRECTIVES,
       introspection: e.TRUNKLINE_GRAPHQL_INTROSPECTION,
+      bodyLimitBytes: e.TRUNKLINE_GRAPHQL_BODY_LIMIT_BYTES,
     },
     ssh: {
       connectTimeoutMs: e.TRUNKLINE_SSH_CONNECT_TIMEOUT_MS,

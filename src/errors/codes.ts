@@ -97,7 +97,8 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   NOT_FOUND: 'The object asked for does not exist (or is not visible to the caller).',
   MALFORMED_BODY: 'The request body is not valid JSON (or not a JSON object where one is expected).',
   UNSUPPORTED_MEDIA_TYPE: 'The request body is not application/json.',
-  PAYLOAD_TOO_LARGE: 'The request body is larger than the gateway accepts (TRUNKLINE_REST_BODY_LIMIT_BYTES).',
+  PAYLOAD_TOO_LARGE:
+    'The request body is larger than the gateway accepts (TRUNKLINE_REST_BODY_LIMIT_BYTES, TRUNKLINE_GRAPHQL_BODY_LIMIT_BYTES).',
   METHOD_NOT_ALLOWED: 'The resource exists but does not support this HTTP method (the Allow header lists those it does).',
   UNAUTHENTICATED:
     'No credentials, or not a valid, current API token (unknown, wrong, expired or revoked): send Authorization: Bearer tl_<id>_<secret>.',

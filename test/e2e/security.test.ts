@@ -715,7 +715,7 @@ describe('token and host-group administration', () => {
 });
 
 describe('abuse', () => {
-  it('the 2,000-alias query, a batch and introspection are refused before they run', async () => {
+  it('the 2,000-alias query, a batch, an oversized body and introspection are refused before they run', async () => {
     const flood = await gql(tl.url, aliasFlood(2000));
     expect(flood.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'tokens' });
     expect(flood.data).toBeUndefined();
@@ -725,6 +725,28 @@ describe('abuse', () => {
       body: JSON.stringify([{ query: '{ me { name } }' }, { query: '{ me { name } }' }]),
     });
     expect(batch.status).toBe(400);
+    // Bodies over TRUNKLINE_GRAPHQL_BODY_LIMIT_BYTES (1 MiB): 413, with a Content-Length or streamed.
+    const big = JSON.stringify({ query: `{ me { name } }${' '.repeat(2 * 1024 * 1024)}` });
+    const declared = await fetch(tl.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...authorization(base) },
+      body: big,
+    });
+    expect([declared.status, (await declared.json()).errors[0].extensions.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const chunks = [big.slice(0, 1_000_000), big.slice(1_000_000)];
+    const streamed = await fetch(tl.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...authorization(base) },
+      body: new ReadableStream({
+        pull(c) {
+          const next = chunks.shift();
+          if (next) c.enqueue(new TextEncoder().encode(next));
+          else c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
     const intro = await gql(tl.url, '{ __schema { types { name } } }');
     expect(intro.errors?.[0]?.extensions?.code).toBe('INTROSPECTION_DISABLED');
   });

@@ -31,7 +31,15 @@ const codes = (errors: GraphQLError[]) =>
 
 describe('GraphQL abuse limits (graphql-armor)', () => {
   it('defaults: depth 12, 30 aliases, cost 20000, 5000 tokens, 20 directives, no introspection', () => {
-    expect(DEFAULTS).toEqual({ maxDepth: 12, maxAliases: 30, maxCost: 20_000, maxTokens: 5000, maxDirectives: 20, introspection: false });
+    expect(DEFAULTS).toEqual({
+      maxDepth: 12,
+      maxAliases: 30,
+      maxCost: 20_000,
+      maxTokens: 5000,
+      maxDirectives: 20,
+      introspection: false,
+      bodyLimitBytes: 1024 * 1024,
+    });
     const c = loadConfig({ TRUNKLINE_GRAPHQL_MAX_DEPTH: '8', TRUNKLINE_GRAPHQL_INTROSPECTION: 'true' }).graphql;
     expect([c.maxDepth, c.introspection]).toEqual([8, true]);
     expect(() => loadConfig({ TRUNKLINE_GRAPHQL_MAX_TOKENS: '10' })).toThrow(/TRUNKLINE_GRAPHQL_MAX_TOKENS/);

@@ -8,6 +8,7 @@ import { createRestApp } from '../rest/app.ts';
 import { docsResponse } from '../rest/docs.ts';
 import { API_BASE } from '../rest/replies.ts';
 import { type AuthGate, createAuthGate } from './authentication.ts';
+import { useExecutionTimeout } from './execution-timeout.ts';
 import { useAudit } from './graphql-audit.ts';
 import { useRateLimits } from './graphql-rate-limits.ts';
 import { queryLimitPlugins } from './query-limits.ts';
@@ -109,6 +110,8 @@ export function createGateway(services: GatewayServices): Gateway {
             services.logger.warn({ errors: r.errors?.map((e) => e.message) }, 'graphql-jit could not compile; executing normally'),
         },
       ),
+      // After graphql-jit: it bounds the compiled execution too.
+      useExecutionTimeout(services.config.graphql.executionTimeoutMs),
       {
         // Every answer: no MIME sniffing, never framed (clickjacking of GraphiQL or the API reference), no Referer leaving.
         onResponse({ response }) {

@@ -87,6 +87,8 @@ const EnvSchema = z.object({
   TRUNKLINE_GRAPHQL_MAX_COST: int(20_000, 1, 10_000_000),
   TRUNKLINE_GRAPHQL_MAX_TOKENS: int(5000, 100, 1_000_000),
   TRUNKLINE_GRAPHQL_MAX_DIRECTIVES: int(20, 0, 1000),
+  // How long one GraphQL query or mutation may run (0: unbounded); subscriptions are not bounded.
+  TRUNKLINE_GRAPHQL_EXECUTION_TIMEOUT_MS: int(30_000, 0, 3_600_000),
   // GraphQL request bodies larger than this are refused with 413 (the token limit bounds a query's text anyway).
   TRUNKLINE_GRAPHQL_BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   // Schema introspection (and GraphiQL) for development tools; off unless asked for.
@@ -174,6 +176,7 @@ export interface GraphqlLimits {
   maxDirectives: number;
   introspection: boolean;
   bodyLimitBytes: number;
+  executionTimeoutMs: number;
 }
 
 export interface WebhookConfig {
@@ -263,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: e.TRUNKLINE_GRAPHQL_MAX_DIRECTIVES,
       introspection: e.TRUNKLINE_GRAPHQL_INTROSPECTION,
       bodyLimitBytes: e.TRUNKLINE_GRAPHQL_BODY_LIMIT_BYTES,
+      executionTimeoutMs: e.TRUNKLINE_GRAPHQL_EXECUTION_TIMEOUT_MS,
     },
     ssh: {
       connectTimeoutMs: e.TRUNKLINE_SSH_CONNECT_TIMEOUT_MS,

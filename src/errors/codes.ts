@@ -22,6 +22,8 @@ export const ErrorCode = {
   // GraphQL operations refused before they run
   /** The operation is deeper, wider (aliases), costlier, longer (tokens) or has more directives than the gateway allows. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** The GraphQL operation ran longer than TRUNKLINE_GRAPHQL_EXECUTION_TIMEOUT_MS. */
+  EXECUTION_TIMEOUT: 'EXECUTION_TIMEOUT',
   /** Schema introspection is off (TRUNKLINE_GRAPHQL_INTROSPECTION). */
   INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
   // Idempotent retries (Idempotency-Key / idempotencyKey)
@@ -108,6 +110,8 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
     'Too many changes or reads by this token (or refused credentials from this address) this minute: retry after the Retry-After seconds (TRUNKLINE_RATE_*).',
   QUERY_TOO_COMPLEX:
     'The GraphQL operation is deeper, has more aliases, costs more, is longer (tokens) or has more directives than the gateway allows (extensions.limit names the limit, extensions.max its value); split it.',
+  EXECUTION_TIMEOUT:
+    'The GraphQL operation ran longer than the gateway allows (TRUNKLINE_GRAPHQL_EXECUTION_TIMEOUT_MS); nothing more of it runs.',
   INTROSPECTION_DISABLED:
     'Schema introspection is off on this gateway (TRUNKLINE_GRAPHQL_INTROSPECTION); the schema is in graphql/schema.graphql.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was used before for a different request (another operation or input).',

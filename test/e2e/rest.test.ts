@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { compareStreamIds } from '../../src/jobs/stream-id.ts';
 import { authorization } from '../support/credentials.ts';
+import { streamedPost } from '../support/streamed-post.ts';
 import { freePort } from '../support/free-port.ts';
 import { labExec } from '../support/lab.ts';
 import { startProcess, type Proc } from '../support/processes.ts';
@@ -1075,19 +1076,7 @@ describe('bad input: a problem naming the field, nothing queued, the hosts untou
     expect(declared.status).toBe(413);
     expect(declared.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     // Chunked (no Content-Length): the limit holds while reading.
-    const chunks = [big.slice(0, 600_000), big.slice(600_000)];
-    const streamed = await fetch(`${base}${h1}/bridges`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...authorization(base) },
-      body: new ReadableStream({
-        pull(c) {
-          const next = chunks.shift();
-          if (next) c.enqueue(new TextEncoder().encode(next));
-          else c.close();
-        },
-      }),
-      duplex: 'half',
-    } as RequestInit);
+    const streamed = await streamedPost(`${base}${h1}/bridges`, [big.slice(0, 600_000), big.slice(600_000)], authorization(base));
     expect(streamed.status).toBe(413);
     expect(await streamed.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     // A small chunked body is read as any other.

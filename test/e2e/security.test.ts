@@ -26,6 +26,7 @@ import { schema } from '../../graphql/schema.ts';
 import { compareStreamIds } from '../../src/jobs/stream-id.ts';
 import { aliasFlood } from '../../bench/support/abusive-queries.ts';
 import { authorization } from '../support/credentials.ts';
+import { streamedPost } from '../support/streamed-post.ts';
 import { freePort } from '../support/free-port.ts';
 import { gql, subscribeSse } from '../support/graphql-client.ts';
 import { type Proc, startProcess } from '../support/processes.ts';
@@ -733,22 +734,42 @@ describe('abuse', () => {
       body: big,
     });
     expect([declared.status, (await declared.json()).errors[0].extensions.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
-    const chunks = [big.slice(0, 1_000_000), big.slice(1_000_000)];
-    const streamed = await fetch(tl.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...authorization(base) },
-      body: new ReadableStream({
-        pull(c) {
-          const next = chunks.shift();
-          if (next) c.enqueue(new TextEncoder().encode(next));
-          else c.close();
-        },
-      }),
-      duplex: 'half',
-    } as RequestInit);
+    const streamed = await streamedPost(tl.url, [big.slice(0, 1_000_000), big.slice(1_000_000)], authorization(base));
     expect(streamed.status).toBe(413);
     const intro = await gql(tl.url, '{ __schema { types { name } } }');
     expect(intro.errors?.[0]?.extensions?.code).toBe('INTROSPECTION_DISABLED');
+  });
+
+  it('an operation that runs past TRUNKLINE_GRAPHQL_EXECUTION_TIMEOUT_MS is answered EXECUTION_TIMEOUT (504)', async () => {
+    // A gateway of its own prefix with no worker: a refresh it queues is never taken, so `refresh: true` waits.
+    const prefix = `${tl.prefix}-slow`;
+    const port = await freePort();
+    const gw = await startProcess(
+      'gateway/main.ts',
+      {
+        ...tl.env,
+        TRUNKLINE_PREFIX: prefix,
+        TRUNKLINE_LISTEN_PORT: String(port),
+        TRUNKLINE_AUTH_MODE: 'off',
+        TRUNKLINE_GRAPHQL_EXECUTION_TIMEOUT_MS: '500',
+      },
+      'gateway listening',
+    );
+    try {
+      const url = `http://127.0.0.1:${port}/graphql`;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ hypervisors(refresh: true) { name } }' }),
+      });
+      expect([res.status, (await res.json()).errors[0].extensions.code]).toEqual([504, 'EXECUTION_TIMEOUT']);
+      // (The refresh wait alone would have answered the hosts, after 15 s: this answer is the bound.)
+      expect((await gql(url, '{ hypervisors { name } }', {}, { token: null })).data.hypervisors.length).toBeGreaterThan(0);
+    } finally {
+      await gw.stop();
+      const keys = await tl.redis.keys(`${prefix}:*`);
+      if (keys.length) await tl.redis.del(...keys);
+    }
   });
 
   it('a gateway refuses to start without a pepper, or with authentication off on a public address', async () => {

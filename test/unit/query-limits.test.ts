@@ -39,6 +39,7 @@ describe('GraphQL abuse limits (graphql-armor)', () => {
       maxDirectives: 20,
       introspection: false,
       bodyLimitBytes: 1024 * 1024,
+      executionTimeoutMs: 30_000,
     });
     const c = loadConfig({ TRUNKLINE_GRAPHQL_MAX_DEPTH: '8', TRUNKLINE_GRAPHQL_INTROSPECTION: 'true' }).graphql;
     expect([c.maxDepth, c.introspection]).toEqual([8, true]);

@@ -111,6 +111,24 @@ function deniedReads(
 
 export function useAudit(): Plugin<Context> {
   return {
+    // A subscription refused at its start (another team's job for jobProgress) is a denied read too.
+    onSubscribe({ args }) {
+      return {
+        onSubscribeResult({ result }) {
+          if (!result || Symbol.asyncIterator in (result as object)) return;
+          const ctx = args.contextValue as Context;
+          for (const r of deniedReads(
+            args.document,
+            args.operationName,
+            (args.variableValues ?? {}) as Record<string, unknown>,
+            result as ExecutionResult,
+          ))
+            ctx.audit
+              .record({ ...r, api: 'graphql', actor: actorOf(ctx.caller), source: ctx.source })
+              .catch((err: Error) => ctx.logger.error({ err: err.message, operation: r.operation }, 'could not write the audit log'));
+        },
+      };
+    },
     onExecute({ args }) {
       return {
         onExecuteDone({ result }) {

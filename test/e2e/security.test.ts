@@ -457,6 +457,13 @@ describe('a team token (host group team-a: hv1) neither sees nor touches hv2', (
     for (const j of jobs.data.jobs.nodes) expect(j.hypervisors).toEqual(['hv1']);
     const guessed = await q('query($id: ID!) { job(id: $id) { id } }', { id: hv2Job });
     expect(guessed.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Following another team's job: refused at the subscription's start.
+    const sub = await fetch(tl.url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${tokens.teamA}` },
+      body: JSON.stringify({ query: 'subscription($id: ID!) { jobProgress(id: $id) { type } }', variables: { id: hv2Job } }),
+    });
+    expect(await sub.text()).toContain('FORBIDDEN');
     // A job id that does not exist answers the same.
     const none = await q('query($id: ID!) { job(id: $id) { id } }', { id: '00000000-0000-4000-8000-000000000000' });
     expect(none.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -910,6 +917,11 @@ describe('the audit log', () => {
     expect(denied.some((e) => e.api === 'rest' && e.operation === 'createBridge' && e.actor.name === 'a-viewer')).toBe(true);
     expect(denied.some((e) => e.api === 'graphql' && e.operation === 'hypervisor' && e.actor.name === 'team-a-operator')).toBe(true);
     expect(denied.some((e) => e.api === 'rest' && e.operation === 'getHypervisor' && e.actor.name === 'team-a-operator')).toBe(true);
+    for (const operation of ['node', 'job', 'jobProgress'])
+      expect(
+        denied.some((e) => e.operation === operation && e.actor.name === 'team-a-operator'),
+        operation,
+      ).toBe(true);
     // Refused credentials: no actor, the path and why.
     const refused = await entries({ outcome: 'UNAUTHENTICATED' });
     expect(refused.find((e) => e.operation === 'GET /api/v1/hypervisors')).toMatchObject({

@@ -137,8 +137,12 @@ export function createGateway(services: GatewayServices): Gateway {
                 },
               ],
             };
+            // The body is left unread: the connection closes, so the client sends no next request on it.
             return endResponse(
-              new fetchAPI.Response(JSON.stringify(body), { status: 413, headers: { 'content-type': 'application/json' } }),
+              new fetchAPI.Response(JSON.stringify(body), {
+                status: 413,
+                headers: { 'content-type': 'application/json', connection: 'close' },
+              }),
             );
           }
           if (healthz) {

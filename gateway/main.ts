@@ -19,6 +19,11 @@ const gateway = createGateway(services);
 // TLS when both files are configured (read once: a new certificate takes a restart).
 const { tls } = config.listen;
 const server = tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, gateway) : createServer(gateway);
+// Idle keep-alive connections stay open longer than clients' and proxies' own idle timeouts (undici
+// 4 s, load balancers 60 s): a server that closes first races a client sending on that socket,
+// which then sees ECONNRESET.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 const closeWebSocket = attachWebSocket(server, gateway);
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);

@@ -116,6 +116,9 @@ export function createGateway(services: GatewayServices): Gateway {
         // Every answer: no MIME sniffing, never framed (clickjacking of GraphiQL or the API reference), no Referer leaving.
         onResponse({ response }) {
           for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
+          // A body refused as too large is left partly unread (yoga stops at the limit): the
+          // connection must close, or the client's next request on it meets the rest of that body.
+          if (response.status === 413) response.headers.set('connection', 'close');
         },
       },
       {

@@ -47,10 +47,22 @@ fi
 # sshd refuses accounts with a locked ('!') password field even for key logins.
 usermod -p '*' "$OPS_USER"
 sudoers=/etc/sudoers.d/trunkline-ops
+# ip only in the forms verifyVlan's probes use (src/verify/probes.ts), as sudo (>= 1.9.10) regular
+# expressions: `ip netns exec` of anything but that ping would run any program as root. Every
+# path ip has on Debian (sudo resolves it through secure_path, /usr/sbin/ip first).
+probe_forms() { # ip path
+  printf '%s ^netns (add|del) tlp[0-9a-z]+$, %s ^netns list$, ' "$1" "$1"
+  printf '%s ^link add tlp[0-9a-z]+ type veth peer name eth0 netns tlp[0-9a-z]+$, ' "$1"
+  printf '%s ^link (set tlp[0-9a-z]+ up|del tlp[0-9a-z]+)$, ' "$1"
+  printf '%s ^-n tlp[0-9a-z]+ (addr add [0-9.]+/24 dev eth0|link set (eth0|lo) up)$, ' "$1"
+  printf '%s ^netns exec tlp[0-9a-z]+ ping -n -q -c 3 -i 0\\.2 -W 1 [0-9.]+$' "$1"
+}
 cat >"$sudoers.tmp" <<SUDO
 # Managed by trunkline infra/install-deps.sh
 Defaults:$OPS_USER !requiretty
-$OPS_USER ALL=(root) NOPASSWD: /usr/bin/ovs-vsctl, /usr/bin/ovs-ofctl, /usr/bin/ovs-appctl, /usr/bin/virsh, /usr/sbin/ip, /usr/bin/ip, /bin/ip
+Cmnd_Alias TRUNKLINE_TOOLS = /usr/bin/ovs-vsctl, /usr/bin/ovs-ofctl, /usr/bin/ovs-appctl, /usr/bin/virsh
+Cmnd_Alias TRUNKLINE_PROBES = $(probe_forms /usr/sbin/ip), $(probe_forms /usr/bin/ip), $(probe_forms /bin/ip)
+$OPS_USER ALL=(root) NOPASSWD: TRUNKLINE_TOOLS, TRUNKLINE_PROBES
 SUDO
 chmod 0440 "$sudoers.tmp"
 visudo -cf "$sudoers.tmp" >/dev/null

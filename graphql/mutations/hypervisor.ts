@@ -27,7 +27,10 @@ const RegisterHypervisorInputRef = builder.inputType('RegisterHypervisorInput', 
     name: t.string({ required: true }),
     address: t.string({ required: true }),
     port: t.int({ description: 'SSH port (default 22).' }),
-    user: t.string({ required: true, description: 'SSH login; needs NOPASSWD sudo for ovs-vsctl, virsh, ip.' }),
+    user: t.string({
+      required: true,
+      description: 'SSH login; needs NOPASSWD sudo for ovs-vsctl, virsh and the ip forms of verifyVlan (docs/security.md).',
+    }),
     privateKeyPath: t.string({
       required: true,
       description: 'Path of the private key on the worker machines (the key itself never passes through the API).',

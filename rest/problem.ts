@@ -94,14 +94,23 @@ export function problemFromUserErrors(
     ? 400
     : codes.has(ErrorCode.FORBIDDEN)
       ? 403
-      : errors.some((e) => e.in === 'path' && (e.code === ErrorCode.UNKNOWN_HYPERVISOR || e.code === ErrorCode.NOT_FOUND))
-        ? 404
-        : [...codes].some((c) => CONFLICTS.has(c))
-          ? 409
-          : 422;
+      : codes.has(ErrorCode.RATE_LIMITED)
+        ? 429
+        : errors.some((e) => e.in === 'path' && (e.code === ErrorCode.UNKNOWN_HYPERVISOR || e.code === ErrorCode.NOT_FOUND))
+          ? 404
+          : [...codes].some((c) => CONFLICTS.has(c))
+            ? 409
+            : 422;
   const first =
-    errors.find((e) => (status === 400 ? e.code === ErrorCode.INVALID_INPUT : status === 403 ? e.code === ErrorCode.FORBIDDEN : true)) ??
-    errors[0];
+    errors.find((e) =>
+      status === 400
+        ? e.code === ErrorCode.INVALID_INPUT
+        : status === 403
+          ? e.code === ErrorCode.FORBIDDEN
+          : status === 429
+            ? e.code === ErrorCode.RATE_LIMITED
+            : true,
+    ) ?? errors[0];
   const code = first?.code ?? ErrorCode.INVALID_INPUT;
   const detail = errors.map((e) => e.message).join('; ') || ERROR_CODE_DESCRIPTIONS[code];
   return problem(status, code, detail, { errors });

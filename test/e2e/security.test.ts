@@ -867,6 +867,14 @@ describe('rate limits', () => {
       reads.push(res.status);
     }
     expect(reads).toEqual([200, 200, 200, 200, 200, 200, 429]);
+    // A read that refreshes reads every host it names: it counts as a change.
+    const reader = await tl.issueToken({ name: `refresher-${sfx}`, role: 'operator' });
+    const refresh = (b: string) => fetch(`${b}/api/v1/hypervisors?refresh=true`, { headers: { authorization: `Bearer ${reader}` } });
+    const refreshes: number[] = [];
+    for (let i = 0; i < 5; i++) refreshes.push((await refresh(bases[i % 2]!)).status);
+    expect(refreshes).toEqual([200, 200, 200, 200, 429]);
+    const graphqlRefresh = await gql(`${bases[0]}/graphql`, '{ hypervisors(refresh: true) { name } }', {}, { token: reader });
+    expect(graphqlRefresh.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     // Another token is not held back.
     const other = await fetch(`${bases[1]}/api/v1/me`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
     expect(other.status).toBe(200);

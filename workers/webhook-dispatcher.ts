@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
-import { ANONYMOUS } from '../src/auth/caller.ts';
 import type { HostGroupStore } from '../src/auth/host-group-store.ts';
-import { inScope, type Scope, scopeOf } from '../src/auth/scope.ts';
+import { inScope, type Scope, scopeOfGroups } from '../src/auth/scope.ts';
 import { type JobStore, parseFleetEntry } from '../src/jobs/job-store.ts';
 import type { JobEvent } from '../src/jobs/job-types.ts';
 import { compareStreamIds } from '../src/jobs/stream-id.ts';
@@ -88,7 +87,7 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
       // And, when its owner is limited to host groups, those of jobs within them only.
       const groups = ep.owner?.hostGroups;
       if (groups) {
-        if (!scopes.has(ep)) scopes.set(ep, scopeOf({ ...ANONYMOUS, hostGroups: groups }, deps.hostGroups));
+        if (!scopes.has(ep)) scopes.set(ep, scopeOfGroups(groups, deps.hostGroups));
         const scope = await scopes.get(ep)!;
         const hosts = (await hostsOf(event.jobId)) ?? [];
         if (hosts.length === 0 || !hosts.every((h) => inScope(scope, h))) continue;

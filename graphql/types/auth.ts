@@ -1,4 +1,4 @@
-import type { Caller } from '../../src/auth/caller.ts';
+import { type Caller, tokenIdOf } from '../../src/auth/caller.ts';
 import type { HostGroup } from '../../src/auth/host-group-store.ts';
 import { getHostGroup, listHostGroups } from '../../src/auth/host-group-requests.ts';
 import { ROLES } from '../../src/auth/roles.ts';
@@ -32,7 +32,7 @@ export const CallerRef = builder.objectRef<Caller>('Caller').implement({
     tokenId: t.string({
       nullable: true,
       description: 'tl_<id> of its token (null when authentication is off).',
-      resolve: (c) => (c.kind === 'token' ? `tl_${c.id}` : null),
+      resolve: (c) => tokenIdOf(c),
     }),
   }),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Caller } from '../../src/auth/caller.ts';
+import { type Caller, tokenIdOf } from '../../src/auth/caller.ts';
 import type { HostGroup } from '../../src/auth/host-group-store.ts';
 import { ROLES } from '../../src/auth/roles.ts';
 import type { ApiToken } from '../../src/auth/token-store.ts';
@@ -59,7 +59,7 @@ export const callerView = (c: Caller) => ({
   name: c.name,
   role: c.role,
   hostGroups: c.hostGroups,
-  tokenId: c.kind === 'token' ? `tl_${c.id}` : null,
+  tokenId: tokenIdOf(c),
 });
 
 export const apiTokenView = (t: ApiToken) => ({

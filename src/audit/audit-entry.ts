@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/caller.ts';
+import { type Caller, tokenIdOf } from '../auth/caller.ts';
 import type { Role } from '../auth/roles.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 
@@ -45,7 +45,7 @@ export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at?: string };
 export function actorOf(caller: Caller): AuditActor {
   return {
     name: caller.name,
-    tokenId: caller.kind === 'token' ? `tl_${caller.id}` : null,
+    tokenId: tokenIdOf(caller),
     role: caller.role,
     hostGroups: caller.hostGroups,
   };

@@ -20,6 +20,15 @@ export function roleDenials(caller: Caller, needed: Role, what: string): UserErr
 /** Whether the caller is limited to host groups (admin work on tokens and groups needs every host). */
 export const isScoped = (caller: Caller) => caller.hostGroups !== null;
 
+/**
+ * Whether an admin manages an object limited to `groups` (a token, a webhook's owner): an admin
+ * of every host manages all; one limited to host groups only objects limited to some of its own.
+ */
+export function manages(caller: Caller, groups: readonly string[] | null | undefined): boolean {
+  if (!isScoped(caller)) return true;
+  return groups?.every((g) => caller.hostGroups!.includes(g)) ?? false;
+}
+
 /** A denial for each named host outside the scope, at the field that names it. */
 export function hostDenials(scope: Scope, named: readonly { field: string | readonly string[]; host: string }[]): UserError[] {
   const out = new Set(

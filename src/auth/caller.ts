@@ -14,6 +14,9 @@ export interface Caller {
   hostGroups: string[] | null;
 }
 
+/** tl_<id> of the caller's API token; null for a caller of an identity provider, Trunkline itself or no authentication. */
+export const tokenIdOf = (caller: Caller): string | null => (caller.kind === 'token' ? `tl_${caller.id}` : null);
+
 /** The caller of every request when TRUNKLINE_AUTH_MODE=off (loopback only): an admin of everything. */
 export const ANONYMOUS: Caller = Object.freeze({ kind: 'anonymous', id: 'anonymous', name: 'anonymous', role: 'admin', hostGroups: null });
 

@@ -9,9 +9,14 @@ export type Scope = { readonly all: true } | { readonly all: false; readonly hos
 
 export const EVERY_HOST: Scope = Object.freeze({ all: true });
 
-export async function scopeOf(caller: Caller, groups: Pick<HostGroupStore, 'many'>): Promise<Scope> {
-  if (caller.hostGroups === null) return EVERY_HOST;
-  const found = await groups.many(caller.hostGroups);
+export function scopeOf(caller: Caller, groups: Pick<HostGroupStore, 'many'>): Promise<Scope> {
+  return scopeOfGroups(caller.hostGroups, groups);
+}
+
+/** The hypervisors of these host groups (null: every host), e.g. a webhook owner's. */
+export async function scopeOfGroups(hostGroups: readonly string[] | null, groups: Pick<HostGroupStore, 'many'>): Promise<Scope> {
+  if (hostGroups === null) return EVERY_HOST;
+  const found = await groups.many(hostGroups);
   return { all: false, hosts: new Set(found.flatMap((g) => g.hypervisors)) };
 }
 

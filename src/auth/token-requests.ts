@@ -1,7 +1,7 @@
 import { inputError, type UserError, userErrorsFromZod } from '../changes/user-errors.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { newToken, tokenHash, TOKEN_ID_PATTERN } from './api-token.ts';
-import { isScoped, notVisible, roleDenials } from './authorize.ts';
+import { isScoped, manages, notVisible, roleDenials } from './authorize.ts';
 import type { Caller } from './caller.ts';
 import type { HostGroupStore } from './host-group-store.ts';
 import { CreateApiTokenInput } from './inputs.ts';
@@ -23,12 +23,6 @@ export interface CreatedToken {
   /** tl_<id>_<secret>: answered here once, never again. */
   secret: string | null;
   userErrors: UserError[];
-}
-
-/** Whether a scoped admin may see a token: it is limited to some of the admin's own groups. */
-function manages(caller: Caller, token: Pick<StoredToken, 'hostGroups'>): boolean {
-  if (!isScoped(caller)) return true;
-  return token.hostGroups?.every((g) => caller.hostGroups!.includes(g)) ?? false;
 }
 
 export async function createApiToken(deps: TokenRequestDeps, caller: Caller, input: unknown): Promise<CreatedToken> {
@@ -76,7 +70,7 @@ export async function createApiToken(deps: TokenRequestDeps, caller: Caller, inp
 export async function listApiTokens(deps: TokenRequestDeps, caller: Caller): Promise<{ tokens: ApiToken[]; userErrors: UserError[] }> {
   const denied = roleDenials(caller, 'admin', 'listing API tokens');
   if (denied.length) return { tokens: [], userErrors: denied };
-  return { tokens: (await deps.auth.tokens.list()).filter((t) => manages(caller, t)), userErrors: [] };
+  return { tokens: (await deps.auth.tokens.list()).filter((t) => manages(caller, t.hostGroups)), userErrors: [] };
 }
 
 /** One token by id (tl_<id> or the bare id), or why not. */
@@ -89,7 +83,7 @@ export async function getApiToken(
   if (denied.length) return { token: null, userErrors: denied };
   const key = id.replace(/^tl_/, '');
   const token = TOKEN_ID_PATTERN.test(key) ? await deps.auth.tokens.get(key) : null;
-  if (!token || !manages(caller, token))
+  if (!token || !manages(caller, token.hostGroups))
     return {
       token: null,
       userErrors: [inputError('id', isScoped(caller) ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND, notVisible('API token', id))],

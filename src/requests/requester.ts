@@ -1,4 +1,4 @@
-import { hostDenials, notVisible, roleDenials } from '../auth/authorize.ts';
+import { hostDenials, isScoped, notVisible, roleDenials } from '../auth/authorize.ts';
 import type { Caller } from '../auth/caller.ts';
 import { roleAllows, type Role } from '../auth/roles.ts';
 import { inScope, type Scope } from '../auth/scope.ts';
@@ -49,7 +49,7 @@ export function jobVisible(scope: Scope, job: Pick<JobRecord, 'hypervisors'>): b
 
 /** "No such job" for a job the caller may not see, or that does not exist: the same answer for a caller limited to host groups. */
 export function noJob(r: Requester, id: string, field: string | string[] = 'id'): UserError {
-  return r.caller.hostGroups !== null
+  return isScoped(r.caller)
     ? inputError(field, ErrorCode.FORBIDDEN, notVisible('job', id))
     : inputError(field, ErrorCode.NOT_FOUND, `no job ${id}`);
 }
@@ -68,5 +68,5 @@ export async function visibleJob(
 ): Promise<{ job: JobRecord | null; userErrors: UserError[] }> {
   const job = await r.store.get(id);
   if (job && jobVisible(await r.scope(), job)) return { job, userErrors: [] };
-  return r.caller.hostGroups !== null ? { job: null, userErrors: [noJob(r, id, field)] } : { job: null, userErrors: [] };
+  return isScoped(r.caller) ? { job: null, userErrors: [noJob(r, id, field)] } : { job: null, userErrors: [] };
 }

@@ -1,5 +1,5 @@
-import { notVisible, roleDenials } from '../auth/authorize.ts';
-import type { Caller } from '../auth/caller.ts';
+import { isScoped, manages, notVisible, roleDenials } from '../auth/authorize.ts';
+import { type Caller, tokenIdOf } from '../auth/caller.ts';
 import { inputError, userErrorsFromZod, type UserError } from '../changes/user-errors.ts';
 import { Refusal } from '../requests/refusal.ts';
 import { ErrorCode } from '../errors/codes.ts';
@@ -33,25 +33,15 @@ const notFound = (field: string, what: string) => inputError(field, ErrorCode.NO
 
 const adminOnly = (deps: WebhookRequestDeps) => roleDenials(deps.caller, 'admin', 'webhook administration');
 
-/**
- * Whether the caller manages an endpoint: an admin of every host manages all; an admin limited
- * to host groups those made by a caller limited to some of its own groups.
- */
-function manages(caller: Caller, e: Pick<WebhookEndpoint, 'owner'>): boolean {
-  if (caller.hostGroups === null) return true;
-  const groups = e.owner?.hostGroups;
-  return groups?.every((g) => caller.hostGroups!.includes(g)) ?? false;
-}
-
 /** The endpoint if the caller manages it. */
 async function managed(deps: WebhookRequestDeps, id: string) {
   const e = await deps.webhooks.endpoints.get(id);
-  return e && manages(deps.caller, e) ? e : null;
+  return e && manages(deps.caller, e.owner?.hostGroups) ? e : null;
 }
 
 /** "No such endpoint": FORBIDDEN for a caller limited to host groups (it may exist for someone else). */
 const noEndpoint = (deps: WebhookRequestDeps, field: string, id: string) =>
-  deps.caller.hostGroups !== null
+  isScoped(deps.caller)
     ? inputError(field, ErrorCode.FORBIDDEN, notVisible('webhook endpoint', id))
     : notFound(field, `webhook endpoint ${id}`);
 
@@ -94,7 +84,7 @@ export async function createWebhookEndpoint(deps: WebhookRequestDeps, input: unk
     since: await deps.store.lastSequence(),
     owner: {
       name: deps.caller.name,
-      tokenId: deps.caller.kind === 'token' ? `tl_${deps.caller.id}` : null,
+      tokenId: tokenIdOf(deps.caller),
       hostGroups: deps.caller.hostGroups,
     },
     secret: newSecret(),
@@ -147,14 +137,14 @@ export async function deleteWebhookEndpoint(
 export async function getWebhookEndpoint(deps: WebhookRequestDeps, id: string): Promise<WebhookEndpoint | null> {
   requireAdmin(deps);
   const e = await deps.webhooks.endpoints.get(id);
-  if (e && manages(deps.caller, e)) return publicEndpoint(e);
-  if (deps.caller.hostGroups !== null) throw new Refusal([noEndpoint(deps, 'id', id)], { id: 'id' });
+  if (e && manages(deps.caller, e.owner?.hostGroups)) return publicEndpoint(e);
+  if (isScoped(deps.caller)) throw new Refusal([noEndpoint(deps, 'id', id)], { id: 'id' });
   return null;
 }
 
 export async function listWebhookEndpoints(deps: WebhookRequestDeps): Promise<WebhookEndpoint[]> {
   requireAdmin(deps);
-  return (await deps.webhooks.endpoints.list()).filter((e) => manages(deps.caller, e)).map(publicEndpoint);
+  return (await deps.webhooks.endpoints.list()).filter((e) => manages(deps.caller, e.owner?.hostGroups)).map(publicEndpoint);
 }
 
 /** A delivery of an endpoint (null when either does not exist, or the delivery is another endpoint's). */

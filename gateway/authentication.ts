@@ -29,20 +29,31 @@ function wantsPage(request: Request, url: URL): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
 }
 
-export function unauthenticated(request: Request, message: string): Response {
+/**
+ * A refusal made before GraphQL or REST read the request, in the shape of what was asked for: a
+ * GraphQL error at /graphql (unless a browser asks for the page there), problem+json otherwise.
+ */
+export function refusal(
+  request: Request,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   const url = new URL(request.url);
-  const challenge = wantsPage(request, url) ? `Basic ${REALM}, charset="UTF-8"` : `Bearer ${REALM}`;
   if (url.pathname === '/graphql' && !wantsPage(request, url)) {
-    const body = { errors: [{ message, extensions: { code: ErrorCode.UNAUTHENTICATED } }] };
-    return new Response(JSON.stringify(body), {
-      status: 401,
-      headers: { 'content-type': 'application/json', 'www-authenticate': challenge },
-    });
+    const body = { errors: [{ message, extensions: { code } }] };
+    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
   }
-  return new Response(JSON.stringify(problem(401, ErrorCode.UNAUTHENTICATED, message)), {
-    status: 401,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'www-authenticate': challenge },
+  return new Response(JSON.stringify(problem(status, code, message)), {
+    status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers },
   });
+}
+
+export function unauthenticated(request: Request, message: string): Response {
+  const challenge = wantsPage(request, new URL(request.url)) ? `Basic ${REALM}, charset="UTF-8"` : `Bearer ${REALM}`;
+  return refusal(request, 401, ErrorCode.UNAUTHENTICATED, message, { 'www-authenticate': challenge });
 }
 
 /** Told of every refused credential (the audit log). */
@@ -52,15 +63,7 @@ export type Throttle = (source: string | null) => Promise<{ retryAfterSeconds: n
 
 /** A 429 in the shape of what was asked for, with Retry-After. */
 export function rateLimited(request: Request, message: string, retryAfterSeconds: number): Response {
-  const retry = { 'retry-after': String(retryAfterSeconds) };
-  if (new URL(request.url).pathname === '/graphql') {
-    const body = { errors: [{ message, extensions: { code: ErrorCode.RATE_LIMITED } }] };
-    return new Response(JSON.stringify(body), { status: 429, headers: { 'content-type': 'application/json', ...retry } });
-  }
-  return new Response(JSON.stringify(problem(429, ErrorCode.RATE_LIMITED, message)), {
-    status: 429,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...retry },
-  });
+  return refusal(request, 429, ErrorCode.RATE_LIMITED, message, { 'retry-after': String(retryAfterSeconds) });
 }
 
 export function createAuthGate(

@@ -7,7 +7,7 @@ import { schema } from '../graphql/schema.ts';
 import { createRestApp } from '../rest/app.ts';
 import { docsResponse } from '../rest/docs.ts';
 import { API_BASE } from '../rest/replies.ts';
-import { type AuthGate, createAuthGate } from './authentication.ts';
+import { type AuthGate, createAuthGate, refusal } from './authentication.ts';
 import { useExecutionTimeout } from './execution-timeout.ts';
 import { useAudit } from './graphql-audit.ts';
 import { useRateLimits } from './graphql-rate-limits.ts';
@@ -38,21 +38,19 @@ export function createGateway(services: GatewayServices): Gateway {
     services.auth.authenticator,
     (request, source, reason, message) => {
       const { pathname } = new URL(request.url);
-      services.audit
-        .record({
-          api: 'gateway',
-          operation: `${request.method} ${pathname}`,
-          outcome: 'UNAUTHENTICATED',
-          code: ErrorCode.UNAUTHENTICATED,
-          message: `${reason}: ${message}`,
-          actor: null,
-          source,
-          input: null,
-          ticketRef: null,
-          idempotencyKey: null,
-          jobId: null,
-        })
-        .catch((err: Error) => services.logger.error({ err: err.message }, 'could not write the audit log'));
+      services.audit.recordInBackground({
+        api: 'gateway',
+        operation: `${request.method} ${pathname}`,
+        outcome: 'UNAUTHENTICATED',
+        code: ErrorCode.UNAUTHENTICATED,
+        message: `${reason}: ${message}`,
+        actor: null,
+        source,
+        input: null,
+        ticketRef: null,
+        idempotencyKey: null,
+        jobId: null,
+      });
     },
     (source) => services.rates.take('unauthenticated', source ?? 'unknown'),
   );
@@ -132,21 +130,9 @@ export function createGateway(services: GatewayServices): Gateway {
           }
           const declared = Number(request.headers.get('content-length') ?? 0);
           if (url.pathname === '/graphql' && declared > services.config.graphql.bodyLimitBytes) {
-            const body = {
-              errors: [
-                {
-                  message: `the request body is larger than ${services.config.graphql.bodyLimitBytes} bytes`,
-                  extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE },
-                },
-              ],
-            };
             // The body is left unread: the connection closes, so the client sends no next request on it.
-            return endResponse(
-              new fetchAPI.Response(JSON.stringify(body), {
-                status: 413,
-                headers: { 'content-type': 'application/json', connection: 'close' },
-              }),
-            );
+            const message = `the request body is larger than ${services.config.graphql.bodyLimitBytes} bytes`;
+            return endResponse(refusal(request, 413, ErrorCode.PAYLOAD_TOO_LARGE, message, { connection: 'close' }));
           }
           if (healthz) {
             endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { headers: { 'content-type': 'application/json' } }));

@@ -7,6 +7,7 @@ import {
   getVariableValues,
   type GraphQLSchema,
   Kind,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../graphql/context.ts';
@@ -29,16 +30,16 @@ interface Payload {
 
 type Record_ = Omit<NewAuditEntry, 'actor' | 'source' | 'api'>;
 
-function mutationRecords(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  variables: Record<string, unknown>,
-  result: ExecutionResult,
-): Record_[] {
-  const op = getOperationAST(document, operationName);
+/** What an operation and its answer come to for the log. */
+interface Done {
+  op: OperationDefinitionNode;
+  variables: Record<string, unknown>;
+  result: ExecutionResult;
+}
+
+function mutationRecords(schema: GraphQLSchema, { op, variables, result }: Done): Record_[] {
   const mutation = schema.getMutationType();
-  if (op?.operation !== 'mutation' || !mutation) return [];
+  if (op.operation !== 'mutation' || !mutation) return [];
   const coerced = getVariableValues(schema, op.variableDefinitions ?? [], variables);
   const values = 'variableValues' in coerced ? coerced.variableValues : undefined;
   const out: Record_[] = [];
@@ -87,14 +88,8 @@ function mutationRecords(
 }
 
 /** Denied reads: each FORBIDDEN error a query or subscription was answered. */
-function deniedReads(
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  variables: Record<string, unknown>,
-  result: ExecutionResult,
-): Record_[] {
-  const op = getOperationAST(document, operationName);
-  if (!op || op.operation === 'mutation') return [];
+function deniedReads({ op, variables, result }: Done): Record_[] {
+  if (op.operation === 'mutation') return [];
   return (result.errors ?? [])
     .filter((e) => e.extensions?.code === ErrorCode.FORBIDDEN)
     .map((e) => ({
@@ -109,41 +104,33 @@ function deniedReads(
     }));
 }
 
+/** The operation and its answer, when there is one to log (not a stream of a subscription). */
+function doneOf(args: { document: DocumentNode; operationName?: string | null; variableValues?: unknown }, result: unknown): Done | null {
+  if (!result || Symbol.asyncIterator in (result as object)) return null;
+  const op = getOperationAST(args.document, args.operationName);
+  return op ? { op, variables: (args.variableValues ?? {}) as Record<string, unknown>, result: result as ExecutionResult } : null;
+}
+
+function recordAll(ctx: Context, records: readonly Record_[]): void {
+  for (const r of records) ctx.audit.recordInBackground({ ...r, api: 'graphql', actor: actorOf(ctx.caller), source: ctx.source });
+}
+
 export function useAudit(): Plugin<Context> {
   return {
     // A subscription refused at its start (another team's job for jobProgress) is a denied read too.
     onSubscribe({ args }) {
       return {
         onSubscribeResult({ result }) {
-          if (!result || Symbol.asyncIterator in (result as object)) return;
-          const ctx = args.contextValue as Context;
-          for (const r of deniedReads(
-            args.document,
-            args.operationName,
-            (args.variableValues ?? {}) as Record<string, unknown>,
-            result as ExecutionResult,
-          ))
-            ctx.audit
-              .record({ ...r, api: 'graphql', actor: actorOf(ctx.caller), source: ctx.source })
-              .catch((err: Error) => ctx.logger.error({ err: err.message, operation: r.operation }, 'could not write the audit log'));
+          const done = doneOf(args, result);
+          if (done) recordAll(args.contextValue as Context, deniedReads(done));
         },
       };
     },
     onExecute({ args }) {
       return {
         onExecuteDone({ result }) {
-          if (!result || Symbol.asyncIterator in (result as object)) return;
-          const ctx = args.contextValue as Context;
-          const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-          const done = result as ExecutionResult;
-          const records = [
-            ...mutationRecords(args.schema, args.document, args.operationName, variables, done),
-            ...deniedReads(args.document, args.operationName, variables, done),
-          ];
-          for (const r of records)
-            ctx.audit
-              .record({ ...r, api: 'graphql', actor: actorOf(ctx.caller), source: ctx.source })
-              .catch((err: Error) => ctx.logger.error({ err: err.message, operation: r.operation }, 'could not write the audit log'));
+          const done = doneOf(args, result);
+          if (done) recordAll(args.contextValue as Context, [...mutationRecords(args.schema, done), ...deniedReads(done)]);
         },
       };
     },

@@ -59,7 +59,10 @@ export function connectGatewayServices(
     idempotency: new IdempotencyStore(redis, config.prefix, config.api.idempotencyTtlSeconds),
     webhooks,
     auth: { authenticator, tokens, hostGroups: new HostGroupStore(redis, config.prefix), pepper },
-    audit: new AuditLog(redis, config.prefix, config.audit),
+    audit: new AuditLog(redis, config.prefix, {
+      ...config.audit,
+      onWriteError: (err, entry) => logger.error({ err: err.message, operation: entry.operation }, 'could not write the audit log'),
+    }),
     rates: new RateLimiter(redis, config.prefix, config.rates, logger),
     async close() {
       await Promise.allSettled([queue.close(), webhooks.close(), redis.quit(), subscriber.quit()]);

@@ -138,10 +138,7 @@ async function handle(
   const origin = originOf(c.req.raw);
   const audited = (reply: Reply, req: { params: unknown; query: Record<string, unknown>; body: unknown }) => {
     const entry = restAuditEntry(op, origin, { ...req, headers: c.req.raw.headers }, reply);
-    if (entry)
-      services.audit
-        .record(entry)
-        .catch((err: Error) => services.logger.error({ err: err.message, operation: op.operationId }, 'could not write the audit log'));
+    if (entry) services.audit.recordInBackground(entry);
     return toReply(c, reply);
   };
   // The role first: a caller that may not call the operation learns nothing from validating its input.

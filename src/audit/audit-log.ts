@@ -22,6 +22,8 @@ export interface AuditFilter {
 export interface AuditLogOptions {
   retentionDays: number;
   maxEntries: number;
+  /** Told of a write recordInBackground could not make (it throws nowhere). */
+  onWriteError?: (err: Error, entry: NewAuditEntry) => void;
 }
 
 const TRIM_EVERY = 1000;
@@ -53,6 +55,11 @@ export class AuditLog {
     const id = (await this.redis.xadd(this.key, 'MINID', '~', minId, '*', 'e', body)) as string;
     if (++this.writes % TRIM_EVERY === 0) await this.redis.xtrim(this.key, 'MAXLEN', '~', this.options.maxEntries);
     return id;
+  }
+
+  /** Records without being waited for (after an answer was made): a failed write goes to onWriteError. */
+  recordInBackground(entry: NewAuditEntry): void {
+    this.record(entry).catch((err: Error) => this.options.onWriteError?.(err, entry));
   }
 
   /**

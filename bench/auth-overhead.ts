@@ -22,7 +22,6 @@
  *         gateway's (authentication, scope, rate limit, audit record).
  * Prints tables and writes .trunkline/bench/auth-overhead.json. Figures only: nothing fails on timing.
  */
-import { randomBytes } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -32,7 +31,6 @@ import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { subscribeSse } from '../test/support/graphql-client.ts';
 import type { LabEnv } from '../test/support/lab.ts';
-import { tokenIssuer } from '../test/support/tokens.ts';
 import { QUERIES } from './support/fleet-queries.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
@@ -42,20 +40,16 @@ import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, writeResults } from './support/results.ts';
 import { fmt, summarize, type Summary, table } from './support/stats.ts';
 import { spawnTrunkline, startBenchDeployment, waitUntilReady } from './support/trunkline-process.ts';
+import { envInt } from './support/env.ts';
+import { benchGatewayConfig } from './support/in-process-gateway.ts';
 
-const int = (name: string, def: number) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
-const REQUESTS = int('BENCH_REQUESTS', 500);
-const WARMUP = int('BENCH_WARMUP', 50);
-const CHANGES = int('BENCH_CHANGES', 20);
+const REQUESTS = envInt('BENCH_REQUESTS', 500);
+const WARMUP = envInt('BENCH_WARMUP', 50);
+const CHANGES = envInt('BENCH_CHANGES', 20);
 const HOSTS = 10;
 const VMS_PER_HOST = 50;
 const LAB: LabEnv = { LAB_NAME: 'tla', LAB_NET: '42', LAB_HOSTS: '2' };
 const PORT = 'au0';
-const HIGH = '1000000';
 
 const log = (s = '') => console.log(s);
 const step = (s: string) => console.error(`[auth-overhead] ${s}`);
@@ -100,18 +94,13 @@ async function serve(gateway: ReturnType<typeof createGateway>): Promise<number>
 
 async function queryPart(): Promise<Record<string, Summary>> {
   const redisServer = await startRedisServer();
-  onCleanup('redis-server', () => redisServer.stop());
-  const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
-  const pepper = randomBytes(32).toString('hex');
-  const base = { TRUNKLINE_REDIS_URL: redisServer.url, TRUNKLINE_PREFIX: prefix, TRUNKLINE_LOG_LEVEL: 'silent' };
-  const on = loadConfig({
-    ...base,
-    TRUNKLINE_AUTH_PEPPER: pepper,
-    TRUNKLINE_RATE_READS_PER_MINUTE: HIGH,
-    TRUNKLINE_RATE_CHANGES_PER_MINUTE: HIGH,
-  });
+  const { config: on, prefix, issuer } = benchGatewayConfig(redisServer.url);
+  // The same, with authentication and the rate limits off.
   const off = loadConfig({
-    ...base,
+    ...process.env,
+    TRUNKLINE_REDIS_URL: redisServer.url,
+    TRUNKLINE_PREFIX: prefix,
+    TRUNKLINE_LOG_LEVEL: 'silent',
     TRUNKLINE_AUTH_MODE: 'off',
     TRUNKLINE_RATE_READS_PER_MINUTE: '0',
     TRUNKLINE_RATE_CHANGES_PER_MINUTE: '0',
@@ -131,7 +120,7 @@ async function queryPart(): Promise<Record<string, Summary>> {
     await servicesOn.cache.put(replicateHost(captured, name, h, VMS_PER_HOST, new Date().toISOString()));
   }
   await servicesOn.auth.hostGroups.put({ name: 'bench-team', description: null, hypervisors: names, createdAt: '', updatedAt: '' });
-  const issue = tokenIssuer(servicesOn.redis, prefix, pepper);
+  const issue = issuer(servicesOn.redis);
   const admin = await issue({ name: 'bench-admin', role: 'admin' });
   const team = await issue({ name: 'bench-team', role: 'viewer', hostGroups: ['bench-team'] });
   await Promise.all([servicesOn.hub.start(), servicesOff.hub.start()]);
@@ -162,7 +151,6 @@ async function changePart(): Promise<Record<string, Summary>> {
   step('lab down (leftovers), lab up');
   await freshLab(LAB, step);
   const redisServer = await startRedisServer();
-  onCleanup('redis-server (changes)', () => redisServer.stop());
   const deployment = await startBenchDeployment({
     redisUrl: redisServer.url,
     inventoryPath: `/run/trunkline/lab-${LAB.LAB_NAME}/inventory.json`,

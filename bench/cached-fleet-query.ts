@@ -16,7 +16,6 @@
  * Env: BENCH_REQUESTS (500) timed requests per query after BENCH_WARMUP_REQUESTS (50);
  *      BENCH_CONCURRENCY (8) for the concurrent fleet run.
  */
-import { randomBytes } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +25,6 @@ import { createContext, type HostView } from '../graphql/context.ts';
 import { connectGatewayServices } from '../gateway/services.ts';
 import { resolveDomain, resolveInterfaces } from '../src/fleet/vm-interfaces.ts';
 import { schema } from '../graphql/schema.ts';
-import { loadConfig } from '../src/config/config.ts';
 import { createGateway } from '../gateway/create-gateway.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -34,20 +32,16 @@ import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { aliasFlood, deepQuery, INTROSPECTION_QUERY } from './support/abusive-queries.ts';
 import { QUERIES } from './support/fleet-queries.ts';
 import { ANONYMOUS } from '../src/auth/caller.ts';
-import { tokenIssuer } from '../test/support/tokens.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
 import { onPrefixCleanup, startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, ROOT, writeResultFile, writeResults } from './support/results.ts';
 import { fmt, round, summarize, table, type Summary } from './support/stats.ts';
+import { envInt } from './support/env.ts';
+import { benchGatewayConfig } from './support/in-process-gateway.ts';
 
-const int = (name: string, def: number) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
-const REQUESTS = int('BENCH_REQUESTS', 500);
-const WARMUP = int('BENCH_WARMUP_REQUESTS', 50);
-const CONCURRENCY = int('BENCH_CONCURRENCY', 8);
+const REQUESTS = envInt('BENCH_REQUESTS', 500);
+const WARMUP = envInt('BENCH_WARMUP_REQUESTS', 50);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 8);
 const HOSTS = 10;
 const VMS_PER_HOST = 50;
 const TARGET_P50_MS = 10;
@@ -236,19 +230,7 @@ async function main(): Promise<void> {
   log(`# cached-fleet-query: GraphQL over HTTP against the real gateway, cache in Redis (${new Date().toISOString()})`);
   step('starting a private redis-server');
   const redisServer = await startRedisServer();
-  const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
-  const pepper = randomBytes(32).toString('hex');
-  const config = loadConfig({
-    ...process.env,
-    TRUNKLINE_REDIS_URL: redisServer.url,
-    TRUNKLINE_PREFIX: prefix,
-    TRUNKLINE_LOG_LEVEL: 'silent',
-    TRUNKLINE_AUTH_MODE: 'tokens',
-    TRUNKLINE_AUTH_PEPPER: pepper,
-    // Thousands of requests a minute from one token: counted, never reached.
-    TRUNKLINE_RATE_READS_PER_MINUTE: '1000000',
-    TRUNKLINE_RATE_CHANGES_PER_MINUTE: '1000000',
-  });
+  const { config, prefix, issuer } = benchGatewayConfig(redisServer.url);
   log(
     `load average at start: ${loadavg()
       .map((l) => l.toFixed(2))
@@ -269,7 +251,7 @@ async function main(): Promise<void> {
   onCleanup('redis connections', () => services.close());
   onPrefixCleanup(redis, queue.queue, prefix);
   // Authentication on, as in production: every request carries an admin token.
-  auth.authorization = `Bearer ${await tokenIssuer(redis, prefix, pepper)({ name: 'bench-admin', role: 'admin' })}`;
+  auth.authorization = `Bearer ${await issuer(redis)({ name: 'bench-admin', role: 'admin' })}`;
 
   // ---- seed ---------------------------------------------------------------------------------------
   step('seeding the cache from captured host output');

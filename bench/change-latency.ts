@@ -53,16 +53,12 @@ import { startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, writeResults } from './support/results.ts';
 import { fmt, percentile, round, summarize, table, type Summary } from './support/stats.ts';
 import { startBenchDeployment } from './support/trunkline-process.ts';
+import { envInt } from './support/env.ts';
 
-const int = (name: string, def: number, min = 1) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min}`);
-  return v;
-};
-const RUNS = int('BENCH_RUNS', 30);
-const WARMUPS = int('BENCH_WARMUPS', 5, 0);
-const CHANGES = int('BENCH_CHANGES', 200, 2);
-const SUBMIT_CONCURRENCY = int('BENCH_SUBMIT_CONCURRENCY', 32);
+const RUNS = envInt('BENCH_RUNS', 30);
+const WARMUPS = envInt('BENCH_WARMUPS', 5, 0);
+const CHANGES = envInt('BENCH_CHANGES', 200, 2);
+const SUBMIT_CONCURRENCY = envInt('BENCH_SUBMIT_CONCURRENCY', 32);
 const TARGET_RATIO = 1.5;
 const JOB_DEADLINE_MS = 60_000;
 const THROUGHPUT_DEADLINE_MS = 15 * 60_000;

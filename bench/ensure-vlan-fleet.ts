@@ -60,14 +60,10 @@ import { startRedisServer } from './support/redis-server.ts';
 import { describeGit, machine, ROOT, writeResults } from './support/results.ts';
 import { fmt, percentile, round, table } from './support/stats.ts';
 import { startBenchDeployment } from './support/trunkline-process.ts';
+import { envInt } from './support/env.ts';
 
-const int = (name: string, def: number, min = 1) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min}`);
-  return v;
-};
-const RUNS = int('BENCH_RUNS', 3);
-const ANSIBLE_RUNS = int('BENCH_ANSIBLE_RUNS', 1);
+const RUNS = envInt('BENCH_RUNS', 3);
+const ANSIBLE_RUNS = envInt('BENCH_ANSIBLE_RUNS', 1);
 const SKIP_ANSIBLE = process.env.BENCH_SKIP_ANSIBLE === '1';
 const SIZES = [1, 2, 4, 8] as const;
 const TARGET_ANSIBLE_RATIO = 8;

@@ -30,15 +30,11 @@ import { CountingRunner, roundTrips, type ExecRecord } from './support/counting-
 import { naiveReadParallel, naiveReadSequential, type NaiveReadResult } from './support/naive-host-read.ts';
 import { describeGit, machine, writeResults } from './support/results.ts';
 import { fmt, percentile, round, summarize, table } from './support/stats.ts';
+import { envInt } from './support/env.ts';
 
-const int = (name: string, def: number) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
-const RUNS = int('BENCH_RUNS', 20);
+const RUNS = envInt('BENCH_RUNS', 20);
 const WARMUPS = Number(process.env.BENCH_WARMUPS ?? 2);
-const NAIVE_RUNS = int('BENCH_NAIVE_RUNS', 5);
+const NAIVE_RUNS = envInt('BENCH_NAIVE_RUNS', 5);
 
 const log = (s = '') => console.log(s);
 const step = (s: string) => console.error(`[refresh-host] ${s}`);

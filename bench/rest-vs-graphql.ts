@@ -19,14 +19,12 @@
  *
  * Env: BENCH_REQUESTS (400) timed requests per API and pair after BENCH_WARMUP_REQUESTS (50).
  */
-import { randomBytes } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { createGateway } from '../gateway/create-gateway.ts';
 import { connectGatewayServices } from '../gateway/services.ts';
-import { loadConfig } from '../src/config/config.ts';
-import { tokenIssuer } from '../test/support/tokens.ts';
+import { benchGatewayConfig } from './support/in-process-gateway.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { onCleanup, runBenchmark } from './support/cleanup.ts';
 import { fakeHost, loadCaptured, replicateHost } from './support/fleet-fixture.ts';
@@ -93,25 +91,12 @@ const ENSURE = `mutation($input: EnsureVlanInput!) { ensureVlan(input: $input) {
 runBenchmark('rest-vs-graphql', async () => {
   step('starting a private redis-server');
   const redisServer = await startRedisServer();
-  onCleanup('redis-server', () => redisServer.stop());
-  const prefix = `tl-bench-${randomBytes(4).toString('hex')}`;
-  const pepper = randomBytes(32).toString('hex');
-  const config = loadConfig({
-    ...process.env,
-    TRUNKLINE_REDIS_URL: redisServer.url,
-    TRUNKLINE_PREFIX: prefix,
-    TRUNKLINE_LOG_LEVEL: 'silent',
-    TRUNKLINE_AUTH_MODE: 'tokens',
-    TRUNKLINE_AUTH_PEPPER: pepper,
-    // Thousands of requests a minute from one token: counted, never reached.
-    TRUNKLINE_RATE_READS_PER_MINUTE: '1000000',
-    TRUNKLINE_RATE_CHANGES_PER_MINUTE: '1000000',
-  });
+  const { config, prefix, issuer } = benchGatewayConfig(redisServer.url);
   const services = connectGatewayServices(config, createLogger('trunkline-gateway', config.logLevel), 'trunkline-bench-gateway');
   onCleanup('redis connections', () => services.close());
   onPrefixCleanup(services.redis, services.queue.queue, prefix);
   // Authentication on, as in production: both APIs pay for it alike.
-  auth.authorization = `Bearer ${await tokenIssuer(services.redis, prefix, pepper)({ name: 'bench-admin', role: 'admin' })}`;
+  auth.authorization = `Bearer ${await issuer(services.redis)({ name: 'bench-admin', role: 'admin' })}`;
 
   step('seeding the cache from captured host output');
   const captured = loadCaptured();

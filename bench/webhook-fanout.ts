@@ -42,17 +42,13 @@ import { childPids, processesCpuMs } from './support/cpu.ts';
 import { describeGit, machine, writeResults } from './support/results.ts';
 import { fmt, percentile, round, type Summary, summarize, table } from './support/stats.ts';
 import { startBenchDeployment } from './support/trunkline-process.ts';
+import { envInt } from './support/env.ts';
 
-const int = (name: string, def: number, min = 1) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min}`);
-  return v;
-};
-const ROUNDS = int('BENCH_ROUNDS', 8);
-const JOBS = int('BENCH_JOBS', 8);
+const ROUNDS = envInt('BENCH_ROUNDS', 8);
+const JOBS = envInt('BENCH_JOBS', 8);
 // Pause after each job on a host: 0 = back to back (the machine saturated); a pace leaves the
 // headroom a fleet between tickets has, and shows what webhooks cost when the CPU is not the limit.
-const PACE_MS = int('BENCH_PACE_MS', 0, 0);
+const PACE_MS = envInt('BENCH_PACE_MS', 0, 0);
 const ENDPOINTS = 10;
 const FAILING = 2;
 const HOSTS = ['hv1', 'hv2'] as const;

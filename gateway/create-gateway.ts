@@ -114,8 +114,9 @@ export function createGateway(services: GatewayServices): Gateway {
         // Every answer: no MIME sniffing, never framed (clickjacking of GraphiQL or the API reference), no Referer leaving.
         onResponse({ response }) {
           for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
-          // A body refused as too large is left partly unread (yoga stops at the limit): the
-          // connection must close, or the client's next request on it meets the rest of that body.
+          // A body refused as too large is left unread, or partly (yoga's and REST's limits stop
+          // reading at the limit): the connection must close, or the client's next request on it
+          // meets the rest of that body. Every 413 of both APIs passes here.
           if (response.status === 413) response.headers.set('connection', 'close');
         },
       },
@@ -130,9 +131,8 @@ export function createGateway(services: GatewayServices): Gateway {
           }
           const declared = Number(request.headers.get('content-length') ?? 0);
           if (url.pathname === '/graphql' && declared > services.config.graphql.bodyLimitBytes) {
-            // The body is left unread: the connection closes, so the client sends no next request on it.
             const message = `the request body is larger than ${services.config.graphql.bodyLimitBytes} bytes`;
-            return endResponse(refusal(request, 413, ErrorCode.PAYLOAD_TOO_LARGE, message, { connection: 'close' }));
+            return endResponse(refusal(request, 413, ErrorCode.PAYLOAD_TOO_LARGE, message));
           }
           if (healthz) {
             endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { headers: { 'content-type': 'application/json' } }));

@@ -134,14 +134,20 @@ async function handle(
   originOf: (request: Request) => RequestOrigin,
 ): Promise<Response> {
   const origin = originOf(c.req.raw);
-  const audited = (reply: Reply, req: { params: unknown; query: Record<string, unknown>; body: unknown }) => {
+  const rawParams = c.req.param();
+  const rawQuery = queryObject(c);
+  /** Answers a reply, audited with the request as it came (or as validated, once it was). */
+  const audited = (
+    reply: Reply,
+    req: { params: unknown; query: Record<string, unknown>; body: unknown } = { params: rawParams, query: rawQuery, body: null },
+  ) => {
     const entry = restAuditEntry(op, origin, { ...req, headers: c.req.raw.headers }, reply);
     if (entry) services.audit.recordInBackground(entry);
     return toReply(c, reply);
   };
   // The role first: a caller that may not call the operation learns nothing from validating its input.
   const denied = roleDenials(origin.caller, roleOf(op), op.operationId);
-  if (denied.length) return audited(refusedReply(denied), { params: c.req.param(), query: queryObject(c), body: null });
+  if (denied.length) return audited(refusedReply(denied));
   const limited = await services.rates.take(op.method === 'get' ? 'reads' : 'changes', origin.caller.id);
   if (limited)
     return problemResponse(
@@ -153,10 +159,10 @@ async function handle(
       ),
       { 'retry-after': String(limited.retryAfterSeconds) },
     );
-  const params = op.params ? op.params.safeParse(c.req.param()) : { success: true as const, data: {} };
-  const query = querySchema.safeParse(queryObject(c));
+  const params = op.params ? op.params.safeParse(rawParams) : { success: true as const, data: {} };
+  const query = querySchema.safeParse(rawQuery);
   const read = await readBody(c, op, services.config.api.restBodyLimitBytes);
-  if ('problem' in read) return audited({ problem: read.problem }, { params: c.req.param(), query: queryObject(c), body: null });
+  if ('problem' in read) return audited({ problem: read.problem });
   let body = read.body;
   const errors = [
     ...(params.success ? [] : fieldErrorsFromZod(params.error, 'path')),
@@ -169,13 +175,13 @@ async function handle(
   } else if (op.body && (typeof body !== 'object' || body === null || Array.isArray(body))) {
     return audited(
       { problem: wholeBodyProblem(400, ErrorCode.MALFORMED_BODY, 'the body must be a JSON object') },
-      { params: c.req.param(), query: queryObject(c), body },
+      { params: rawParams, query: rawQuery, body },
     );
   }
   if (errors.length)
     return audited(
       { problem: problem(400, ErrorCode.INVALID_INPUT, errors.map((e) => e.message).join('; '), { errors }) },
-      { params: c.req.param(), query: queryObject(c), body },
+      { params: rawParams, query: rawQuery, body },
     );
   const ctx = createRequestContext(services, origin);
   const req = {

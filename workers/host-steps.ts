@@ -1,3 +1,4 @@
+import { isLockLost } from '../src/jobs/host-locks.ts';
 import { applyChanges } from './host-steps/change.ts';
 import { probeAll } from './host-steps/probe.ts';
 import { endAfterStop } from './host-steps/rollback.ts';
@@ -27,6 +28,8 @@ export async function runHostSteps(ctx: HostStepsContext): Promise<HostStepsOutc
     await verifyChanges(run);
     return { state: 'SUCCEEDED', applied: run.works.some((w) => w.applied), refreshed: run.refreshed, cacheAgreed: run.cacheAgreed };
   } catch (err) {
+    // Another worker has the host now: nothing more is done or undone here (it plans from the host).
+    if (isLockLost(err)) throw err;
     return endAfterStop(run, err);
   }
 }

@@ -25,7 +25,7 @@ import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { finishChangeJob } from './finish-change-job.ts';
 import { NotYourTurn } from './host-turn.ts';
 import { readAlongFor, refreshHost, refreshHosts } from './refresh-hosts.ts';
-import { runHostPart } from './run-host-part.ts';
+import { PartInterrupted, runHostPart } from './run-host-part.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
 import { runVerifyJob } from './run-verify-job.ts';
 import { startWebhookProcess } from './webhook-supervisor.ts';
@@ -44,6 +44,8 @@ const locks = new RedisHostLocks(redis, config.prefix, config.worker.lockMs);
 const refreshDeps = { runner, cache, logger, readTimeoutMs: Math.min(config.ssh.commandTimeoutMs, 20_000) };
 
 const queue = createChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
+// Recorded on each BullMQ job it takes (processedBy) and on each attempt at a host part: which process ran what.
+const workerName = `${hostname()}:${process.pid}`;
 const turns = { order: new HostOrder(redis, config.prefix), store, queue };
 const hostPartDeps = {
   store,
@@ -57,7 +59,13 @@ const hostPartDeps = {
   readTimeoutMs: refreshDeps.readTimeoutMs,
   refresh: (h: Host) => refreshHost(refreshDeps, h).then(() => {}),
   readAlong: (h: Host, known: HostState) => readAlongFor(refreshDeps, h, known),
+  worker: workerName,
 };
+
+/** BullMQ still has `job` on this worker: extending its lock with our token works only then. */
+function claimOf(job: Job<ChangeJobData>, token: string | undefined) {
+  return { stillOurs: async () => token !== undefined && (await job.extendLock(token, config.worker.lockMs)) === 1 };
+}
 
 /**
  * Runs a part that waits for its turn on a host; when it is not next in line it gives its worker
@@ -113,8 +121,17 @@ const PROCESSORS: Readonly<Record<JobKind | typeof HOST_STEPS | typeof REFRESH_F
     const host = job.data.host;
     if (!host) throw new UnrecoverableError(`BullMQ job ${job.id} has no host`);
     // A host failure is recorded and returned, not thrown: the parent settles the job.
-    const state = await yieldingTurn(job, token, () => runHostPart(hostPartDeps, jobId, host));
-    return { host, state };
+    try {
+      const state = await yieldingTurn(job, token, () => runHostPart(hostPartDeps, jobId, host, claimOf(job, token)));
+      return { host, state };
+    } catch (err) {
+      if (!(err instanceof PartInterrupted)) throw err;
+      // Still ours: run it again shortly, planned from the host. Not ours: the worker that has it
+      // goes on; BullMQ refuses this worker's end of it (its token is no longer the job's).
+      if (!err.claimed) throw new UnrecoverableError(`host part taken over by another worker: ${err.reason}`);
+      await job.moveToDelayed(Date.now() + 250, token);
+      throw new DelayedError();
+    }
   },
   [REFRESH_FLEET]: async () => {
     const states = await refreshHosts(refreshDeps, await registry.list());
@@ -136,8 +153,7 @@ const worker = new Worker<ChangeJobData>(
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },
     prefix: config.prefix,
     concurrency: config.worker.concurrency,
-    // Recorded on each BullMQ job it takes (processedBy): which process ran what.
-    name: `${hostname()}:${process.pid}`,
+    name: workerName,
     // A killed worker's job is taken over by another worker within lockMs + stalledInterval
     // (1.25 x TRUNKLINE_JOB_LOCK_MS: 12.5 s by default): its lock, renewed every lockMs / 2,
     // expires at most lockMs after the worker died, and the stalled check (one small script)

@@ -7,7 +7,8 @@ import type { HostStateCache } from '../src/hosts/host-state-cache.ts';
 import type { HostState } from '../src/hosts/host-state.ts';
 import { failedReadState, readForPlanning, type PlanningRead } from '../src/hosts/read-host-state.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
-import type { HostLocks } from '../src/jobs/host-locks.ts';
+import { beginAttempt, endAttempt } from '../src/jobs/host-attempts.ts';
+import { isLockLost, type HostLease, type HostLocks } from '../src/jobs/host-locks.ts';
 import type { HostPart, JobStore } from '../src/jobs/job-store.ts';
 import {
   isTerminal,
@@ -20,6 +21,7 @@ import {
 import { pendingStepRecord } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
+import { fencedRunner } from './fenced-runner.ts';
 import { runHostSteps, type HostStepsContext, type HostStepsOutcome } from './host-steps.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
 
@@ -41,6 +43,29 @@ export interface HostPartDeps {
    * commands for the host part's last batch (see refresh-hosts.ts); null: only a full read will do.
    */
   readAlong(host: Host, known: HostState): Promise<HostStepsContext['readAlong']>;
+  /** This worker process (`host:pid`), as the part's attempts name it. */
+  worker: string;
+}
+
+/** The worker's claim on the part's BullMQ job: whether BullMQ still has it on this worker (not handed to another after a stall). */
+export interface AttemptClaim {
+  stillOurs(): Promise<boolean>;
+}
+
+/**
+ * Thrown out of a part that stopped because its lease or claim was lost: nothing was recorded
+ * and the host was not handed over (the part is not over). `claimed`: BullMQ still has the part
+ * on this worker, which runs it again; otherwise another worker has it.
+ */
+export class PartInterrupted extends Error {
+  readonly claimed: boolean;
+  readonly reason: string;
+
+  constructor(claimed: boolean, reason: string) {
+    super(reason);
+    this.claimed = claimed;
+    this.reason = reason;
+  }
 }
 
 /**
@@ -54,7 +79,12 @@ export interface HostPartDeps {
  * once. A host failure is a normal outcome (returned, recorded); it throws only when the job
  * record is gone, or NotYourTurn when the part must give its worker slot up while it waits.
  */
-export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: string): Promise<HostRunState> {
+export async function runHostPart(
+  deps: HostPartDeps,
+  jobId: string,
+  hostName: string,
+  claim: AttemptClaim = { stillOurs: async () => true },
+): Promise<HostRunState> {
   const { store } = deps;
   const job = await store.require(jobId);
   const prior = job.hosts.find((h) => h.host === hostName) ?? pendingHostRun(hostName);
@@ -68,15 +98,20 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
     rollback: job.rollback.filter((r) => r.host === hostName),
   };
   let totalSteps = job.steps.length;
-  const log = deps.logger.child({ job: job.id, kind: job.kind, host: hostName });
+  const log = deps.logger.child({ job: job.id, kind: job.kind, host: hostName, ticketRef: job.ticketRef });
+  // While the part holds the host lock, its writes are fenced by it (job-store.ts recordHost).
+  let lease: HostLease | null = null;
   const report = async (type: JobEventType, message: string, step: StepRecord | null = null) => {
     part.run.message = message;
     part.run.updatedAt = new Date().toISOString();
-    await store.recordHost(job, part, type, message, step, totalSteps);
+    const fence = lease ? { lockKey: lease.lockKey(hostName), token: lease.token } : null;
+    await store.recordHost(job, part, type, message, step, totalSteps, fence);
   };
   const finish = async (state: HostRunState, message: string): Promise<HostRunState> => {
+    const now = new Date().toISOString();
     part.run.state = state;
-    part.run.finishedAt = new Date().toISOString();
+    part.run.finishedAt = now;
+    part.run.attemptLog = endAttempt(part.run.attemptLog, state === 'PENDING' || state === 'RUNNING' ? 'FAILED' : state, now);
     await report('HOST_FINISHED', message);
     return state;
   };
@@ -91,60 +126,101 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
       await report('WAITING', `${hostName}: waiting for its turn: job ${place.first} runs on ${hostName} first${more}`);
     },
   });
+  // Set when the part stops because its lease or claim was lost: it is not over, so it keeps its place.
+  let interrupted = false;
+  let hostRecord: Host | null = null;
   try {
     part.run.waitingFor = null;
     if (turn === 'CANCELLED') return await finish('CANCELLED', `${hostName}: cancelled while it waited for its turn`);
 
-    const now = new Date().toISOString();
-    part.run = {
-      ...part.run,
-      state: 'RUNNING',
-      attempts: part.run.attempts + 1,
-      startedAt: part.run.startedAt ?? now,
-      finishedAt: null,
-      error: null,
-    };
-    await report(
-      'HOST_STARTED',
-      part.run.attempts > 1
-        ? `${hostName}: restarted (attempt ${part.run.attempts}); planned again from the host, steps re-checked, not repeated`
-        : `${hostName}: started`,
-    );
-    const host = await deps.registry.get(hostName);
-    if (!host) {
-      const why = host === null ? 'has a registry record that no longer validates (re-register it)' : 'is no longer registered';
-      part.run.error = { code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor ${hostName} ${why}`, step: null };
-      return await finish('FAILED', part.run.error.message);
-    }
-
     // The OVS tables the part planned from differ from the cached ones (and were not stored).
     let cacheBehind = false;
-    const outcome = await deps.locks.withHosts(
-      [hostName],
-      async (): Promise<HostStepsOutcome> => {
-        const made = await planFromHost(deps, job, host, part, (n) => (totalSteps = n));
-        if ('failure' in made) return made.failure;
-        cacheBehind = made.cacheBehind;
-        const planned = made.steps;
-        await report('HOST_PLANNED', made.message);
-        // Steps that define or remove domains or networks change the object lists; others only what is in them.
-        const listsUnchanged = !planned.some((s) => ['libvirt-network-def', 'libvirt-vm-def'].includes(s.probe.kind));
-        return runHostSteps({
-          // The light re-read rides along with the verification batch (one snapshot serves both).
-          // Built on the state just read, not on another read of the cache.
-          readAlong: listsUnchanged ? await deps.readAlong(host, made.read.state).catch(() => null) : null,
-          runner: deps.runner,
-          host,
-          steps: part.steps.map((record, i) => ({ record, planned: planned[i]! })),
-          report,
-          rollback: part.rollback,
-          cancelRequested: () => store.cancelRequested(job.id),
-          whileVerifying: () => refresh(host),
-          preobserved: made.read.results,
-        });
-      },
-      () => void report('WAITING', `${hostName}: waiting for the host lock (another job holds it)`).catch(() => {}),
-    );
+    const outcome = await deps.locks
+      .withHosts(
+        [hostName],
+        async (held): Promise<HostStepsOutcome> => {
+          await held.confirm();
+          // A worker that slept past its claim may wake here: BullMQ gave the part to another
+          // worker, which may have finished it and let later jobs run. It must not run it again.
+          if (!(await claim.stillOurs()))
+            throw new PartInterrupted(
+              false,
+              `${hostName}: BullMQ handed the part to another worker while this one was not renewing its claim`,
+            );
+          const latest = await store.require(jobId);
+          const run = latest.hosts.find((h) => h.host === hostName);
+          if (run && isTerminal(run.state))
+            throw new PartInterrupted(false, `${hostName}: the part already ended (${run.state}) on another attempt`);
+          if (run) part.run = { ...run, waitingFor: null };
+          lease = held;
+          const now = new Date().toISOString();
+          part.run = {
+            ...part.run,
+            state: 'RUNNING',
+            attempts: part.run.attempts + 1,
+            startedAt: part.run.startedAt ?? now,
+            finishedAt: null,
+            error: null,
+          };
+          part.run.attemptLog = beginAttempt(part.run, deps.worker, now);
+          const before = part.run.attemptLog.at(-2);
+          await report(
+            'HOST_STARTED',
+            part.run.attempts > 1
+              ? `${hostName}: restarted (attempt ${part.run.attempts}${before?.reason ? `: ${before.reason}` : ''}); planned again from the host, steps re-checked, not repeated`
+              : `${hostName}: started`,
+          );
+          const host = await deps.registry.get(hostName);
+          if (!host) {
+            const why = host === null ? 'has a registry record that no longer validates (re-register it)' : 'is no longer registered';
+            const failure = { code: ErrorCode.UNKNOWN_HYPERVISOR, message: `hypervisor ${hostName} ${why}`, step: null };
+            return { state: 'FAILED', failure, applied: false, refreshed: true, cacheAgreed: true };
+          }
+          hostRecord = host;
+          // Every round trip to the host first proves the lease is still ours (fenced-runner.ts).
+          const runner = fencedRunner(deps.runner, held);
+          const made = await planFromHost({ ...deps, runner }, job, host, part, (n) => (totalSteps = n), held);
+          if ('failure' in made) {
+            // A read that failed while the worker slept (its timeout fired on waking) is not this part's outcome.
+            await held.confirm();
+            return made.failure;
+          }
+          cacheBehind = made.cacheBehind;
+          const planned = made.steps;
+          await report('HOST_PLANNED', made.message);
+          // Steps that define or remove domains or networks change the object lists; others only what is in them.
+          const listsUnchanged = !planned.some((s) => ['libvirt-network-def', 'libvirt-vm-def'].includes(s.probe.kind));
+          const outcome = await runHostSteps({
+            // The light re-read rides along with the verification batch (one snapshot serves both).
+            // Built on the state just read, not on another read of the cache.
+            readAlong: listsUnchanged ? await deps.readAlong(host, made.read.state).catch(() => null) : null,
+            runner,
+            host,
+            steps: part.steps.map((record, i) => ({ record, planned: planned[i]! })),
+            report,
+            rollback: part.rollback,
+            cancelRequested: () => store.cancelRequested(job.id),
+            whileVerifying: () => refresh(host),
+            preobserved: made.read.results,
+          });
+          // The outcome is this part's only if the lease held to the end (the part is recorded after release).
+          await held.confirm();
+          return outcome;
+        },
+        () => void report('WAITING', `${hostName}: waiting for the host lock (another job holds it)`).catch(() => {}),
+      )
+      .catch(async (err: unknown) => {
+        if (err instanceof PartInterrupted || !isLockLost(err)) throw err;
+        // The lease is gone; whether the part is still this worker's decides who goes on.
+        const claimed = await claim.stillOurs().catch(() => false);
+        throw new PartInterrupted(claimed, (err as Error).message);
+      });
+    lease = null;
+    const host = hostRecord;
+    if (!host) {
+      part.run.error = outcome.failure!;
+      return await finish('FAILED', outcome.failure!.message);
+    }
     // The cache must show what the host looks like now: after a rollback, after changes the
     // refresh did not overlap, or when the host differed from what the plan saw.
     // (The re-read in the verification batch covers all of these when the part succeeded.)
@@ -163,10 +239,27 @@ export async function runHostPart(deps: HostPartDeps, jobId: string, hostName: s
         `${hostName}: cancelled${changed ? ` after ${changed} change(s), which stay` : ' before any change'}`,
       );
     return await finish('SUCCEEDED', `${hostName}: done, ${changed} of ${part.steps.length} steps changed something`);
+  } catch (err) {
+    if (err instanceof PartInterrupted) {
+      interrupted = true;
+      log.warn({ code: ErrorCode.LOCK_LOST, claimed: err.claimed, err: err.reason }, 'host part interrupted: lease or claim lost');
+      // Still this worker's part: the attempt ends LOCK_LOST in the record, and the part runs again.
+      if (err.claimed) {
+        // Unfenced: the lease is gone, but BullMQ still has the part here, so nobody else writes it.
+        lease = null;
+        part.run.attemptLog = endAttempt(part.run.attemptLog, 'LOCK_LOST', new Date().toISOString(), err.reason);
+        await report(
+          'HOST_INTERRUPTED',
+          `${hostName}: attempt ${part.run.attempts} stopped: ${err.reason}; it runs again, planned from the host`,
+        ).catch(() => {});
+      }
+    }
+    throw err;
   } finally {
     // Whatever happened, the next job on this host may go (a killed worker never gets here: its
-    // place is kept for the worker that takes the part over).
-    await handOver(deps.turns, jobId, hostName).catch((err) => log.warn({ err: (err as Error).message }, 'could not hand the host over'));
+    // place is kept for the worker that takes the part over; nor does an interrupted part).
+    if (!interrupted)
+      await handOver(deps.turns, jobId, hostName).catch((err) => log.warn({ err: (err as Error).message }, 'could not hand the host over'));
   }
 
   async function refresh(host: Host): Promise<void> {
@@ -191,6 +284,8 @@ async function planFromHost(
   host: Host,
   part: HostPart,
   setTotal: (n: number) => void,
+  /** Confirmed before the read goes into the cache: a read made before a long pause is stale. */
+  lease: HostLease,
 ): Promise<Planning> {
   const submitted = part.steps;
   const submittedPlan = submitted.map((r) => job.plan.steps[r.index]!).filter(Boolean);
@@ -203,12 +298,15 @@ async function planFromHost(
   try {
     read = await readForPlanning(deps.runner, host, previous, deps.readTimeoutMs, planningScope(job.kind));
   } catch (err) {
+    if (isLockLost(err)) throw err;
     const { code, message } = describeError(err);
+    await lease.confirm();
     await deps.cache.put(failedReadState(previous, host, err)).catch(() => {});
     return fail(code, `${host.name}: could not read the host to plan from it, nothing was changed: ${message}`);
   }
   // A complete read goes into the cache (what the next plan at submission sees); an OVS-only one
   // is followed by the re-read at the end of the part anyway.
+  await lease.confirm();
   if (!read.partial) await deps.cache.put(read.state);
 
   const planned = planHostPart(job.kind, job.input, { host, state: read.state }, deps.config);

@@ -1,7 +1,7 @@
 import type { VerifySpec } from '../src/changes/plans/verify.ts';
 import { ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
-import type { HostLocks } from '../src/jobs/host-locks.ts';
+import type { HostLease, HostLocks } from '../src/jobs/host-locks.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { cancelledBeforeStart } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
@@ -82,6 +82,8 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
   const exec = async (host: string, argv: string[], allowFail = false) => {
     const h = hosts.get(host);
     if (!h) throw new TrunklineError(ErrorCode.UNKNOWN_HYPERVISOR, `hypervisor ${host} is no longer registered`);
+    // Fenced: a worker that lost the hosts' lease while paused sends nothing more.
+    await lease?.confirm();
     const r = await deps.runner.exec(h, argv, { timeoutMs: 15_000 });
     if (r.exitCode !== 0 && !allowFail)
       throw new TrunklineError(
@@ -96,7 +98,9 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
 
   let results: PingOutcome[] = [];
   let cancelled = false;
-  await deps.locks.withHosts(job.hypervisors, async () => {
+  let lease: HostLease | null = null;
+  await deps.locks.withHosts(job.hypervisors, async (held) => {
+    lease = held;
     try {
       const made = await Promise.all(
         setupSteps.map((step) =>

@@ -5,11 +5,14 @@ import { orRefuse } from '../authorization.ts';
 import { builder } from '../builder.ts';
 import { fromGlobalId, toGlobalId } from '../global-id.ts';
 import type { Context } from '../context.ts';
+import { attemptsOf } from '../../src/jobs/host-attempts.ts';
 import {
+  HOST_ATTEMPT_OUTCOMES,
   HOST_RUN_STATES,
   JOB_EVENT_TYPES,
   JOB_STATES,
   STEP_STATES,
+  type HostAttempt,
   type HostRun,
   type JobError,
   type JobEvent,
@@ -89,13 +92,36 @@ export const RollbackRef = builder.objectRef<RollbackRecord>('JobRollback').impl
 
 type JobHost = HostRun & { steps: StepRecord[] };
 
+export const HostAttemptOutcomeEnum = builder.enumType('HostAttemptOutcome', {
+  values: HOST_ATTEMPT_OUTCOMES,
+  description:
+    'How an attempt at a host part ended: as the part did; LOCK_LOST (its worker found the host lock gone and stopped, then ran the part again); TAKEN_OVER (its worker stopped renewing its claim, killed or paused, and another took the part over); RUNNING while it runs.',
+});
+
+export const JobHostAttemptRef = builder.objectRef<HostAttempt>('JobHostAttempt').implement({
+  description: "One worker's attempt at a host's part of a job.",
+  fields: (t) => ({
+    number: t.exposeInt('number'),
+    worker: t.exposeString('worker', { description: 'The worker process (host:pid) that made it.' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
+    outcome: t.field({ type: HostAttemptOutcomeEnum, resolve: (a) => a.outcome }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why it ended as it did, when that was not the part’s own outcome.' }),
+  }),
+});
+
 export const JobHostRef = builder.objectRef<JobHost>('JobHost').implement({
   description:
     "One hypervisor's part of a job. Change jobs run each host as its own queued part (possibly on different workers); a host that fails does not stop the others.",
   fields: (t) => ({
     hypervisor: t.exposeString('host'),
     state: t.field({ type: JobHostStateEnum, resolve: (h) => h.state }),
-    attempts: t.exposeInt('attempts', { description: 'More than 1 when another worker took over after one died.' }),
+    attempts: t.field({
+      type: [JobHostAttemptRef],
+      description:
+        'Every attempt a worker made at this part, oldest first: more than one after a worker died or lost its lock, each saying why it ended.',
+      resolve: (h) => attemptsOf(h),
+    }),
     message: t.exposeString('message', { description: 'The latest thing this host reported.' }),
     error: t.field({ type: JobErrorRef, nullable: true, resolve: (h) => h.error }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),

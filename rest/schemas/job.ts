@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import type { Plan } from '../../src/changes/plan.ts';
-import { HOST_RUN_STATES, JOB_EVENT_TYPES, JOB_STATES, type JobEvent, type JobRecord, STEP_STATES } from '../../src/jobs/job-types.ts';
+import { attemptsOf } from '../../src/jobs/host-attempts.ts';
+import {
+  HOST_ATTEMPT_OUTCOMES,
+  HOST_RUN_STATES,
+  JOB_EVENT_TYPES,
+  JOB_STATES,
+  type JobEvent,
+  type JobRecord,
+  STEP_STATES,
+} from '../../src/jobs/job-types.ts';
 import { toShellCommand } from '../../src/ssh/quote.ts';
 import { progressPercent, publicJobEvent } from '../../src/jobs/event-view.ts';
 import { DateTime, ErrorCodeSchema, JobKindSchema } from './common.ts';
@@ -46,11 +55,26 @@ export const StepSchema = z
   })
   .meta({ id: 'JobStep' });
 
+const HostAttemptSchema = z
+  .object({
+    number: z.number().int(),
+    worker: z.string().describe('The worker process (host:pid) that made it.'),
+    startedAt: DateTime,
+    endedAt: DateTime.nullable(),
+    outcome: z
+      .enum(HOST_ATTEMPT_OUTCOMES)
+      .describe(
+        'As the part ended; LOCK_LOST: its worker found the host lock gone and stopped, then ran the part again; TAKEN_OVER: its worker stopped renewing its claim (killed or paused) and another took the part over; RUNNING while it runs.',
+      ),
+    reason: z.string().nullable().describe("Why it ended as it did, when that was not the part's own outcome."),
+  })
+  .meta({ id: 'JobHostAttempt' });
+
 const HostRunSchema = z
   .object({
     hypervisor: z.string(),
     state: z.enum(HOST_RUN_STATES),
-    attempts: z.number().int(),
+    attempts: z.array(HostAttemptSchema).describe('Every attempt a worker made at this part, oldest first.'),
     message: z.string(),
     error: JobErrorSchema.nullable(),
     startedAt: DateTime.nullable(),
@@ -194,7 +218,7 @@ export function jobView(job: JobRecord): JobView {
     hosts: job.hosts.map((h) => ({
       hypervisor: h.host,
       state: h.state,
-      attempts: h.attempts,
+      attempts: attemptsOf(h),
       message: h.message,
       error: h.error,
       startedAt: h.startedAt,

@@ -79,6 +79,10 @@ export const ErrorCode = {
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   /** A worker died while running a host's part, twice (BullMQ gave up on it). */
   WORKER_FAILED: 'WORKER_FAILED',
+  /** A worker found its host lock (or its claim on the job) gone, e.g. after it was paused: it stopped before touching the host again. */
+  LOCK_LOST: 'LOCK_LOST',
+  /** Redis is unreachable or refuses writes (MISCONF, OOM, LOADING): nothing was changed; retry later. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   // Webhooks
   /** The webhook URL's destination is not on TRUNKLINE_WEBHOOK_ALLOWED_HOSTS (SSRF guard). */
   WEBHOOK_URL_NOT_ALLOWED: 'WEBHOOK_URL_NOT_ALLOWED',
@@ -146,6 +150,10 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   JOB_INVALID: 'The job record is missing or no longer valid (expired, or written by an incompatible version).',
   QUEUE_UNAVAILABLE: 'The job was recorded but could not be handed to the queue (Redis/BullMQ unreachable).',
   WORKER_FAILED: "A worker died while running a host's part, twice (BullMQ gave up on it).",
+  LOCK_LOST:
+    "A worker found its host lock or its claim on the job gone (it was paused or cut off past the lock's lifetime): it stopped before touching the host again; the worker that took the part over reports it.",
+  SERVICE_UNAVAILABLE:
+    'Redis is unreachable or refuses writes (MISCONF, OOM under noeviction, LOADING after a restart): nothing was accepted or changed; retry later (Retry-After).',
   WEBHOOK_URL_NOT_ALLOWED:
     "The webhook URL's destination (its host, or an address it resolves to) is not on TRUNKLINE_WEBHOOK_ALLOWED_HOSTS (SSRF guard).",
   WEBHOOK_ENDPOINT_DISABLED: 'The webhook endpoint is disabled: nothing is delivered to it, not even a redeliver.',

@@ -54,11 +54,13 @@ return { id, seq }
  *   ARGV[5] event JSON up to the done count       ARGV[6] event JSON after it
  *   ARGV[7] channel       ARGV[8] ttl seconds     ARGV[9] stream max length   ARGV[10] job id
  *   ARGV[11] STARTED event JSON   ARGV[12] now (startedAt)   ARGV[13] '1': the part runs
- *   ARGV[14] fleet log max length   ARGV[15..] every host's done field
- *   KEYS[3] fleet event log
- * Returns { event id, done, STARTED event id or false, sequence }, or false when the record is gone.
+ *   ARGV[14] fleet log max length   ARGV[15] fencing token or ''   ARGV[16..] every host's done field
+ *   KEYS[3] fleet event log          KEYS[4] the host lock the token must still be in (fenced writes)
+ * Returns { event id, done, STARTED event id or false, sequence }, false when the record is gone,
+ * or the string 'LOCK_LOST' when the write was fenced and the lock holds another token (or none).
  */
 const WRITE_HOST_LUA = `
+if ARGV[15] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[15] then return 'LOCK_LOST' end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return false end
 local started = false
@@ -71,7 +73,7 @@ if state == 'QUEUED' and ARGV[13] == '1' then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 local done = 0
-for _, n in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, 15))) do
+for _, n in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, 16))) do
   if n then done = done + tonumber(n) end
 end
 local event = ARGV[5] .. done .. ARGV[6]
@@ -184,7 +186,7 @@ export class JobStore {
     this.options = options;
     this.channel = `${options.prefix}:job-events`;
     redis.defineCommand('trunklineWriteJob', { numberOfKeys: 4, lua: WRITE_RECORD_LUA });
-    redis.defineCommand('trunklineWriteJobHost', { numberOfKeys: 3, lua: WRITE_HOST_LUA });
+    redis.defineCommand('trunklineWriteJobHost', { numberOfKeys: 4, lua: WRITE_HOST_LUA });
   }
 
   private recordKey(id: string): string {
@@ -261,6 +263,8 @@ export class JobStore {
     step: StepRecord | null = null,
     /** Total steps of the job when this host's part has been planned again (its own count may differ). */
     totalSteps = job.steps.length,
+    /** Write only while this lock still holds this token (the host lease of the part's worker); else LOCK_LOST is thrown. */
+    fence: { lockKey: string; token: string } | null = null,
   ): Promise<JobEvent | null> {
     const at = new Date().toISOString();
     const total = totalSteps;
@@ -299,6 +303,8 @@ export class JobStore {
       this.recordKey(job.id),
       this.eventsKey(job.id),
       this.fleetLogKey(),
+      // Unfenced writes name the record again: every key a script touches is passed as a key.
+      fence?.lockKey ?? this.recordKey(job.id),
       `host:${host}`,
       JSON.stringify(part),
       `done:${host}`,
@@ -313,8 +319,13 @@ export class JobStore {
       at,
       runs ? '1' : '0',
       String(this.options.fleetLogLength ?? FLEET_LOG_LENGTH),
+      fence?.token ?? '',
       ...job.hypervisors.map((h) => `done:${h}`),
-    )) as [string, number, string | null, string] | null;
+    )) as [string, number, string | null, string] | 'LOCK_LOST' | null;
+    if (res === 'LOCK_LOST')
+      throw new TrunklineError(ErrorCode.LOCK_LOST, `${host}: the host lock was lost; this worker's record of the part was not written`, {
+        host,
+      });
     if (!res) return null;
     return { id: res[0], sequence: res[3], ...rest, progress: { done: Number(res[1]), total, message } };
   }

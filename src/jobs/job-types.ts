@@ -18,6 +18,8 @@ export const JOB_EVENT_TYPES = [
   'STEP_FINISHED',
   'STEP_ROLLED_BACK',
   'WAITING',
+  /** A host's attempt stopped because its worker lost the host lock; the part runs again (the part is not over). */
+  'HOST_INTERRUPTED',
   'HOST_FINISHED',
   'SUCCEEDED',
   'FAILED',
@@ -75,6 +77,26 @@ export interface JobProgress {
 export const HOST_RUN_STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type HostRunState = (typeof HOST_RUN_STATES)[number];
 
+export const HOST_ATTEMPT_OUTCOMES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'LOCK_LOST', 'TAKEN_OVER'] as const;
+/**
+ * How one attempt at a host's part ended: as the part did, LOCK_LOST (the worker found its host
+ * lock gone and stopped; it tried again itself), TAKEN_OVER (its worker stopped renewing its
+ * claim, killed or paused, and another worker took the part over), or RUNNING (not ended yet).
+ */
+export type HostAttemptOutcome = (typeof HOST_ATTEMPT_OUTCOMES)[number];
+
+/** One worker's attempt at a host's part. */
+export interface HostAttempt {
+  number: number;
+  /** The worker process (`host:pid`) that made it. */
+  worker: string;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: HostAttemptOutcome;
+  /** Why it ended as it did when that was not the part's own outcome. */
+  reason: string | null;
+}
+
 /**
  * One hypervisor's share of a job: change jobs run each host as its own BullMQ child job,
  * possibly on different workers, and each reports here.
@@ -84,6 +106,8 @@ export interface HostRun {
   state: HostRunState;
   /** How many times a worker started this host's part (more than 1 after a takeover). */
   attempts: number;
+  /** Each of those attempts, oldest first (absent on records written before attempts were kept). */
+  attemptLog?: HostAttempt[];
   startedAt: string | null;
   finishedAt: string | null;
   /** The latest thing this host's part said, and when. */
@@ -104,6 +128,7 @@ export function pendingHostRun(host: string): HostRun {
     host,
     state: 'PENDING',
     attempts: 0,
+    attemptLog: [],
     startedAt: null,
     finishedAt: null,
     message: 'queued',

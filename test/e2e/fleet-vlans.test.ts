@@ -209,12 +209,14 @@ describe('fleet VLANs', () => {
     const job = (
       await gql(
         tl.url,
-        'query($id: ID!) { job(id: $id) { state hosts { hypervisor state attempts changedSteps message steps { index } } } }',
+        'query($id: ID!) { job(id: $id) { state hosts { hypervisor state attempts { outcome } changedSteps message steps { index } } } }',
         { id: payload.job.id },
       )
     ).data.job;
     expect(job.state).toBe('SUCCEEDED');
-    expect(job.hosts.map((h: any) => [h.hypervisor, h.state, h.attempts])).toEqual(HOSTS.map((h) => [h, 'SUCCEEDED', 1]));
+    expect(job.hosts.map((h: any) => [h.hypervisor, h.state, h.attempts.map((a: any) => a.outcome)])).toEqual(
+      HOSTS.map((h) => [h, 'SUCCEEDED', ['SUCCEEDED']]),
+    );
     for (const h of job.hosts) expect(h.changedSteps).toBeGreaterThan(0);
 
     // BullMQ: the parent ran after both children, which ran the hosts' parts.

@@ -47,7 +47,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jobUuid = (id: string) => Buffer.from(id, 'base64url').toString('utf8').replace(/^Job:/, '');
 
 const HOST_FIELDS =
-  'id state kind error { code message } hosts { hypervisor state attempts startedAt finishedAt planNote } steps { host state changed }';
+  'id state kind error { code message } hosts { hypervisor state attempts { number worker outcome reason endedAt } startedAt finishedAt planNote } steps { host state changed }';
 
 async function clean(): Promise<void> {
   for (const h of HOSTS) {
@@ -221,9 +221,15 @@ describe('changes compose', () => {
     expectHostOrder(jobs);
     await expectHostsHold(last);
     // The part that was running is taken over (attempt 2) and keeps its place.
-    const taken = jobs.flatMap((j) => j.hosts.filter((h: any) => h.attempts > 1).map((h: any) => ({ job: j.id, ...h })));
+    const taken = jobs.flatMap((j) => j.hosts.filter((h: any) => h.attempts.length > 1).map((h: any) => ({ job: j.id, ...h })));
     expect(taken.length).toBeGreaterThan(0);
     for (const t of taken) {
+      // Both attempts are reported: the killed worker's as taken over, and why; the other's as the part ended.
+      const [first, second] = t.attempts;
+      expect(first).toMatchObject({ number: 1, outcome: 'TAKEN_OVER' });
+      expect(first.reason).toContain(`worker ${first.worker} stopped renewing its claim`);
+      expect(second).toMatchObject({ number: 2, outcome: 'SUCCEEDED' });
+      expect(second.worker).not.toBe(first.worker);
       const events = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { events { type at hypervisor message } } }', { id: t.job })).data
         .job.events;
       const restart = events.find((e: any) => e.type === 'HOST_STARTED' && e.hypervisor === t.hypervisor && /attempt 2/.test(e.message));

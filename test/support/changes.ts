@@ -4,7 +4,7 @@ import { waitForJob } from './trunkline.ts';
 
 /** Runs change mutations by name through the public API, as a script would. */
 export const JOB_FIELDS =
-  'id state attempts changedSteps error { code message step } hosts { hypervisor state attempts planNote waitingFor error { code message } } rollback { step state command message } steps { index host description command state changed observed wanted stdout startedAt finishedAt }';
+  'id state attempts changedSteps error { code message step } hosts { hypervisor state attempts { number worker outcome reason } planNote waitingFor error { code message } } rollback { step state command message } steps { index host description command state changed observed wanted stdout startedAt finishedAt }';
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 

@@ -59,12 +59,16 @@ const NOT_ERROR_CODES: ReadonlySet<string> = new Set([
   'ENOENT',
   // X-Frame-Options
   'DENY',
+  // HostAttemptOutcome
+  'TAKEN_OVER',
 ]);
 
 /** Values that are both an error code and another vocabulary's member, allowed only in these files. */
 const SHARED_WITH_ERROR_CODES: Readonly<Record<string, readonly string[]>> = {
   NO_UPLINK: ['src/fleet/vlans.ts', 'graphql/types/vlan.ts', 'rest/schemas/fleet.ts'], // UplinkCarriage
   UNAUTHENTICATED: ['src/audit/audit-entry.ts', 'rest/audit.ts', 'gateway/create-gateway.ts'], // AuditOutcome
+  // HostAttemptOutcome; and the fenced host write's refusal, as its script returns it
+  LOCK_LOST: ['src/jobs/job-types.ts', 'src/jobs/job-store.ts', 'workers/run-host-part.ts'],
 };
 
 function tsFiles(dir: string): string[] {

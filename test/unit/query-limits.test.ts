@@ -94,7 +94,7 @@ describe('GraphQL abuse limits (graphql-armor)', () => {
       cancelRequested changedSteps hypervisors progress { total done percent message } error { code message }
       rollback { host step description command state message }
       events { id type at message hypervisor sequence ticketRef step { index state } progress { percent } }
-      hosts { hypervisor state message planNote waitingFor attempts changedSteps startedAt finishedAt error { code message }
+      hosts { hypervisor state message planNote waitingFor attempts { number outcome } changedSteps startedAt finishedAt error { code message }
         steps { index host description state changed command probeCommand wanted observed exitCode stdout stderr startedAt finishedAt durationMs warning } } } }`;
     for (const q of [QUERIES.fleet, QUERIES.vlan, deep(8), job]) expect(refusals(q).map((e) => e.message)).toEqual([]);
   });

@@ -2,6 +2,7 @@ import type { PlanStep, StepAction } from '../../src/changes/plan.ts';
 import { stepKind } from '../../src/changes/step-kinds.ts';
 import { describeError, ErrorCode, TrunklineError } from '../../src/errors/codes.ts';
 import type { Host } from '../../src/inventory/host-registry.ts';
+import { isLockLost } from '../../src/jobs/host-locks.ts';
 import type { JobEventType, RollbackRecord, StepRecord } from '../../src/jobs/job-types.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../../src/ssh/command-output.ts';
@@ -88,6 +89,8 @@ export class StepFailed extends Error {
   /** Anything thrown while working on `work` (SSH errors, unparseable output), as its failure. */
   static from(work: Work, err: unknown): StepFailed {
     if (err instanceof StepFailed) return err;
+    // A lost lock is not the step's failure: the part stops where it is (host-steps.ts).
+    if (isLockLost(err)) throw err;
     const { code, message } = describeError(err);
     return new StepFailed(work, code, message);
   }

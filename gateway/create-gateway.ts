@@ -1,6 +1,6 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { type DocumentNode, GraphQLError } from 'graphql';
-import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { Refusal } from '../src/requests/refusal.ts';
 import { createContext, type Context, type GatewayServices } from '../graphql/context.ts';
 import { schema } from '../graphql/schema.ts';
@@ -9,10 +9,12 @@ import { docsResponse } from '../rest/docs.ts';
 import { API_BASE } from '../rest/replies.ts';
 import { type AuthGate, createAuthGate, refusal } from './authentication.ts';
 import { useExecutionTimeout } from './execution-timeout.ts';
+import { HEALTH_PATHS, healthResponse } from './health.ts';
 import { useAudit } from './graphql-audit.ts';
 import { useRateLimits } from './graphql-rate-limits.ts';
 import { queryLimitPlugins } from './query-limits.ts';
 import { ErrorCode } from '../src/errors/codes.ts';
+import { isRedisUnavailable, RETRY_AFTER_SECONDS, unavailableMessage } from '../src/redis/availability.ts';
 
 export type Gateway = YogaServerInstance<Record<string, never>, Context> & {
   /** Who may call: the WebSocket server authenticates its connections with it too. */
@@ -76,6 +78,17 @@ export function createGateway(services: GatewayServices): Gateway {
     maskedErrors: {
       maskError(error, message, isDev) {
         const original = error instanceof GraphQLError ? error.originalError : error;
+        // Redis down or refusing writes: the caller may retry; the status says so to HTTP clients too.
+        if (isRedisUnavailable(original)) {
+          return new GraphQLError(unavailableMessage(original), {
+            nodes: error instanceof GraphQLError ? error.nodes : undefined,
+            path: error instanceof GraphQLError ? error.path : undefined,
+            extensions: {
+              code: ErrorCode.SERVICE_UNAVAILABLE,
+              http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+            },
+          });
+        }
         if (original instanceof Refusal) {
           const first = original.userErrors[0];
           return new GraphQLError(original.message, {
@@ -123,31 +136,48 @@ export function createGateway(services: GatewayServices): Gateway {
       {
         // The REST API and its reference share the server: yoga's adapter turns Node requests
         // into fetch Requests for both, so the gateway stays one fetch handler.
-        async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
-          const healthz = url.pathname === '/healthz' && request.method === 'GET';
-          if (!(healthz && healthzPublic)) {
-            const refused = await authGate.admit(request, sourceOf(serverContext));
-            if (refused) return endResponse(refused);
-          }
-          const declared = Number(request.headers.get('content-length') ?? 0);
-          if (url.pathname === '/graphql' && declared > services.config.graphql.bodyLimitBytes) {
-            const message = `the request body is larger than ${services.config.graphql.bodyLimitBytes} bytes`;
-            return endResponse(refusal(request, 413, ErrorCode.PAYLOAD_TOO_LARGE, message));
-          }
-          if (healthz) {
-            endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { headers: { 'content-type': 'application/json' } }));
-          } else if (url.pathname.startsWith(`${API_BASE}/`) || url.pathname === API_BASE) {
-            endResponse(await rest.fetch(request));
-          } else if (url.pathname.startsWith('/api/')) {
-            const docs = await docsResponse(request);
-            endResponse(docs ?? (await rest.fetch(request)));
+        async onRequest(args) {
+          try {
+            await route(args);
+          } catch (err) {
+            // Authentication, rate limits and health checks read Redis before either API runs.
+            if (!isRedisUnavailable(err)) throw err;
+            services.logger.warn({ err: (err as Error).message, path: args.url.pathname }, 'request refused: Redis unavailable');
+            args.endResponse(
+              refusal(args.request, 503, ErrorCode.SERVICE_UNAVAILABLE, unavailableMessage(err), {
+                'retry-after': String(RETRY_AFTER_SECONDS),
+              }),
+            );
           }
         },
       },
     ],
   });
   return Object.assign(yoga, { authGate });
+
+  async function route({ request, url, endResponse, serverContext }: OnRequestArgs): Promise<void> {
+    const healthz = HEALTH_PATHS.has(url.pathname) && request.method === 'GET';
+    if (!(healthz && healthzPublic)) {
+      const refused = await authGate.admit(request, sourceOf(serverContext));
+      if (refused) return endResponse(refused);
+    }
+    const declared = Number(request.headers.get('content-length') ?? 0);
+    if (url.pathname === '/graphql' && declared > services.config.graphql.bodyLimitBytes) {
+      const message = `the request body is larger than ${services.config.graphql.bodyLimitBytes} bytes`;
+      return endResponse(refusal(request, 413, ErrorCode.PAYLOAD_TOO_LARGE, message));
+    }
+    if (healthz) {
+      endResponse(await healthResponse(services, url.pathname));
+    } else if (url.pathname.startsWith(`${API_BASE}/`) || url.pathname === API_BASE) {
+      endResponse(await rest.fetch(request));
+    } else if (url.pathname.startsWith('/api/')) {
+      const docs = await docsResponse(request);
+      endResponse(docs ?? (await rest.fetch(request)));
+    }
+  }
 }
+
+type OnRequestArgs = Parameters<NonNullable<Plugin<Record<string, never>>['onRequest']>>[0];
 
 function operationOf(document: DocumentNode, name: string | null | undefined): string | undefined {
   for (const d of document.definitions) if (d.kind === 'OperationDefinition' && (!name || d.name?.value === name)) return d.operation;

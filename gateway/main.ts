@@ -1,20 +1,25 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { loadConfig } from '../src/config/config.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
 import { createLogger } from '../src/log/logger.ts';
+import { whenRedisServes } from '../src/redis/availability.ts';
 import { createGateway } from './create-gateway.ts';
 import { connectGatewayServices } from './services.ts';
 import { attachWebSocket } from './websocket.ts';
+import { drainEventStreams } from '../rest/sse.ts';
 
 /** Gateway process: stateless HTTP front; everything it knows lives in Redis. It never SSHes: workers do. */
 const config = loadConfig();
 const logger = createLogger('trunkline-gateway', config.logLevel);
 const services = connectGatewayServices(config, logger);
-if (config.inventory.seed) await seedRegistryFromFile(services.registry, config.inventoryPath, logger);
-
-await services.hub.start();
+// Startup waits for a Redis that is down or refuses writes, saying so, instead of exiting.
+const whenServing = <T>(what: string, step: () => Promise<T>) => whenRedisServes(what, step, (d, m) => logger.warn(d, m));
+if (config.inventory.seed)
+  await whenServing('seed the host registry', () => seedRegistryFromFile(services.registry, config.inventoryPath, logger));
+await whenServing('subscribe to job events', () => services.hub.start());
 const gateway = createGateway(services);
 // TLS when both files are configured (read once: a new certificate takes a restart).
 const { tls } = config.listen;
@@ -39,9 +44,15 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'gateway stopping');
+  // New connections are refused; streams end with a reconnect hint (clients resume on another
+  // gateway without a gap); requests in flight get the grace period to finish.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const streams = drainEventStreams();
   await closeWebSocket().catch(() => {});
+  server.closeIdleConnections();
+  const inTime = await Promise.race([closed.then(() => true), sleep(config.shutdownGraceMs).then(() => false)]);
   server.closeAllConnections();
-  server.close();
+  logger.info({ signal, eventStreams: streams, inTime }, 'gateway stopped');
   await services.close();
   process.exit(0);
 }

@@ -14,7 +14,7 @@ import { HostOrder } from '../src/jobs/host-order.ts';
 import { JobEventHub } from '../src/jobs/job-event-hub.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import type { Logger } from '../src/log/logger.ts';
-import { connectRedis } from '../src/redis/connect.ts';
+import { connectRedis, redisOptions } from '../src/redis/connect.ts';
 import { IdempotencyStore } from '../src/requests/idempotency.ts';
 import { createWebhooks } from '../src/webhooks/webhooks.ts';
 import type { GatewayServices } from '../src/requests/request-context.ts';
@@ -31,11 +31,15 @@ export function connectGatewayServices(
 ): GatewayServices & { close(): Promise<void> } {
   // Before any connection: a gateway without its pepper refuses to start, naming the variable.
   const pepper = loadPepper(config.auth);
-  const redis = connectRedis(config.redisUrl, name);
+  // Requests fail fast when Redis cannot answer (503, nothing accepted) instead of hanging;
+  // the subscriber keeps reconnecting for as long as it takes.
+  const failFastMs = config.redisCommandTimeoutMs;
+  const redis = connectRedis(config.redisUrl, name, { failFastMs });
   const subscriber = connectRedis(config.redisUrl, `${name}-events`);
   const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
-  const queue = new ChangeQueue({ url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix);
-  const webhooks = createWebhooks(redis, { url: config.redisUrl, maxRetriesPerRequest: null }, config.prefix, config.webhooks);
+  const bullConnection = { url: config.redisUrl, ...redisOptions(failFastMs) };
+  const queue = new ChangeQueue(bullConnection, config.prefix);
+  const webhooks = createWebhooks(redis, bullConnection, config.prefix, config.webhooks);
   const tokens = new TokenStore(redis, config.prefix);
   const authenticator = new Authenticator({
     mode: config.auth.mode,

@@ -94,7 +94,14 @@ export function attachWebSocket(server: Server | TlsServer, gateway: Gateway): (
     wss,
   );
   return async () => {
+    // Every open socket hears why it closes and what to do: reconnect (to any gateway) and
+    // resubscribe, with `since` for jobEvents; jobProgress replays the job's past events anyway.
+    for (const socket of wss.clients) socket.close(CLOSE_RESTART, RESTART_REASON);
     await disposable.dispose();
     wss.close();
   };
 }
+
+/** The WebSocket close code of a server going away for a restart (RFC 6455's 1012, Service Restart). */
+export const CLOSE_RESTART = 1012;
+const RESTART_REASON = 'gateway restarting: reconnect (any gateway) and resubscribe; jobEvents resumes with since';

@@ -1,6 +1,7 @@
 import { Hono, type Context as HonoContext } from 'hono';
 import { z } from 'zod';
-import { ErrorCode } from '../src/errors/codes.ts';
+import { ErrorCode, TrunklineError } from '../src/errors/codes.ts';
+import { isRedisUnavailable, RETRY_AFTER_SECONDS, unavailableMessage } from '../src/redis/availability.ts';
 import { createRequestContext, type GatewayServices, type RequestOrigin } from '../src/requests/request-context.ts';
 import type { Operation, Reply } from './operation.ts';
 import { roleOf, routerPath } from './operation.ts';
@@ -44,6 +45,16 @@ export function createRestApp(
   }
   app.notFound((c) => problemResponse(c, problem(404, ErrorCode.NOT_FOUND, `no API route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err, c) => {
+    if (isRedisUnavailable(err)) {
+      services.logger.warn(
+        { err: err.message, method: c.req.method, path: new URL(c.req.url).pathname },
+        'REST request: Redis unavailable',
+      );
+      const jobId = err instanceof TrunklineError && typeof err.details.jobId === 'string' ? { jobId: err.details.jobId } : {};
+      return problemResponse(c, problem(503, ErrorCode.SERVICE_UNAVAILABLE, unavailableMessage(err), jobId), {
+        'retry-after': String(RETRY_AFTER_SECONDS),
+      });
+    }
     services.logger.error({ err, method: c.req.method, path: new URL(c.req.url).pathname }, 'REST request failed');
     return problemResponse(c, problem(500, ErrorCode.INTERNAL, 'an unexpected error; the gateway log has the details'));
   });

@@ -76,7 +76,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   415: 'The body is not application/json.',
   422: 'Well-formed but refused (e.g. an unknown hypervisor in the body, IDEMPOTENCY_KEY_REUSED).',
   500: 'An unexpected error in the gateway (its log has the details).',
-  503: 'Redis or the queue is unreachable.',
+  503: 'Redis is unreachable or refuses writes (SERVICE_UNAVAILABLE): nothing was accepted or changed; retry after `Retry-After` seconds.',
 };
 
 const problemAnswer = (status: number) => ({
@@ -174,31 +174,60 @@ function answers(op: Operation, conv: Converters): Later<JsonSchema> {
     }
     // An Idempotency-Key can be in use (409) or used for another request (422) on any operation that takes one.
     const idempotency = op.idempotent ? [409, 422] : [];
-    // Every operation needs a token (401), a role or scope that allows it (403), and room in the caller's rate limit (429).
-    for (const status of [...new Set([400, 401, 403, 429, ...op.problems, ...idempotency, 500])].sort())
+    // Every operation needs a token (401), a role or scope that allows it (403), and room in the caller's rate limit (429);
+    // any may meet a Redis that cannot serve it (503, Retry-After).
+    for (const status of [...new Set([400, 401, 403, 429, ...op.problems, ...idempotency, 500, 503])].sort())
       out[String(status)] = problemAnswer(status);
     return out;
   };
 }
 
+const PUBLIC_HEALTH = 'Needs a token like every path, unless the gateway runs with TRUNKLINE_HEALTHZ_PUBLIC=true (for load balancers).';
+
+const READINESS_SCHEMA = {
+  type: 'object',
+  required: ['status', 'redis', 'workers', 'reasons'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not ready'] },
+    redis: { type: 'string', enum: ['ok', 'unavailable'] },
+    workers: { type: ['integer', 'null'], description: 'Workers consuming the change queue; null when Redis did not answer.' },
+    reasons: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+/** Liveness (`/healthz` and `/healthz/live`): the process answers. */
+function liveness(operationId: string): Record<string, unknown> {
+  return {
+    operationId,
+    tags: ['Gateway'],
+    summary: 'Liveness of the gateway process (it answers; Redis is not asked).',
+    description: PUBLIC_HEALTH,
+    responses: {
+      200: {
+        description: 'The gateway is up.',
+        content: {
+          'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', const: 'ok' } } } },
+        },
+      },
+      401: problemAnswer(401),
+    },
+  };
+}
+
 export function openApiDocument(operations: readonly Operation[] = OPERATIONS): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {
-    '/healthz': {
+    '/healthz': { get: liveness('getHealth') },
+    '/healthz/live': { get: liveness('getLiveness') },
+    '/healthz/ready': {
       get: {
-        operationId: 'getHealth',
+        operationId: 'getReadiness',
         tags: ['Gateway'],
-        summary: 'Liveness of the gateway process.',
-        description: 'Needs a token like every path, unless the gateway runs with TRUNKLINE_HEALTHZ_PUBLIC=true (for load balancers).',
+        summary: 'Readiness: Redis answers and at least one worker consumes the change queue.',
+        description: `${PUBLIC_HEALTH} Send traffic to a gateway only while this answers 200.`,
         responses: {
-          200: {
-            description: 'The gateway is up.',
-            content: {
-              'application/json': {
-                schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', const: 'ok' } } },
-              },
-            },
-          },
+          200: { description: 'Ready.', content: { 'application/json': { schema: READINESS_SCHEMA } } },
           401: problemAnswer(401),
+          503: { description: 'Not ready: `reasons` says what is missing.', content: { 'application/json': { schema: READINESS_SCHEMA } } },
         },
       },
     },

@@ -13,6 +13,20 @@ export const wantsEventStream = (headers: Headers) => (headers.get('accept') ?? 
  * A comment line every 15 s keeps proxies from closing an idle stream. The stream ends when
  * `events` ends (a job's terminal event) or the client goes away.
  */
+/** Open streams of this process, each ended by `drainEventStreams` when the gateway stops. */
+const open = new Set<(message: string) => void>();
+
+/**
+ * Ends every open stream with a `reconnect` event (the client resumes from the last `id:` it
+ * saw, with Last-Event-ID, on any gateway) and closes it: a gateway that stops leaves no client
+ * guessing whether the stream ended or broke.
+ */
+export function drainEventStreams(message = 'gateway restarting: reconnect (any gateway) with Last-Event-ID to resume'): number {
+  const n = open.size;
+  for (const end of [...open]) end(message);
+  return n;
+}
+
 export function eventStream(
   request: Request,
   events: (signal: AbortSignal) => AsyncIterable<JobEvent>,
@@ -30,11 +44,18 @@ export function eventStream(
       };
       send('retry: 1000\n\n');
       heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);
+      const end = (message: string) => {
+        send(`event: reconnect\ndata: ${JSON.stringify({ message, retryMs: 1000 })}\n\n`);
+        abort.abort();
+        controller.close();
+      };
+      open.add(end);
       try {
         for await (const e of events(abort.signal)) send(`id: ${idOf(e)}\nevent: ${e.type}\ndata: ${JSON.stringify(jobEventView(e))}\n\n`);
       } catch (err) {
         if (!abort.signal.aborted) send(`event: error\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`);
       } finally {
+        open.delete(end);
         clearInterval(heartbeat);
         if (!abort.signal.aborted) controller.close();
       }

@@ -38,7 +38,7 @@ export interface TurnOptions {
 
 // A record this old that is still QUEUED without a BullMQ job was accepted by a gateway that died
 // before it could queue it: its place is stale. Younger ones may be in the middle of being queued.
-const ORPHAN_AFTER_MS = 60_000;
+export const ORPHAN_AFTER_MS = 60_000;
 
 /**
  * Whether the job holding a host's first place still has work to do there. A place whose job

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { loadConfig } from '../src/config/config.ts';
 import { HostStateCache } from '../src/hosts/host-state-cache.ts';
@@ -20,10 +21,12 @@ import type { Host } from '../src/inventory/host-registry.ts';
 import { CHANGE_JOB_KINDS, type ChangeJobKind, type JobKind } from '../src/jobs/job-kinds.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
+import { whenRedisServes } from '../src/redis/availability.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { finishChangeJob } from './finish-change-job.ts';
 import { NotYourTurn } from './host-turn.ts';
+import { sweepOrphans } from './orphan-sweeper.ts';
 import { readAlongFor, refreshHost, refreshHosts } from './refresh-hosts.ts';
 import { PartInterrupted, runHostPart } from './run-host-part.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
@@ -37,7 +40,9 @@ const redis = connectRedis(config.redisUrl, 'trunkline-worker-store');
 const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
 const cache = new HostStateCache(redis, config.prefix);
 const registry = new RedisHostRegistry(redis, config.prefix);
-if (config.inventory.seed) await seedRegistryFromFile(registry, config.inventoryPath, logger);
+// Startup steps wait for a Redis that is down or refuses writes (MISCONF, OOM, LOADING) instead of exiting.
+const whenServing = <T>(what: string, step: () => Promise<T>) => whenRedisServes(what, step, (d, m) => logger.warn(d, m));
+if (config.inventory.seed) await whenServing('seed the host registry', () => seedRegistryFromFile(registry, config.inventoryPath, logger));
 // Hosts registered for trust on first use get the key they present first pinned in the registry.
 const runner = new SshPool({ ...config.ssh, logger, pinHostKey: (host, fingerprint) => registry.pinHostKey(host.name, fingerprint) });
 const locks = new RedisHostLocks(redis, config.prefix, config.worker.lockMs);
@@ -168,7 +173,7 @@ const webhookProcess =
   config.webhooks.process === 'child'
     ? startWebhookProcess({ logger, nice: config.webhooks.nice, stopTimeoutMs: config.webhooks.timeoutMs + 5000 })
     : null;
-await scheduleFleetRefresh(queue, config.inventory.refreshIntervalSeconds);
+await whenServing('schedule the fleet refresh', () => scheduleFleetRefresh(queue, config.inventory.refreshIntervalSeconds));
 await webhookProcess?.ready;
 await worker.waitUntilReady();
 logger.info(
@@ -181,13 +186,28 @@ logger.info(
   'worker ready',
 );
 
+// Jobs a gateway recorded but never queued (it died in between) end FAILED instead of waiting forever.
+const sweepDeps = { redis, prefix: config.prefix, store, queue, order: turns.order, logger, ttlSeconds: config.jobTtlSeconds };
+const sweeper = setInterval(() => {
+  sweepOrphans(sweepDeps).catch((err: Error) => logger.warn({ err: err.message }, 'orphan sweep failed; tried again next time'));
+}, config.worker.orphanSweepSeconds * 1000);
+sweeper.unref();
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'worker stopping');
-  // Let running jobs finish; BullMQ re-queues anything left stalled.
-  await Promise.allSettled([worker.close(), webhookProcess?.close()]);
+  clearInterval(sweeper);
+  // No new jobs; running host parts get the grace period to finish and release their host locks
+  // and places. One that takes longer is left to BullMQ: its lock expires and another worker takes
+  // it over (planning again from the host), as after a crash, but without the wait for a lock
+  // still renewed: none is renewed once this process exits.
+  const closing = worker.close();
+  const inTime = await Promise.race([closing.then(() => true), sleep(config.shutdownGraceMs).then(() => false)]);
+  if (!inTime)
+    logger.warn({ graceMs: config.shutdownGraceMs }, 'worker stopping: running parts did not finish in time; they are taken over');
+  await Promise.allSettled([inTime ? closing : worker.close(true), webhookProcess?.close()]);
   await Promise.allSettled([queue.close(), runner.close()]);
   await redis.quit();
   process.exit(0);

@@ -152,6 +152,8 @@ export async function runHostPart(
           if (run && isTerminal(run.state))
             throw new PartInterrupted(false, `${hostName}: the part already ended (${run.state}) on another attempt`);
           if (run) part.run = { ...run, waitingFor: null };
+          // Cancelled while it waited for the host lock: it ends before it starts.
+          if (await store.cancelRequested(jobId)) return { state: 'CANCELLED', applied: false, refreshed: true, cacheAgreed: true };
           lease = held;
           const now = new Date().toISOString();
           part.run = {
@@ -217,6 +219,8 @@ export async function runHostPart(
       });
     lease = null;
     const host = hostRecord;
+    if (!host && outcome.state === 'CANCELLED')
+      return await finish('CANCELLED', `${hostName}: cancelled while it waited for the host lock`);
     if (!host) {
       part.run.error = outcome.failure!;
       return await finish('FAILED', outcome.failure!.message);

@@ -15,6 +15,10 @@ import { filteredJobEvents } from '../../src/jobs/event-filter.ts';
 import { jobVisible, visibleJob } from '../../src/requests/requester.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
 
+/** How a stream ends when its gateway stops (rest/sse.ts drainEventStreams). */
+const RECONNECT_NOTE =
+  'When the gateway stops, the stream ends with `event: reconnect` (`data: {message, retryMs}`): reconnect, to any gateway, with Last-Event-ID to resume without a gap.';
+
 const TAG = 'Jobs';
 const noJob = (id: unknown) => ({
   problem: problem(404, ErrorCode.NOT_FOUND, `no job ${String(id)}`, {
@@ -114,7 +118,11 @@ export const JOB_OPERATIONS = defineOperations(
       200: {
         description: 'The events after `after` (all by default), oldest first.',
         schema: z.array(JobEventSchema),
-        alternatives: { [SSE_CONTENT_TYPE]: { description: 'Server-Sent Events: `id:` event id, `event:` its type, `data:` a JobEvent.' } },
+        alternatives: {
+          [SSE_CONTENT_TYPE]: {
+            description: `Server-Sent Events: \`id:\` event id, \`event:\` its type, \`data:\` a JobEvent. ${RECONNECT_NOTE}`,
+          },
+        },
       },
     },
     problems: [404],
@@ -153,7 +161,7 @@ export const JOB_OPERATIONS = defineOperations(
     answers: {
       200: {
         description: 'An endless stream (until the client disconnects).',
-        alternatives: { [SSE_CONTENT_TYPE]: { description: '`id:` sequence, `event:` type, `data:` a JobEvent.' } },
+        alternatives: { [SSE_CONTENT_TYPE]: { description: `\`id:\` sequence, \`event:\` type, \`data:\` a JobEvent. ${RECONNECT_NOTE}` } },
       },
     },
     problems: [],

@@ -23,6 +23,8 @@ const bool = (def: boolean) =>
 
 const EnvSchema = z.object({
   TRUNKLINE_REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  // How long a gateway request waits for Redis before it answers 503 SERVICE_UNAVAILABLE.
+  TRUNKLINE_REDIS_COMMAND_TIMEOUT_MS: int(2000, 50, 60_000),
   // Every Redis key and BullMQ queue of one deployment starts with this; tests use a random one.
   TRUNKLINE_PREFIX: z
     .string()
@@ -42,6 +44,11 @@ const EnvSchema = z.object({
   TRUNKLINE_WORKER_CONCURRENCY: int(8, 1, 256),
   // How long a dead worker's job and host locks stay held before another worker takes over.
   TRUNKLINE_JOB_LOCK_MS: int(10_000, 1000, 600_000),
+  // How long SIGTERM waits for running host parts (worker) or requests in flight (gateway) before
+  // the process exits anyway; below an orchestrator's kill deadline (Kubernetes: 30 s).
+  TRUNKLINE_SHUTDOWN_GRACE_MS: int(25_000, 0, 600_000),
+  // How often a worker looks for jobs a gateway recorded but never queued (workers/orphan-sweeper.ts).
+  TRUNKLINE_ORPHAN_SWEEP_SECONDS: int(30, 1, 3600),
   // The lab has no kernel datapath; production fleets usually want `system`.
   TRUNKLINE_DEFAULT_DATAPATH: z.enum(['netdev', 'system']).default('netdev'),
   // <domain type=...> of VMs Trunkline defines: kvm on real hypervisors, qemu (TCG) in the lab.
@@ -134,6 +141,10 @@ export type EnvConfig = z.infer<typeof EnvSchema>;
 
 export interface Config {
   redisUrl: string;
+  /** Gateways: a Redis command that takes longer fails, and the request is answered 503. */
+  redisCommandTimeoutMs: number;
+  /** SIGTERM: how long running work may take to finish before the process exits anyway. */
+  shutdownGraceMs: number;
   prefix: string;
   inventoryPath: string;
   listen: { host: string; port: number; tls: { certFile: string; keyFile: string } | null };
@@ -142,7 +153,7 @@ export interface Config {
   rates: RateLimits;
   graphql: GraphqlLimits;
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; maxChannels: number; keepaliveMs: number; sudo: boolean };
-  worker: { concurrency: number; lockMs: number };
+  worker: { concurrency: number; lockMs: number; orphanSweepSeconds: number };
   defaults: { datapathType: 'netdev' | 'system'; vmDomainType: 'kvm' | 'qemu' };
   jobTtlSeconds: number;
   logLevel: string;
@@ -224,6 +235,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   return {
     redisUrl: e.TRUNKLINE_REDIS_URL,
+    redisCommandTimeoutMs: e.TRUNKLINE_REDIS_COMMAND_TIMEOUT_MS,
+    shutdownGraceMs: e.TRUNKLINE_SHUTDOWN_GRACE_MS,
     prefix: e.TRUNKLINE_PREFIX,
     inventoryPath: e.TRUNKLINE_INVENTORY,
     listen: {
@@ -275,7 +288,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepaliveMs: e.TRUNKLINE_SSH_KEEPALIVE_MS,
       sudo: e.TRUNKLINE_SUDO,
     },
-    worker: { concurrency: e.TRUNKLINE_WORKER_CONCURRENCY, lockMs: e.TRUNKLINE_JOB_LOCK_MS },
+    worker: {
+      concurrency: e.TRUNKLINE_WORKER_CONCURRENCY,
+      lockMs: e.TRUNKLINE_JOB_LOCK_MS,
+      orphanSweepSeconds: e.TRUNKLINE_ORPHAN_SWEEP_SECONDS,
+    },
     defaults: { datapathType: e.TRUNKLINE_DEFAULT_DATAPATH, vmDomainType: e.TRUNKLINE_VM_DOMAIN_TYPE },
     jobTtlSeconds: e.TRUNKLINE_JOB_TTL_SECONDS,
     logLevel: e.TRUNKLINE_LOG_LEVEL,

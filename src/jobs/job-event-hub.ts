@@ -1,6 +1,7 @@
 import { Repeater } from '@repeaterjs/repeater';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
+import { isRedisUnavailable } from '../redis/availability.ts';
 import { JobStore } from './job-store.ts';
 import { isTerminal, type JobEvent } from './job-types.ts';
 import { compareStreamIds } from './stream-id.ts';
@@ -34,6 +35,7 @@ export class JobEventHub {
 
   start(): Promise<unknown> {
     this.started ??= (async () => {
+      this.subscriber.removeAllListeners('message');
       this.subscriber.on('message', (channel: string, message: string) => {
         if (channel !== this.store.channel) return;
         const event = JobStore.parseMessage(message);
@@ -45,8 +47,33 @@ export class JobEventHub {
         for (const l of this.everyJob) l(event);
       });
       await this.subscriber.subscribe(this.store.channel);
-    })();
+    })().catch((err: unknown) => {
+      // Tried again by the next caller (startup retries while Redis cannot serve it).
+      this.started = undefined;
+      throw err;
+    });
     return this.started;
+  }
+
+  /**
+   * A catch-up read of a follower that is already streaming: while Redis cannot answer (restart,
+   * outage, a command timeout), it is tried again from the same place instead of failing the
+   * subscription, so the client sees a pause, not an error and a reconnect. Null once `stopped`.
+   */
+  private async throughOutages<T>(read: () => Promise<T>, stopped: () => boolean): Promise<T | null> {
+    let delay = 250;
+    for (let told = false; ; ) {
+      if (stopped()) return null;
+      try {
+        return await read();
+      } catch (err) {
+        if (!isRedisUnavailable(err)) throw err;
+        if (!told) this.logger.warn({ err: (err as Error).message }, 'job events: Redis unavailable; the followers wait and resume');
+        told = true;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, CATCH_UP_MS);
+      }
+    }
   }
 
   /**
@@ -73,7 +100,14 @@ export class JobEventHub {
         wake?.();
       });
       try {
-        let last = since ?? (await this.store.lastSequence());
+        const now =
+          since ??
+          (await this.throughOutages(
+            () => this.store.lastSequence(),
+            () => stopped,
+          ));
+        if (now === null) return;
+        let last = now;
         while (!stopped) {
           if (!dirty) {
             await new Promise<void>((resolve) => {
@@ -87,7 +121,12 @@ export class JobEventHub {
           }
           dirty = false;
           for (;;) {
-            const page = await this.store.fleetEvents(last, FLEET_PAGE);
+            const from = last;
+            const page = await this.throughOutages(
+              () => this.store.fleetEvents(from, FLEET_PAGE),
+              () => stopped,
+            );
+            if (!page) break;
             for (const e of page) {
               last = e.sequence!;
               if (keep(e)) await push(e);
@@ -122,7 +161,12 @@ export class JobEventHub {
     try {
       // Listen before reading the log, so nothing falls between the two; duplicates are
       // dropped by id below.
-      pending.push(...(await this.store.events(jobId, afterId)));
+      pending.push(
+        ...((await this.throughOutages(
+          () => this.store.events(jobId, afterId),
+          () => !!signal?.aborted,
+        )) ?? []),
+      );
       let lastId = afterId ?? '0-0';
       // Resumed after the job's last event: nothing more will come.
       if (afterId && pending.length === 0) {
@@ -139,7 +183,15 @@ export class JobEventHub {
             };
           });
           wake = undefined;
-          if (!woke) pending.push(...(await this.store.events(jobId, lastId)));
+          if (!woke) {
+            const from = lastId;
+            pending.push(
+              ...((await this.throughOutages(
+                () => this.store.events(jobId, from),
+                () => !!signal?.aborted,
+              )) ?? []),
+            );
+          }
           continue;
         }
         pending.sort((a, b) => compareStreamIds(a.id, b.id));

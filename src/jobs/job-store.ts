@@ -427,6 +427,11 @@ export class JobStore {
     }
   }
 
+  /** Ids of jobs created in [fromMs, toMs] (the index's scores), oldest first. */
+  async idsCreatedBetween(fromMs: number, toMs: number, limit = 1000): Promise<string[]> {
+    return this.redis.zrangebyscore(this.indexKey(), fromMs, toMs, 'LIMIT', 0, limit);
+  }
+
   /** Parses a pub/sub message published by the scripts above. */
   static parseMessage(message: string): JobEvent | null {
     // "<job id> <event id> <sequence> <event JSON>"

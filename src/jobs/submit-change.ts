@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Plan, PlanStep } from '../changes/plan.ts';
-import { ErrorCode } from '../errors/codes.ts';
+import { ErrorCode, TrunklineError } from '../errors/codes.ts';
+import { isRedisUnavailable, unavailableMessage } from '../redis/availability.ts';
 import { toShellCommand } from '../ssh/quote.ts';
 import type { ChangeQueue } from './change-queue.ts';
 import { takesTurns, type HostOrder } from './host-order.ts';
@@ -90,6 +91,14 @@ export async function submitChange(
       error: { code: ErrorCode.QUEUE_UNAVAILABLE, message: `could not enqueue: ${(err as Error).message}`, step: null },
     };
     await deps.store.record(failed, 'FAILED', failed.error!.message).catch(() => {});
+    // Nothing reached a host; the caller may send the request again (503, Retry-After).
+    if (isRedisUnavailable(err))
+      throw new TrunklineError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        `${unavailableMessage(err)} (job ${record.id} was recorded but could not be queued: it is FAILED with QUEUE_UNAVAILABLE)`,
+        { jobId: record.id },
+        { cause: err },
+      );
     throw err;
   }
   return record;

@@ -366,15 +366,16 @@ describe('jobs across workers', () => {
 
 describe('cancelling and following jobs', () => {
   it('cancelJob: a queued job is removed, a job waiting for its host stops before its first step', async () => {
-    // Hold hv1's lock the way a worker does, so the job starts but waits.
+    // Hold hv1's lock the way a worker does, so the job's part takes its turn but waits for the host.
     const lockKey = `${tl.prefix}:lock:host:hv1`;
     await tl.redis.set(lockKey, 'test-holds-it', 'PX', 60_000);
     try {
       const payload = await change('addPort', { hypervisor: 'hv1', bridge: BR, name: `${BR}x`, tag: 1001, type: 'INTERNAL' });
       const until = Date.now() + 20_000;
-      let state = '';
-      while (Date.now() < until && state !== 'RUNNING') {
-        state = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { state } }', { id: payload.job.id })).data.job.state;
+      let message = '';
+      while (Date.now() < until && !/waiting for the host lock/.test(message)) {
+        message = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { hosts { message } } }', { id: payload.job.id })).data.job.hosts[0]
+          .message;
         await new Promise((r) => setTimeout(r, 50));
       }
       const cancelled = await gql(
@@ -382,7 +383,8 @@ describe('cancelling and following jobs', () => {
         'mutation($id: ID!) { cancelJob(input: { id: $id }) { job { state cancelRequested } userErrors { code } } }',
         { id: payload.job.id },
       );
-      expect(cancelled.data.cancelJob).toEqual({ job: { state: 'RUNNING', cancelRequested: true }, userErrors: [] });
+      // A worker has it (it cannot be taken off the queue), but it has not started: still QUEUED.
+      expect(cancelled.data.cancelJob).toEqual({ job: { state: 'QUEUED', cancelRequested: true }, userErrors: [] });
       await tl.redis.del(lockKey);
       const job = await waitForJob(tl.url, payload.job.id, JOB);
       expect(job.state).toBe('CANCELLED');

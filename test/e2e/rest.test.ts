@@ -224,11 +224,14 @@ afterAll(async () => {
 });
 
 describe('the contract', () => {
-  it('every documented response schema compiles; /healthz answers as documented', async () => {
+  it('every documented response schema compiles; /healthz, /healthz/live and /healthz/ready answer as documented', async () => {
     expect(DOCUMENTED_OPERATIONS.length).toBeGreaterThan(30);
     expect(compileDocumentedSchemas()).toBeGreaterThan(DOCUMENTED_OPERATIONS.length);
-    const health = await rest.call('GET', '/healthz');
-    expect(health).toMatchObject({ status: 200, body: { status: 'ok' } });
+    for (const path of ['/healthz', '/healthz/live'])
+      expect(await rest.call('GET', path)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    const ready = await rest.call('GET', '/healthz/ready');
+    expect(ready).toMatchObject({ status: 200, body: { status: 'ready', redis: 'ok', reasons: [] } });
+    expect(ready.body.workers).toBeGreaterThan(0);
   });
 });
 

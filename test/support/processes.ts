@@ -13,6 +13,19 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** A Trunkline entry point as a real process (log level info unless `env` says otherwise), its output kept. */
+export function spawnEntry(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [entry], {
+    cwd: ROOT,
+    env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
 export interface Proc {
   child: ChildProcess;
   output: () => string;
@@ -24,22 +37,15 @@ export interface Proc {
  * `readyMessage`. Output is kept for failure messages.
  */
 export async function startProcess(entry: string, env: Record<string, string>, readyMessage: string, timeoutMs = 30_000): Promise<Proc> {
-  const child = spawn(process.execPath, [entry], {
-    cwd: ROOT,
-    env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const { child, output } = spawnEntry(entry, env);
   const stop = () => stopChild(child);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`${entry} did not become ready in ${timeoutMs} ms:\n${out}`));
+      reject(new Error(`${entry} did not become ready in ${timeoutMs} ms:\n${output()}`));
     }, timeoutMs);
     const check = () => {
-      if (out.includes(readyMessage)) {
+      if (output().includes(readyMessage)) {
         clearTimeout(timer);
         child.stdout!.off('data', check);
         resolve();
@@ -48,8 +54,8 @@ export async function startProcess(entry: string, env: Record<string, string>, r
     child.stdout!.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${entry} exited with ${code} before becoming ready:\n${out}`));
+      reject(new Error(`${entry} exited with ${code} before becoming ready:\n${output()}`));
     });
   });
-  return { child, output: () => out, stop };
+  return { child, output, stop };
 }

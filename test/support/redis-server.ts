@@ -14,11 +14,14 @@ export interface RedisServer {
  * A private redis-server on a loopback port (a free one unless given), ready when this
  * resolves. Without `dir` it persists nothing; with `dir` it keeps an append-only file there
  * (fsync on every write), so a server started again on the same dir comes back with the data.
+ * `args`: more redis-server options.
  */
-export async function startRedisServer(opts: { port?: number; dir?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(opts: { port?: number; dir?: string; args?: string[] } = {}): Promise<RedisServer> {
   const port = opts.port ?? (await freePort());
   const persistence = opts.dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', opts.dir] : ['--appendonly', 'no'];
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...(opts.args ?? [])], {
+    stdio: 'ignore',
+  });
   const stop = () => stopChild(proc);
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;

@@ -54,6 +54,9 @@ export async function startTrunkline(opts: {
   };
   const redis = new Redis(opts.redisUrl);
   const queue = new Queue(CHANGE_QUEUE, { connection: { url: opts.redisUrl }, prefix });
+  // Tests that stop Redis on purpose: the reconnects are expected, not news.
+  redis.on('error', () => {});
+  queue.on('error', () => {});
   const authOn = env.TRUNKLINE_AUTH_MODE !== 'off';
   const issue = tokenIssuer(redis, prefix, env.TRUNKLINE_AUTH_PEPPER!);
   const tl: Trunkline = {

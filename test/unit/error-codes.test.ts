@@ -61,6 +61,8 @@ const NOT_ERROR_CODES: ReadonlySet<string> = new Set([
   'DENY',
   // HostAttemptOutcome
   'TAKEN_OVER',
+  // Redis command words
+  'LIMIT',
 ]);
 
 /** Values that are both an error code and another vocabulary's member, allowed only in these files. */

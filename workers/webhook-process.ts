@@ -7,6 +7,7 @@ import { connectRedis } from '../src/redis/connect.ts';
 import { createWebhooks } from '../src/webhooks/webhooks.ts';
 import { startDeliveryWorker } from './webhook-delivery.ts';
 import { startWebhookDispatcher } from './webhook-dispatcher.ts';
+import { sweepFailedBatches } from './webhook-sweeper.ts';
 
 /*
  * The webhook process: the dispatcher (fleet event log → delivery jobs) and the delivery worker
@@ -16,6 +17,7 @@ import { startWebhookDispatcher } from './webhook-dispatcher.ts';
  * Started by a worker, it ends with it: when the worker goes (the IPC channel closes), so does it.
  */
 
+const SWEEP_EVERY_MS = 30_000;
 const config = loadConfig();
 const logger = createLogger('trunkline-webhooks', config.logLevel);
 const redis = connectRedis(config.redisUrl, 'trunkline-webhooks-store');
@@ -34,11 +36,20 @@ const dispatcher = startWebhookDispatcher({
 });
 const deliveryWorker = startDeliveryWorker({ redisUrl: config.redisUrl, prefix: config.prefix, webhooks, logger, name: consumer });
 
+// Deliveries of a batch that failed for good are queued again (webhook-sweeper.ts).
+const sweeper = setInterval(() => {
+  sweepFailedBatches({ webhooks, logger }).catch((err: Error) =>
+    logger.warn({ err: err.message }, 'webhook sweep failed; tried again next time'),
+  );
+}, SWEEP_EVERY_MS);
+sweeper.unref();
+
 let stopping = false;
 async function shutdown(why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ why }, 'webhook process stopping');
+  clearInterval(sweeper);
   // A delivery in flight finishes (or times out); BullMQ re-queues one left stalled.
   await Promise.allSettled([dispatcher.close(), deliveryWorker.close()]);
   await webhooks.close().catch(() => {});

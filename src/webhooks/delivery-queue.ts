@@ -52,9 +52,13 @@ export function retryDelayMs(policy: RetryPolicy, failedAttempts: number): numbe
   return Math.round(2 ** (failedAttempts - 1) * policy.backoffMs);
 }
 
-/** A batch's job id: the same deliveries make the same id (BullMQ adds a job whose id exists no second time). */
-export function batchJobId(deliveryIds: readonly string[]): string {
-  return `batch_${createHash('sha256').update(deliveryIds.join(',')).digest('hex').slice(0, 32)}`;
+/**
+ * A batch's job id: the same deliveries make the same id (BullMQ adds a job whose id exists no
+ * second time). `again` names a new batch of deliveries an earlier one failed to send (the sweep).
+ */
+export function batchJobId(deliveryIds: readonly string[], again?: string): string {
+  const names = again ? [...deliveryIds, `again:${again}`] : deliveryIds;
+  return `batch_${createHash('sha256').update(names.join(',')).digest('hex').slice(0, 32)}`;
 }
 
 /** Splits deliveries into batches of at most `max`, keeping their order. */
@@ -83,11 +87,11 @@ export class DeliveryQueue {
     };
   }
 
-  /** Queues the first attempts of deliveries, in batches per endpoint. */
-  async enqueueBatches(batches: readonly BatchJobData[]): Promise<void> {
+  /** Queues the first attempts of deliveries, in batches per endpoint (`again`: see batchJobId). */
+  async enqueueBatches(batches: readonly BatchJobData[], again?: string): Promise<void> {
     if (batches.length === 0) return;
     await this.queue.addBulk(
-      batches.map((data) => ({ name: DELIVER_BATCH, data, opts: this.options(batchJobId(data.deliveryIds), BATCH_RUNS, 1000) })),
+      batches.map((data) => ({ name: DELIVER_BATCH, data, opts: this.options(batchJobId(data.deliveryIds, again), BATCH_RUNS, 1000) })),
     );
   }
 

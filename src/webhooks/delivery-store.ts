@@ -74,6 +74,12 @@ redis.call('HSET', KEYS[1], 'status', ARGV[1], 'lastError', ARGV[2], 'updatedAt'
 return 1
 `;
 
+// KEYS[1] record. ARGV: claimant. Gives a claim up (a batch that failed for good), so another batch may claim the delivery.
+const RELEASE_CLAIM_LUA = `
+if redis.call('HGET', KEYS[1], 'claim') == ARGV[1] then return redis.call('HDEL', KEYS[1], 'claim') end
+return 0
+`;
+
 /** Attempts kept per delivery (the newest); the count goes on. */
 const ATTEMPTS_KEPT = 100;
 
@@ -135,6 +141,7 @@ export class DeliveryStore {
     redis.defineCommand('trunklineClaimDelivery', { numberOfKeys: 1, lua: CLAIM_LUA });
     redis.defineCommand('trunklineRedeliver', { numberOfKeys: 1, lua: REDELIVER_LUA });
     redis.defineCommand('trunklineSettleDelivery', { numberOfKeys: 1, lua: SETTLE_LUA });
+    redis.defineCommand('trunklineReleaseDeliveryClaim', { numberOfKeys: 1, lua: RELEASE_CLAIM_LUA });
   }
 
   private recordPrefix(): string {
@@ -233,6 +240,27 @@ export class DeliveryStore {
     });
   }
 
+  /**
+   * Of `ids`, those still waiting for their first attempt (PENDING, none made), with the claim a
+   * batch put on them: what a batch that failed for good left undelivered.
+   */
+  async unattempted(ids: readonly string[]): Promise<{ id: string; claim: string | null }[]> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.recordKey(id), 'status', 'attemptCount', 'claim');
+    const results = (await pipeline.exec()) ?? [];
+    return ids.flatMap((id, i) => {
+      const [err, fields] = results[i] ?? [new Error('no reply'), null];
+      if (err) throw err;
+      const [status, attempts, claim] = fields as (string | null)[];
+      return status === 'PENDING' && attempts === '0' ? [{ id, claim: claim ?? null }] : [];
+    });
+  }
+
+  /** Gives up `claimant`'s claim on a delivery; false when it holds none there. */
+  async releaseClaim(id: string, claimant: string): Promise<boolean> {
+    return (await this.scripts.trunklineReleaseDeliveryClaim(this.recordKey(id), claimant)) === 1;
+  }
+
   /** The payload a delivery signs and sends; null when it is gone. */
   async body(id: string): Promise<string | null> {
     return this.redis.hget(this.recordKey(id), 'body');
@@ -293,4 +321,5 @@ interface Scripts {
   trunklineClaimDelivery(...args: string[]): Promise<string | null>;
   trunklineRedeliver(...args: string[]): Promise<number | null>;
   trunklineSettleDelivery(...args: string[]): Promise<number>;
+  trunklineReleaseDeliveryClaim(...args: string[]): Promise<number>;
 }

@@ -28,7 +28,8 @@ import { finishChangeJob } from './finish-change-job.ts';
 import { NotYourTurn } from './host-turn.ts';
 import { sweepOrphans } from './orphan-sweeper.ts';
 import { readAlongFor, refreshHost, refreshHosts } from './refresh-hosts.ts';
-import { PartInterrupted, runHostPart } from './run-host-part.ts';
+import { PartInterrupted } from './interrupted.ts';
+import { runHostPart } from './run-host-part.ts';
 import { runRefreshJob } from './run-refresh-job.ts';
 import { runVerifyJob } from './run-verify-job.ts';
 import { startWebhookProcess } from './webhook-supervisor.ts';
@@ -86,6 +87,22 @@ async function yieldingTurn<T>(job: Job<ChangeJobData>, token: string | undefine
   }
 }
 
+/**
+ * Runs a job that stops when its worker lost its host lease or claim (PartInterrupted). Still
+ * ours: it runs again shortly, planned from the host. Not ours: the worker that has it goes on;
+ * BullMQ refuses this worker's end of it (its token is no longer the job's).
+ */
+async function interruptible<T>(job: Job<ChangeJobData>, token: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof PartInterrupted)) throw err;
+    if (!err.claimed) throw new UnrecoverableError(`taken over by another worker: ${err.reason}`);
+    await job.moveToDelayed(Date.now() + 250, token);
+    throw new DelayedError();
+  }
+}
+
 type Processor = (job: Job<ChangeJobData>, token: string | undefined) => Promise<unknown>;
 
 /** The Trunkline job a BullMQ job executes; every job but the fleet refresh has one. */
@@ -114,7 +131,9 @@ const PROCESSORS: Readonly<Record<JobKind | typeof HOST_STEPS | typeof REFRESH_F
   ...(Object.fromEntries(CHANGE_JOB_KINDS.map((kind) => [kind, settleChangeJob])) as Record<ChangeJobKind, Processor>),
   verifyVlan: async (job, token) => {
     const jobId = trunklineJobId(job);
-    const record = await yieldingTurn(job, token, () => runVerifyJob({ store, runner, registry, locks, logger, turns }, jobId));
+    const record = await interruptible(job, token, () =>
+      yieldingTurn(job, token, () => runVerifyJob({ store, runner, registry, locks, logger, turns }, jobId, claimOf(job, token))),
+    );
     return { state: record.state };
   },
   refreshHypervisor: async (job) => {
@@ -126,17 +145,10 @@ const PROCESSORS: Readonly<Record<JobKind | typeof HOST_STEPS | typeof REFRESH_F
     const host = job.data.host;
     if (!host) throw new UnrecoverableError(`BullMQ job ${job.id} has no host`);
     // A host failure is recorded and returned, not thrown: the parent settles the job.
-    try {
-      const state = await yieldingTurn(job, token, () => runHostPart(hostPartDeps, jobId, host, claimOf(job, token)));
-      return { host, state };
-    } catch (err) {
-      if (!(err instanceof PartInterrupted)) throw err;
-      // Still ours: run it again shortly, planned from the host. Not ours: the worker that has it
-      // goes on; BullMQ refuses this worker's end of it (its token is no longer the job's).
-      if (!err.claimed) throw new UnrecoverableError(`host part taken over by another worker: ${err.reason}`);
-      await job.moveToDelayed(Date.now() + 250, token);
-      throw new DelayedError();
-    }
+    const state = await interruptible(job, token, () =>
+      yieldingTurn(job, token, () => runHostPart(hostPartDeps, jobId, host, claimOf(job, token))),
+    );
+    return { host, state };
   },
   [REFRESH_FLEET]: async () => {
     const states = await refreshHosts(refreshDeps, await registry.list());

@@ -1,4 +1,5 @@
 import { describeError } from '../src/errors/codes.ts';
+import { isLockLost } from '../src/jobs/host-locks.ts';
 import { endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import type { JobError, JobRecord, StepRecord } from '../src/jobs/job-types.ts';
@@ -30,14 +31,19 @@ export async function runOnePieceStep(
   work: (step: StepRecord) => Promise<string>,
   /** Whether a successful run changed the host (probes made or removed) or only looked. */
   changes: boolean,
+  /** Proves the job's host lease still holds before each write (throws LOCK_LOST otherwise). */
+  fence: () => Promise<void> = async () => {},
 ): Promise<boolean> {
   Object.assign(step, { state: 'RUNNING', startedAt: new Date().toISOString() });
+  await fence();
   await store.record(job, 'STEP_STARTED', step.description, structuredClone(step));
   const started = performance.now();
   try {
     step.observed = await work(step);
     step.state = 'SUCCEEDED';
   } catch (err) {
+    // Not the step's failure: this worker may no longer touch the hosts, nor write the job.
+    if (isLockLost(err)) throw err;
     step.state = 'FAILED';
     step.stderr = describeError(err).message;
   }
@@ -49,6 +55,7 @@ export async function runOnePieceStep(
     total: job.steps.length,
     message: `${step.description}: ${step.state === 'SUCCEEDED' ? step.observed : step.stderr}`,
   };
+  await fence();
   await store.record(job, 'STEP_FINISHED', job.progress.message, structuredClone(step));
   return step.state === 'SUCCEEDED';
 }

@@ -22,6 +22,7 @@ import { pendingStepRecord } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
 import { fencedRunner } from './fenced-runner.ts';
+import { type AttemptClaim, PartInterrupted } from './interrupted.ts';
 import { runHostSteps, type HostStepsContext, type HostStepsOutcome } from './host-steps.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
 
@@ -45,27 +46,6 @@ export interface HostPartDeps {
   readAlong(host: Host, known: HostState): Promise<HostStepsContext['readAlong']>;
   /** This worker process (`host:pid`), as the part's attempts name it. */
   worker: string;
-}
-
-/** The worker's claim on the part's BullMQ job: whether BullMQ still has it on this worker (not handed to another after a stall). */
-export interface AttemptClaim {
-  stillOurs(): Promise<boolean>;
-}
-
-/**
- * Thrown out of a part that stopped because its lease or claim was lost: nothing was recorded
- * and the host was not handed over (the part is not over). `claimed`: BullMQ still has the part
- * on this worker, which runs it again; otherwise another worker has it.
- */
-export class PartInterrupted extends Error {
-  readonly claimed: boolean;
-  readonly reason: string;
-
-  constructor(claimed: boolean, reason: string) {
-    super(reason);
-    this.claimed = claimed;
-    this.reason = reason;
-  }
 }
 
 /**

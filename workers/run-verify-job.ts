@@ -1,7 +1,7 @@
 import type { VerifySpec } from '../src/changes/plans/verify.ts';
 import { ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
-import type { HostLease, HostLocks } from '../src/jobs/host-locks.ts';
+import { type HostLease, type HostLocks, isLockLost } from '../src/jobs/host-locks.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { cancelledBeforeStart } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
@@ -10,6 +10,7 @@ import { EXCERPT_CHARS, stderrExcerpt } from '../src/ssh/command-output.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
 import { parsePing } from '../src/verify/ping.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
+import { type AttemptClaim, PartInterrupted } from './interrupted.ts';
 import { beginOnePiece, endOnePiece, runOnePieceStep } from './one-piece-job.ts';
 import { createProbeArgvs, pingArgv, pingPairs, removeProbeArgvs, type Probe } from '../src/verify/probes.ts';
 
@@ -29,7 +30,11 @@ type SpecProbe = Probe & { bridge: string };
  * them and from the isolation VLANs' probes, and ALWAYS removes the probes, also after a
  * failure or a cancel. The connectivity matrix goes into the job record.
  */
-export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<JobRecord> {
+export async function runVerifyJob(
+  deps: VerifyDeps,
+  jobId: string,
+  claim: AttemptClaim = { stillOurs: async () => true },
+): Promise<JobRecord> {
   const { store } = deps;
   const loaded = await store.require(jobId);
   if (isTerminal(loaded.state)) {
@@ -55,15 +60,25 @@ export async function runVerifyJob(deps: VerifyDeps, jobId: string): Promise<Job
       return cancelled;
     }
   }
+  let interrupted = false;
   try {
-    return await verify(deps, loaded);
+    return await verify(deps, loaded, claim);
+  } catch (err) {
+    if (!isLockLost(err) && !(err instanceof PartInterrupted)) throw err;
+    // Its lease or claim is gone: no more writes, and the places stay for whoever runs it now.
+    interrupted = true;
+    deps.logger.warn({ job: jobId, code: ErrorCode.LOCK_LOST, err: (err as Error).message }, 'verifyVlan interrupted: lease or claim lost');
+    if (err instanceof PartInterrupted) throw err;
+    throw new PartInterrupted(await claim.stillOurs().catch(() => false), (err as Error).message);
   } finally {
-    for (const h of loaded.hypervisors) await handOver(deps.turns, jobId, h).catch(() => {});
+    if (!interrupted) for (const h of loaded.hypervisors) await handOver(deps.turns, jobId, h).catch(() => {});
   }
 }
 
-async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
+async function verify(deps: VerifyDeps, loaded: JobRecord, claim: AttemptClaim): Promise<JobRecord> {
   const { store } = deps;
+  // Woken after a stall, BullMQ may have handed the job to another worker: that one runs it.
+  if (!(await claim.stillOurs())) throw new PartInterrupted(false, 'BullMQ handed the job to another worker');
   const spec = loaded.input.spec as VerifySpec;
   const job = await beginOnePiece(store, loaded, `verifying VLAN ${spec.tag} on ${loaded.hypervisors.join(', ')}`);
   const hosts = new Map<string, Host>();
@@ -77,7 +92,9 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
   const pingStep = job.steps[hostCount]!;
   const cleanupSteps = job.steps.slice(hostCount + 1);
   // Setup and cleanup change the hosts (probes come and go); the ping step only observes.
-  const run = (step: StepRecord, work: () => Promise<string>, changes = true) => runOnePieceStep(store, job, step, work, changes);
+  let lease: HostLease | null = null;
+  const run = (step: StepRecord, work: () => Promise<string>, changes = true) =>
+    runOnePieceStep(store, job, step, work, changes, async () => lease?.confirm());
 
   const exec = async (host: string, argv: string[], allowFail = false) => {
     const h = hosts.get(host);
@@ -98,7 +115,6 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
 
   let results: PingOutcome[] = [];
   let cancelled = false;
-  let lease: HostLease | null = null;
   await deps.locks.withHosts(job.hypervisors, async (held) => {
     lease = held;
     try {
@@ -152,6 +168,8 @@ async function verify(deps: VerifyDeps, loaded: JobRecord): Promise<JobRecord> {
     }
   });
 
+  // The hosts were let go; the job's end is this worker's to write only if BullMQ still has it here.
+  if (!(await claim.stillOurs())) throw new PartInterrupted(false, 'BullMQ handed the job to another worker while it ran');
   const failedSteps = job.steps.filter((s) => s.state === 'FAILED');
   const failedPings = results.filter((r) => !r.ok);
   job.verification = {

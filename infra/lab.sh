@@ -9,7 +9,8 @@
 # An Open vSwitch instance in a switch namespace plays the L2 switch joining the hosts' uplinks,
 # and a plain namespace plays a "test PC" on an access VLAN. See docs/lab.md.
 #
-# Usage: infra/lab.sh up|down|status|exec HOST -- CMD...|kill-sshd HOST  [--hosts N] [--name X]
+# Usage: infra/lab.sh up|down|status|exec HOST -- CMD...|kill-sshd HOST|restart HOST DAEMON
+#                     [--hosts N] [--name X]
 #                     [--net N] [--state-dir DIR] [--pc-vlan V]
 # Env:   LAB_NAME (tl), LAB_HOSTS (2), LAB_NET (0), LAB_STATE_DIR (/run/trunkline/lab-$LAB_NAME),
 #        LAB_PC_VLAN (1002). Flags override the environment. Settings neither given by flag nor
@@ -1041,6 +1042,21 @@ cmd_kill_sshd() {  # HOST
   say "$node: killed sshd and its sessions (pids ${all[*]})"
 }
 
+# Simulates a daemon crashing and its service manager starting it again (tests, the chaos
+# suite): SIGKILL of HOST's DAEMON, then the same start as `up`, waiting until it serves.
+cmd_restart() {  # HOST DAEMON
+  local node=${1:?usage: $PROG restart HOST DAEMON} daemon=${2:?usage: $PROG restart HOST DAEMON} pid k
+  [[ $node =~ ^hv[0-9]+$ ]] || die "restart: HOST must be hvN"
+  [[ " ${HOST_DAEMONS[*]} " == *" $daemon "* ]] || die "restart: DAEMON must be one of: ${HOST_DAEMONS[*]}"
+  k=$(keeper_pid "$node") || die "$node: not running (no keeper); run \`$PROG up\`"
+  if pid=$(daemon_pid "$node" "$daemon"); then
+    kill -9 "$pid" 2>/dev/null || true
+    wait_until 5 pids_gone "$pid" || die "$node: $daemon (pid $pid) survived SIGKILL"
+  fi
+  ensure_daemon "$node" "$k" "$daemon"
+  say "$node: restarted $daemon (was pid ${pid:-none}, now pid $(daemon_pid "$node" "$daemon"))"
+}
+
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 }
@@ -1054,6 +1070,7 @@ main() {
     status) parse_flags "$@"; cmd_status ;;
     exec) parse_flags; resolve_settings 1; cmd_exec "$@" ;;
     kill-sshd) local h=${1:-}; (($#)) && shift; parse_flags "$@"; cmd_kill_sshd "$h" ;;
+    restart) local h=${1:-} dmn=${2:-}; (($# >= 2)) && shift 2; parse_flags "$@"; resolve_settings 1; cmd_restart "$h" "$dmn" ;;
     help | -h | --help) usage ;;
     *) usage >&2; exit 2 ;;
   esac

@@ -332,6 +332,30 @@ describe.skipIf(process.getuid?.() !== 0)('hypervisor lab (infra/lab.sh)', () =>
     expect(restAfter).toEqual(rest);
   });
 
+  it('restart HOST DAEMON kills the daemon and starts it again: it serves with a new pid, nothing else changes', async () => {
+    const before = statusPids((await lab('status')).stdout);
+    for (const daemon of ['ovsdb-server', 'libvirtd']) {
+      const r = await lab('restart', 'hv1', daemon);
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`hv1: restarted ${daemon} \\(was pid \\d+, now pid \\d+\\)`));
+    }
+    const back = await ssh(
+      HOSTS[0].address,
+      'sudo ovs-vsctl show >/dev/null && sudo virsh -c qemu:///system list --all >/dev/null && hostname',
+    );
+    expect(back.code, show(back)).toBe(0);
+    const after = statusPids((await lab('status')).stdout);
+    const { 'hv1 ovsdb-server': o1, 'hv1 libvirtd': l1, ...rest } = before;
+    const { 'hv1 ovsdb-server': o2, 'hv1 libvirtd': l2, ...restAfter } = after;
+    expect([o2, l2].every(Boolean)).toBe(true);
+    expect(o2).not.toBe(o1);
+    expect(l2).not.toBe(l1);
+    expect(restAfter).toEqual(rest);
+    const bad = await lab('restart', 'hv1', 'bash');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/DAEMON must be one of/);
+  });
+
   it('down removes namespaces, root-side veths, processes and the state dir; a second down is a no-op', async () => {
     const pids = await pidsInLab();
     expect(pids.length).toBeGreaterThan(10);

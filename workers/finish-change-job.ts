@@ -1,4 +1,5 @@
 import { ErrorCode } from '../src/errors/codes.ts';
+import { endAttempt } from '../src/jobs/host-attempts.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { isTerminal, type HostRun, type JobRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
@@ -30,6 +31,7 @@ export async function finishChangeJob(
         state: 'CANCELLED',
         finishedAt: now,
         message: `${run.host}: cancelled before it started`,
+        attemptLog: endAttempt(run.attemptLog, 'CANCELLED', now),
       } satisfies Partial<HostRun>);
       continue;
     }
@@ -39,6 +41,8 @@ export async function finishChangeJob(
       finishedAt: now,
       message,
       error: { code: ErrorCode.WORKER_FAILED, message, step: null },
+      // The attempt whose worker died never ended itself.
+      attemptLog: endAttempt(run.attemptLog, 'FAILED', now, reason ? `its worker stopped: ${reason}` : 'its worker stopped'),
     } satisfies Partial<HostRun>);
   }
   for (const s of job.steps) if (s.state === 'PENDING' || s.state === 'RUNNING') s.state = 'SKIPPED';

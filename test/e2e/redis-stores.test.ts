@@ -203,8 +203,17 @@ describe('finishChangeJob (the flow parent)', () => {
       steps: [{ ...job.steps[0]!, state: 'SUCCEEDED', changed: true }],
       rollback: [],
     };
+    const open = { worker: 'b:2', startedAt: '2026-12-01T00:00:01.000Z', endedAt: null, outcome: 'RUNNING' as const, reason: null };
     const dead: HostPart = {
-      run: { ...job.hosts[1]!, state: 'RUNNING', attempts: 2 },
+      run: {
+        ...job.hosts[1]!,
+        state: 'RUNNING',
+        attempts: 2,
+        attemptLog: [
+          { ...open, number: 1, worker: 'a:1', endedAt: open.startedAt, outcome: 'TAKEN_OVER', reason: 'a:1 stopped' },
+          { ...open, number: 2 },
+        ],
+      },
       steps: [{ ...job.steps[1]!, state: 'RUNNING' }],
       rollback: [],
     };
@@ -226,6 +235,14 @@ describe('finishChangeJob (the flow parent)', () => {
     ]);
     expect(settled.steps.map((s) => s.state)).toEqual(['SUCCEEDED', 'SKIPPED']);
     expect(settled.attempts).toBe(2);
+    // The attempt whose worker died is closed too: no attempt stays RUNNING on an ended part.
+    const log = settled.hosts[1]!.attemptLog!;
+    expect(log.map((a) => [a.number, a.outcome])).toEqual([
+      [1, 'TAKEN_OVER'],
+      [2, 'FAILED'],
+    ]);
+    expect(log[1]!.endedAt).not.toBeNull();
+    expect(log[1]!.reason).toBe('its worker stopped: job stalled more than allowable limit');
     // Settling again changes nothing (a redelivered parent).
     expect((await finishChangeJob({ store, logger, turns: turnsFor(store) }, job.id, new Map())).state).toBe('FAILED');
     expect((await store.events(job.id)).filter((e) => e.type === 'FAILED')).toHaveLength(1);

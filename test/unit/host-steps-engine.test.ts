@@ -40,7 +40,7 @@ const stateOf = (name: string): HostState => ({
  * their change leads to (and fail where the real tool failed). `ignore`: commands that exit 0
  * but change nothing (a host that does not converge).
  */
-function scriptedHost(start: string, opts: { ignore?: RegExp; cancelAfterRound?: number } = {}) {
+function scriptedHost(start: string, opts: { ignore?: RegExp; cancelAfterRound?: number; unreachableAfterRound?: number } = {}) {
   let snapshot = start;
   const log: { round: number; commands: string[] }[] = [];
   const tags = () => Object.fromEntries([...snapshot.matchAll(/(p\d)-(\d+)/g)].map((m) => [m[1]!, m[2]!]));
@@ -72,6 +72,9 @@ function scriptedHost(start: string, opts: { ignore?: RegExp; cancelAfterRound?:
       return answer(argv);
     },
     execBatch: async (_h, commands: readonly BatchCommand[], options) => {
+      // The connection is gone (the session was cut): as the SSH pool reports it.
+      if (opts.unreachableAfterRound !== undefined && log.length >= opts.unreachableAfterRound)
+        throw new Error('hv1: the SSH connection closed while the command ran');
       log.push({ round: log.length + 1, commands: commands.map((c) => c.argv.join(' ')) });
       const out: ExecResult[] = [];
       for (const c of commands) {
@@ -209,6 +212,18 @@ describe('host-step engine: probe, change, verify + re-read, rollback', () => {
     ]);
     expect(r.rollback).toEqual([]);
     expect(h.now()).toBe('bridge');
+  });
+
+  it('a cancel after a change the host then cannot confirm (unreachable): the step still says it changed, with why it is not verified', async () => {
+    const h = scriptedHost('no-bridge', { cancelAfterRound: 2, unreachableAfterRound: 2 });
+    const r = await run(bridgeThenPort(), h);
+    expect(r.outcome).toMatchObject({ state: 'CANCELLED', applied: true });
+    expect(r.steps.map((s) => [s.state, s.changed])).toEqual([
+      ['FAILED', true],
+      ['PENDING', null],
+    ]);
+    expect(r.steps[0]!.warning).toBe('its command ran (exit 0) before the cancel, but reading the host back did not confirm it');
+    expect(r.events.at(-1)?.message).toMatch(/applied before the cancel, not verified/);
   });
 
   it('a command that exits 0 but does not take: STEP_NOT_CONVERGED, and rollback finds the host as before', async () => {

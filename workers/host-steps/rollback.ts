@@ -20,6 +20,18 @@ export async function endAfterStop(run: RunState, err: unknown): Promise<HostSte
       run,
       works.filter((w) => w.applied && !w.verified),
     );
+    // A command that ran is a change, even when the host could not be read back (or did not show
+    // it): the record says so rather than leaving the step to be skipped.
+    for (const w of works.filter((x) => x.applied && !x.verified)) {
+      w.record.changed = true;
+      w.record.warning = 'its command ran (exit 0) before the cancel, but reading the host back did not confirm it';
+      endStep(w, 'FAILED');
+      await ctx.report(
+        'STEP_FINISHED',
+        `step ${w.pos}/${works.length} applied before the cancel, not verified: ${w.record.description}`,
+        structuredClone(w.record),
+      );
+    }
     return { state: 'CANCELLED', applied, refreshed: run.refreshed, cacheAgreed };
   }
   const failedWork = err instanceof StepFailed ? err.work : undefined;

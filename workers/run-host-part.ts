@@ -131,9 +131,15 @@ export async function runHostPart(
           const run = latest.hosts.find((h) => h.host === hostName);
           if (run && isTerminal(run.state))
             throw new PartInterrupted(false, `${hostName}: the part already ended (${run.state}) on another attempt`);
+          // What the part's earlier attempts recorded (a take-over goes on from there).
           if (run) part.run = { ...run, waitingFor: null };
-          // Cancelled while it waited for the host lock: it ends before it starts.
-          if (await store.cancelRequested(jobId)) return { state: 'CANCELLED', applied: false, refreshed: true, cacheAgreed: true };
+          part.steps = latest.steps.filter((x) => x.host === hostName);
+          part.rollback = latest.rollback.filter((x) => x.host === hostName);
+          // Cancelled while it waited for the host lock: it ends before it starts. Not so a part an
+          // earlier attempt started: that one may have changed the host, so this attempt checks its
+          // steps first (the step engine honours the cancel and records what stays).
+          if (part.run.attempts === 0 && (await store.cancelRequested(jobId)))
+            return { state: 'CANCELLED', applied: false, refreshed: true, cacheAgreed: true };
           lease = held;
           const now = new Date().toISOString();
           part.run = {

@@ -117,6 +117,29 @@ describe('fencing: a worker that lost its host lock applies nothing', () => {
     expect(paused!.output()).toMatch(/host part interrupted: lease or claim lost/);
   });
 
+  it('cancelled while its worker sleeps mid-part: the worker that takes it over checks the host first, and both attempts are reported', async () => {
+    const ovsdb = await ovsdbPid();
+    signal(ovsdb, 'SIGSTOP');
+    const first = await startedOnAWorker(1005);
+    signal(first.pid, 'SIGSTOP');
+    signal(ovsdb, 'SIGCONT');
+    const cancel = await gql(tl.url, 'mutation($id: ID!) { cancelJob(input: { id: $id }) { userErrors { code } } }', { id: first.id });
+    expect(cancel.data.cancelJob.userErrors).toEqual([]);
+    const job = await waitForJob(tl.url, first.id, JOB_FIELDS, 60_000);
+    signal(first.pid, 'SIGCONT');
+    // The earlier attempt may have changed the host before it slept: it is not "cancelled while waiting".
+    const [a1, a2] = job.hosts[0].attempts;
+    expect(a1).toMatchObject({ number: 1, outcome: 'TAKEN_OVER', worker: expect.stringMatching(`:${first.pid}$`) });
+    expect(a2).toMatchObject({ number: 2 });
+    expect(a2.worker).not.toBe(a1.worker);
+    expect(['CANCELLED', 'SUCCEEDED']).toContain(job.state);
+    const said = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { hosts { message } } }', { id: first.id })).data.job.hosts[0].message;
+    expect(said).not.toMatch(/waited for the host lock/);
+    const tag = await on('ovs-vsctl', 'get', 'Port', PORT, 'tag');
+    // What the record says is what the host has: changed only if the tag is the new one.
+    expect(job.steps[0].changed === true || job.state === 'SUCCEEDED').toBe(tag === '1005');
+  });
+
   it('the lock vanishes mid-part (a Redis restart that lost it): the worker stops with LOCK_LOST, says so, and runs the part again', async () => {
     const ovsdb = await ovsdbPid();
     signal(ovsdb, 'SIGSTOP');

@@ -219,7 +219,7 @@ export const JobEventRef = builder.objectRef<JobEvent>('JobEvent').implement({
     sequence: t.string({
       nullable: true,
       description:
-        "Position in the fleet log (every job's events, in order): pass the last one you saw as jobEvents(since:) to resume. Set on events from jobEvents and jobProgress's live events.",
+        "Position in the fleet log (every job's events, in order): pass the last one you saw as jobEvents(since:) to resume. Set on events from jobEvents; on jobProgress's events when their live message came (not on its replay of the past).",
       resolve: (e) => e.sequence ?? null,
     }),
     ticketRef: t.string({

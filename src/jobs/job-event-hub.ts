@@ -147,10 +147,15 @@ export class JobEventHub {
    */
   async *follow(jobId: string, signal?: AbortSignal, afterId?: string): AsyncGenerator<JobEvent> {
     await this.start();
-    const pending: JobEvent[] = [];
+    // Live events only wake the reader, which reads the job's log itself: a message lost while
+    // the subscription reconnected (a Redis restart) cannot make it skip the events between.
+    // Their fleet log positions are kept to be handed on with the log's copies.
+    const sequences = new Map<string, string>();
+    let dirty = true;
     let wake: (() => void) | undefined;
     const listener: Listener = (e) => {
-      pending.push(e);
+      if (e.sequence) sequences.set(e.id, e.sequence);
+      dirty = true;
       wake?.();
     };
     let listeners = this.byJob.get(jobId);
@@ -159,47 +164,40 @@ export class JobEventHub {
     const onAbort = () => wake?.();
     signal?.addEventListener('abort', onAbort);
     try {
-      // Listen before reading the log, so nothing falls between the two; duplicates are
-      // dropped by id below.
-      pending.push(
-        ...((await this.throughOutages(
-          () => this.store.events(jobId, afterId),
-          () => !!signal?.aborted,
-        )) ?? []),
-      );
-      let lastId = afterId ?? '0-0';
-      // Resumed after the job's last event: nothing more will come.
-      if (afterId && pending.length === 0) {
-        const job = await this.store.get(jobId);
-        if (!job || isTerminal(job.state)) return;
-      }
+      let lastId = afterId ?? null;
+      let first = true;
       while (!signal?.aborted) {
-        if (pending.length === 0) {
-          const woke = await new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), CATCH_UP_MS);
+        if (!dirty) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, CATCH_UP_MS);
             wake = () => {
               clearTimeout(timer);
-              resolve(true);
+              resolve();
             };
           });
           wake = undefined;
-          if (!woke) {
-            const from = lastId;
-            pending.push(
-              ...((await this.throughOutages(
-                () => this.store.events(jobId, from),
-                () => !!signal?.aborted,
-              )) ?? []),
-            );
-          }
-          continue;
         }
-        pending.sort((a, b) => compareStreamIds(a.id, b.id));
-        const event = pending.shift()!;
-        if (compareStreamIds(event.id, lastId) <= 0) continue;
-        lastId = event.id;
-        yield event;
-        if (isTerminal(event.state)) return;
+        dirty = false;
+        const from = lastId ?? undefined;
+        const page =
+          (await this.throughOutages(
+            () => this.store.events(jobId, from),
+            () => !!signal?.aborted,
+          )) ?? [];
+        // Resumed after the job's last event: nothing more will come.
+        if (first && afterId && page.length === 0) {
+          const job = await this.store.get(jobId);
+          if (!job || isTerminal(job.state)) return;
+        }
+        first = false;
+        for (const event of page) {
+          if (lastId && compareStreamIds(event.id, lastId) <= 0) continue;
+          lastId = event.id;
+          const sequence = sequences.get(event.id);
+          sequences.delete(event.id);
+          yield sequence ? { ...event, sequence } : event;
+          if (isTerminal(event.state)) return;
+        }
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);

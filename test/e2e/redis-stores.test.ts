@@ -5,6 +5,7 @@ import { HostStateCache } from '../../src/hosts/host-state-cache.ts';
 import { unknownHostState } from '../../src/hosts/host-state.ts';
 import { RedisHostRegistry } from '../../src/inventory/redis-host-registry.ts';
 import { RedisHostLocks } from '../../src/jobs/host-locks.ts';
+import { JobEventHub } from '../../src/jobs/job-event-hub.ts';
 import { JobStore, type HostPart } from '../../src/jobs/job-store.ts';
 import { newJobRecord } from '../../src/jobs/submit-change.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -175,6 +176,39 @@ describe('JobStore', () => {
     const part = { run: job.hosts[0]!, steps: job.steps, rollback: [] };
     expect(await store.recordHost(job, part, 'HOST_STARTED', 'x')).toBeNull();
     expect(await store.get(job.id)).toBeNull();
+  });
+});
+
+describe('JobEventHub', () => {
+  it('a follower misses no event whose message was lost while its subscription reconnected (a Redis restart)', async () => {
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const subscriber = new Redis(inject('redisUrl'));
+    const hub = new JobEventHub(subscriber, store, createLogger('test', 'silent'));
+    const job = newJobRecord(
+      'createBridge',
+      {},
+      { kind: 'createBridge', hypervisors: ['hv1'], steps: [] },
+      { requestedBy: null, ticketRef: null },
+    );
+    await store.create(job, 'queued');
+    const follower = hub.follow(job.id);
+    const got: string[] = [];
+    expect((await follower.next()).value?.message).toBe('queued');
+    // The subscription is gone while two events are written: their messages reach nobody.
+    const ended = new Promise<void>((r) => subscriber.once('end', () => r()));
+    subscriber.disconnect();
+    await ended;
+    await store.record({ ...job, state: 'RUNNING' }, 'STARTED', 'lost 1');
+    await store.record({ ...job, state: 'RUNNING' }, 'WAITING', 'lost 2');
+    const resubscribed = new Promise<void>((r) => subscriber.once('ready', () => r()));
+    await subscriber.connect();
+    await resubscribed;
+    await new Promise((r) => setTimeout(r, 100));
+    // The next event comes live; the two before it must come first, in order.
+    await store.record({ ...job, state: 'SUCCEEDED' }, 'SUCCEEDED', 'live');
+    for (let e = await follower.next(); !e.done; e = await follower.next()) got.push(e.value.message);
+    expect(got).toEqual(['lost 1', 'lost 2', 'live']);
+    subscriber.disconnect();
   });
 });
 

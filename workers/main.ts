@@ -34,6 +34,9 @@ import { runRefreshJob } from './run-refresh-job.ts';
 import { runVerifyJob } from './run-verify-job.ts';
 import { startWebhookProcess } from './webhook-supervisor.ts';
 
+/** How often a host part may be taken over (its worker stopped) before BullMQ gives up on it. */
+const MAX_TAKE_OVERS = 2;
+
 /** Worker process: takes jobs from BullMQ and runs them on hosts over SSH. */
 const config = loadConfig();
 const logger = createLogger('trunkline-worker', config.logLevel);
@@ -177,6 +180,10 @@ const worker = new Worker<ChangeJobData>(
     // runs every lockMs / 4.
     lockDuration: config.worker.lockMs,
     stalledInterval: Math.max(250, Math.floor(config.worker.lockMs / 4)),
+    // A part is taken over twice before BullMQ gives up on it (WORKER_FAILED): re-running a part
+    // is safe (it plans from the host), and one Redis pause longer than the lock already counts as
+    // a stall for every running part, so one more crash must not fail the job.
+    maxStalledCount: MAX_TAKE_OVERS,
   },
 );
 worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));

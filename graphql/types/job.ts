@@ -216,6 +216,10 @@ export const JobEventRef = builder.objectRef<JobEvent>('JobEvent').implement({
   description: 'Something that happened to a job. Events of one job arrive in order.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Position in the job event log; increases with every event.' }),
+    jobId: t.id({
+      description: 'The job (its global id, as `job.id`): known from the event itself, also while the job record cannot be read.',
+      resolve: (e) => toGlobalId('Job', e.jobId),
+    }),
     sequence: t.string({
       nullable: true,
       description:

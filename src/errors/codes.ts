@@ -77,7 +77,7 @@ export const ErrorCode = {
   JOB_INVALID: 'JOB_INVALID',
   /** The job was recorded but could not be handed to the queue (Redis/BullMQ unreachable). */
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
-  /** A worker died while running a host's part, twice (BullMQ gave up on it). */
+  /** The workers running a host's part stopped three times (killed, or their claim expired): BullMQ gave up on it. */
   WORKER_FAILED: 'WORKER_FAILED',
   /** A worker found its host lock (or its claim on the job) gone, e.g. after it was paused: it stopped before touching the host again. */
   LOCK_LOST: 'LOCK_LOST',
@@ -149,7 +149,8 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   VLAN_VERIFY_FAILED: 'verifyVlan ran, but a ping that must reach did not, or one that must not did.',
   JOB_INVALID: 'The job record is missing or no longer valid (expired, or written by an incompatible version).',
   QUEUE_UNAVAILABLE: 'The job was recorded but could not be handed to the queue (Redis/BullMQ unreachable).',
-  WORKER_FAILED: "A worker died while running a host's part, twice (BullMQ gave up on it).",
+  WORKER_FAILED:
+    "The workers running a host's part stopped three times (killed, or paused or cut off from Redis past their claim's lifetime): BullMQ gave up on it.",
   LOCK_LOST:
     "A worker found its host lock or its claim on the job gone (it was paused or cut off past the lock's lifetime): it stopped before touching the host again; the worker that took the part over reports it.",
   SERVICE_UNAVAILABLE:

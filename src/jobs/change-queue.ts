@@ -67,7 +67,7 @@ export function createChangeQueue(connection: ConnectionOptions, prefix: string)
  * A change job is a flow: a parent (the job, named after its kind) and one child per
  * hypervisor (HOST_STEPS), so the hosts of one job spread over every worker process. The
  * parent runs once all children are done and settles the job. A child that fails in BullMQ
- * terms (its worker died twice) does not block the parent (ignoreDependencyOnFailure); the
+ * terms (its workers stopped three times) does not block the parent (ignoreDependencyOnFailure); the
  * parent reports that host as failed.
  */
 export class ChangeQueue {

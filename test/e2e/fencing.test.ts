@@ -140,6 +140,52 @@ describe('fencing: a worker that lost its host lock applies nothing', () => {
     expect(job.steps[0].changed === true || job.state === 'SUCCEEDED').toBe(tag === '1005');
   });
 
+  it('a part whose workers are killed twice mid-part is taken over twice and still succeeds: three attempts, each saying how it ended', async () => {
+    const third = await startProcess('workers/main.ts', tl.env, 'worker ready');
+    const spare: Proc[] = [third];
+    try {
+      const ovsdb = await ovsdbPid();
+      signal(ovsdb, 'SIGSTOP');
+      const { id } = await startedOnAWorker(1006);
+      const killed: number[] = [];
+      for (let n = 1; n <= 2; n++) {
+        // The worker of attempt n (waiting on the frozen host) is killed; another takes the part over.
+        const until = Date.now() + 30_000;
+        let pid = 0;
+        while (!pid) {
+          const attempts = (await gql(tl.url, 'query($id: ID!) { job(id: $id) { hosts { attempts { worker } } } }', { id })).data.job
+            .hosts[0].attempts;
+          if (attempts.length === n) pid = Number(attempts[n - 1].worker.split(':').at(-1));
+          else if (Date.now() > until) throw new Error(`attempt ${n} did not start`);
+          else await sleep(20);
+        }
+        process.kill(pid, 'SIGKILL');
+        killed.push(pid);
+        spare.push(await startProcess('workers/main.ts', tl.env, 'worker ready'));
+      }
+      const until = Date.now() + 30_000;
+      while (
+        (await gql(tl.url, 'query($id: ID!) { job(id: $id) { hosts { attempts { worker } } } }', { id })).data.job.hosts[0].attempts
+          .length < 3
+      ) {
+        if (Date.now() > until) throw new Error('attempt 3 did not start');
+        await sleep(20);
+      }
+      signal(ovsdb, 'SIGCONT');
+      const job = await waitForJob(tl.url, id, JOB_FIELDS, 60_000);
+      expect(job.state, JSON.stringify(job.error)).toBe('SUCCEEDED');
+      expect(job.hosts[0].attempts.map((a: any) => a.outcome)).toEqual(['TAKEN_OVER', 'TAKEN_OVER', 'SUCCEEDED']);
+      expect(job.hosts[0].attempts.slice(0, 2).map((a: any) => Number(a.worker.split(':').at(-1)))).toEqual(killed);
+      expect(await on('ovs-vsctl', 'get', 'Port', PORT, 'tag')).toBe('1006');
+    } finally {
+      for (const p of spare) await p.stop();
+      // The two workers this file started may be among the killed: keep two alive for the next test.
+      if (tl.worker!.child.exitCode !== null || tl.worker!.child.signalCode !== null) await tl.startWorker();
+      if (second!.child.exitCode !== null || second!.child.signalCode !== null)
+        second = await startProcess('workers/main.ts', tl.env, 'worker ready');
+    }
+  });
+
   it('the lock vanishes mid-part (a Redis restart that lost it): the worker stops with LOCK_LOST, says so, and runs the part again', async () => {
     const ovsdb = await ovsdbPid();
     signal(ovsdb, 'SIGSTOP');

@@ -41,7 +41,7 @@ runBenchmark('bench:chaos', async () => {
       labNet: 46,
       hosts: 3,
       lockMs: envInt('BENCH_CHAOS_LOCK_MS', 3000, 1000),
-      commandTimeoutMs: envInt('BENCH_CHAOS_COMMAND_TIMEOUT_MS', 4000, 100),
+      commandTimeoutMs: envInt('BENCH_CHAOS_COMMAND_TIMEOUT_MS', 12_000, 11_000),
       faultGapMs: [envInt('BENCH_CHAOS_FAULT_GAP_MIN_MS', 500, 0), envInt('BENCH_CHAOS_FAULT_GAP_MAX_MS', 2500, 0)],
       settleMs: envInt('BENCH_CHAOS_SETTLE_MS', 120_000),
       logDir,

@@ -62,11 +62,12 @@ export async function withIdempotency(
     const stored = JSON.parse(claim.answer) as StoredAnswer;
     return { status: stored.status, body: stored.body, headers: { ...stored.headers, 'idempotent-replayed': 'true' } };
   }
+  const { owner } = claim;
   let reply: Reply;
   try {
     reply = await run();
   } catch (err) {
-    await services.idempotency.release('rest', scope, key, fingerprint).catch(() => {});
+    await services.idempotency.release('rest', scope, key, owner).catch(() => {});
     throw err;
   }
   // Every answer that accepted something is kept (202 of a change, 201/200 of a registration and
@@ -74,9 +75,9 @@ export async function withIdempotency(
   const dryRun = req.query.dryRun === true || (req.body as { dryRun?: unknown } | undefined)?.dryRun === true;
   if (!(reply instanceof Response) && 'status' in reply && reply.status >= 200 && reply.status < 300 && !dryRun) {
     const stored: StoredAnswer = { status: reply.status, body: reply.body, headers: reply.headers ?? {} };
-    await services.idempotency.answer('rest', scope, key, fingerprint, JSON.stringify(stored));
+    await services.idempotency.answer('rest', scope, key, owner, JSON.stringify(stored));
   } else {
-    await services.idempotency.release('rest', scope, key, fingerprint);
+    await services.idempotency.release('rest', scope, key, owner);
   }
   return reply;
 }

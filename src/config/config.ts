@@ -35,7 +35,17 @@ const EnvSchema = z.object({
   TRUNKLINE_LISTEN_HOST: z.string().min(1).default('127.0.0.1'),
   TRUNKLINE_LISTEN_PORT: int(4000, 0, 65535),
   TRUNKLINE_SSH_CONNECT_TIMEOUT_MS: int(5000, 100, 120_000),
-  TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: int(30_000, 100, 3_600_000),
+  // Above the host tools' own bounds (ovs-vsctl --timeout=10): a command Trunkline gave up on must
+  // not still change the host after its job ended (seen by the chaos suite at 4 s).
+  TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(
+      11_000,
+      "at least 11000: above ovs-vsctl's own --timeout=10 s, or a command given up on could still change the host after its job ended",
+    )
+    .max(3_600_000)
+    .default(30_000),
   // sshd allows 10 sessions per connection by default, hardened hosts fewer (docs/lab.md).
   TRUNKLINE_SSH_MAX_CHANNELS: int(4, 1, 10),
   TRUNKLINE_SSH_KEEPALIVE_MS: int(15_000, 0, 600_000),

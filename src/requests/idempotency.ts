@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /*
@@ -10,13 +10,14 @@ import type { Redis } from 'ioredis';
  * Claim and check are one Lua script, so two identical requests racing make one job.
  */
 
-export type Claim = { state: 'claimed' } | { state: 'in-progress' } | { state: 'reused' } | { state: 'answered'; answer: string };
+/** `owner`: the token of this request's claim; only it answers or releases the claim. */
+export type Claim = { state: 'claimed'; owner: string } | { state: 'in-progress' } | { state: 'reused' } | { state: 'answered'; answer: string };
 
-// KEYS[1] claim hash; ARGV: fingerprint, seconds a pending claim lives.
+// KEYS[1] claim hash; ARGV: fingerprint, seconds a pending claim lives, owner token.
 const CLAIM_LUA = `
 local fp = redis.call('HGET', KEYS[1], 'fingerprint')
 if not fp then
-  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'state', 'pending')
+  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'state', 'pending', 'owner', ARGV[3])
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
   return {'claimed'}
 end
@@ -25,17 +26,17 @@ if redis.call('HGET', KEYS[1], 'state') == 'pending' then return {'in-progress'}
 return {'answered', redis.call('HGET', KEYS[1], 'answer')}
 `;
 
-// KEYS[1]; ARGV: fingerprint, answer, ttl. Only the claim's owner (same fingerprint, pending) answers.
+// KEYS[1]; ARGV: owner, answer, ttl. Only the claim's owner answers.
 const ANSWER_LUA = `
-if redis.call('HGET', KEYS[1], 'fingerprint') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'answered', 'answer', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1
 `;
 
-// KEYS[1]; ARGV: fingerprint. Drops a pending claim (the request was refused or failed).
+// KEYS[1]; ARGV: owner. Drops its pending claim (the request was refused or failed).
 const RELEASE_LUA = `
-if redis.call('HGET', KEYS[1], 'fingerprint') == ARGV[1] and redis.call('HGET', KEYS[1], 'state') == 'pending' then
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] and redis.call('HGET', KEYS[1], 'state') == 'pending' then
   return redis.call('DEL', KEYS[1])
 end
 return 0
@@ -69,7 +70,7 @@ export function parseIdempotencyKey(raw: string): string | null {
 }
 
 interface IdempotencyCommands {
-  trunklineIdemClaim(key: string, fingerprint: string, pendingSeconds: number): Promise<string[]>;
+  trunklineIdemClaim(key: string, fingerprint: string, pendingSeconds: number, owner: string): Promise<[string, string | null]>;
   trunklineIdemAnswer(key: string, fingerprint: string, answer: string, ttl: number): Promise<number>;
   trunklineIdemRelease(key: string, fingerprint: string): Promise<number>;
 }
@@ -94,16 +95,38 @@ export class IdempotencyStore {
   }
 
   async claim(api: string, scope: string, key: string, fingerprint: string): Promise<Claim> {
-    const [state, answer] = await this.redis.trunklineIdemClaim(this.key(api, scope, key), fingerprint, PENDING_SECONDS);
+    const owner = randomUUID();
+    let reply: [string, string | null];
+    try {
+      reply = await this.redis.trunklineIdemClaim(this.key(api, scope, key), fingerprint, PENDING_SECONDS, owner);
+    } catch (err) {
+      // A command the gateway gave up on (Redis frozen, a timeout) may still be carried out when
+      // Redis answers again: this request was refused, so a claim it left must not hold the key
+      // for PENDING_SECONDS. Only this request's own claim goes (its owner token).
+      this.releaseLater(this.key(api, scope, key), owner);
+      throw err;
+    }
+    const [state, answer] = reply;
     if (state === 'answered') return { state, answer: answer ?? 'null' };
-    return { state: state as 'claimed' | 'in-progress' | 'reused' };
+    if (state === 'claimed') return { state, owner };
+    return { state: state as 'in-progress' | 'reused' };
   }
 
-  async answer(api: string, scope: string, key: string, fingerprint: string, answer: string): Promise<void> {
-    await this.redis.trunklineIdemAnswer(this.key(api, scope, key), fingerprint, answer, this.ttlSeconds);
+  async answer(api: string, scope: string, key: string, owner: string, answer: string): Promise<void> {
+    await this.redis.trunklineIdemAnswer(this.key(api, scope, key), owner, answer, this.ttlSeconds);
   }
 
-  async release(api: string, scope: string, key: string, fingerprint: string): Promise<void> {
-    await this.redis.trunklineIdemRelease(this.key(api, scope, key), fingerprint);
+  async release(api: string, scope: string, key: string, owner: string): Promise<void> {
+    await this.redis.trunklineIdemRelease(this.key(api, scope, key), owner);
+  }
+
+  /** Releases a claim that may exist, once Redis answers again (tried for about a minute). */
+  private releaseLater(claimKey: string, owner: string, attempt = 1): void {
+    const timer = setTimeout(() => {
+      this.redis.trunklineIdemRelease(claimKey, owner).catch(() => {
+        if (attempt < 60) this.releaseLater(claimKey, owner, attempt + 1);
+      });
+    }, 1000);
+    timer.unref();
   }
 }

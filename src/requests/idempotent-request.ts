@@ -38,15 +38,16 @@ export async function withIdempotencyKey<T>(
       ),
     ]);
   if (claim.state === 'answered') return codec.replay(claim.answer);
+  const { owner } = claim;
   let answer: T;
   try {
     answer = await run();
   } catch (err) {
-    await store.release('graphql', request.scope, key, fingerprint).catch(() => {});
+    await store.release('graphql', request.scope, key, owner).catch(() => {});
     throw err;
   }
   const kept = codec.keep(answer);
-  if (kept === null) await store.release('graphql', request.scope, key, fingerprint);
-  else await store.answer('graphql', request.scope, key, fingerprint, kept);
+  if (kept === null) await store.release('graphql', request.scope, key, owner);
+  else await store.answer('graphql', request.scope, key, owner, kept);
   return answer;
 }

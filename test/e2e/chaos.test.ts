@@ -46,7 +46,7 @@ describe('chaos: every kind of fault once, then the history check', () => {
           labNet: 47,
           hosts: 3,
           lockMs: 3000,
-          commandTimeoutMs: 4000,
+          commandTimeoutMs: 12_000,
           faultGapMs: [300, 1000],
           settleMs: 60_000,
           logDir,

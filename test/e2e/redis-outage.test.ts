@@ -204,6 +204,40 @@ describe('Redis outages', () => {
     expect(seen.find((e) => e.jobId === jobId)?.job?.id).toBe(jobId);
   });
 
+  it('a request refused while Redis was frozen leaves no idempotency claim behind: its claim, carried out when Redis woke, is released and a retry is accepted', async () => {
+    const mutation = (key: string) =>
+      fetch(tl.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...authorization(tl.url) },
+        body: JSON.stringify({
+          query: 'mutation($input: CreateBridgeInput!) { createBridge(input: $input) { job { id } userErrors { code } } }',
+          variables: { input: { hypervisor: 'hv1', name: 'idemfrozen', idempotencyKey: key } },
+        }),
+      });
+    const key = `frozen-${Date.now()}`;
+    // Warm the token cache, so that the request gets as far as claiming its key while Redis is frozen.
+    await gql(tl.url, '{ hypervisors { name } }');
+    process.kill(server.proc.pid!, 'SIGSTOP');
+    let refused: Response;
+    try {
+      refused = await mutation(key);
+    } finally {
+      process.kill(server.proc.pid!, 'SIGCONT');
+    }
+    expect(refused.status).toBe(503);
+    // The claim reached Redis's socket before the gateway gave up: Redis carries it out on waking.
+    const until = Date.now() + 15_000;
+    let body: any;
+    for (;;) {
+      body = await (await mutation(key)).json();
+      if (!body.data?.createBridge?.userErrors?.some((e: any) => e.code === 'IDEMPOTENCY_KEY_IN_PROGRESS')) break;
+      if (Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(body.data.createBridge.userErrors).toEqual([]);
+    expect((await waitForJob(tl.url, body.data.createBridge.job.id, 'error { code }')).state).toBe('SUCCEEDED');
+  });
+
   it('a worker started while Redis refuses writes (MISCONF: its disk is gone) waits, saying so, and starts once Redis accepts writes', async () => {
     const disk = mkdtempSync(join(tmpdir(), 'tl-misconf-'));
     await admin.config('SET', 'save', '3600 1');

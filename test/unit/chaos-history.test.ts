@@ -16,9 +16,11 @@ import {
   checkConvergence,
   checkJobs,
   checkReceived,
+  LIBVIRT_CHANGES,
   type HostModel,
   type StreamEvent,
 } from '../support/chaos/history.ts';
+import { libvirtStepKey, parseApiLog } from '../support/chaos/libvirt-log.ts';
 import { parsePortgroups, parsePortsCsv, parseShowLog, shellWords, stepCommandKey, trunklineCommand } from '../support/chaos/ovs-log.ts';
 import { newSubmission, type JobSpec } from '../support/chaos/workload.ts';
 
@@ -384,5 +386,71 @@ describe('events a client received are in the stream, in order, without gaps', (
     expect(checkReceived('c', [...got([0, 1, 2, 3, 4, 5]), { jobId: 'job-0', id: '1-1', type: 'X' }], stream, true, false)[0]).toMatch(
       /not in the job's stream/,
     );
+  });
+});
+
+describe("libvirt's side: the API log of a lab host's libvirtd (libvirt-log.ts)", () => {
+  // Captured on a lab host: net-update add and delete of portgroup vlan-1101 as Trunkline runs them,
+  // a dumpxml and a list (reads), then net-destroy and net-undefine.
+  const API = parseApiLog(fixture('libvirt-api-hv1.log'));
+  const ADD = `virsh -c qemu:///system net-update --live --config -- ovs-network add portgroup '<portgroup name='\\''vlan-1101'\\''><vlan><tag id='\\''1101'\\''/></vlan></portgroup>'`;
+  const DELETE = `virsh -c qemu:///system net-update --live --config -- ovs-network delete portgroup '<portgroup name='\\''vlan-1101'\\''/>'`;
+
+  it('keeps only the calls that change the host, one entry each, keyed as the step commands that make them', () => {
+    expect(API.map((r) => [r.index, r.comment])).toEqual([
+      [2, "net-update add portgroup <portgroup name='vlan-1101'><vlan><tag id='1101'/></vlan></portgroup>"],
+      [5, "net-update delete portgroup <portgroup name='vlan-1101'/>"],
+      [14, 'net-destroy'],
+      [16, 'net-undefine'],
+    ]);
+    expect(API[0]!.at).toBe(Date.parse('2026-12-01T17:00:48.313Z'));
+    expect(libvirtStepKey(ADD)).toBe(API[0]!.comment);
+    expect(libvirtStepKey(DELETE)).toBe(API[1]!.comment);
+    expect(libvirtStepKey("virsh -c qemu:///system net-destroy -- 'ovs-network'")).toBe('net-destroy');
+    expect(libvirtStepKey('ovs-vsctl --timeout=10 add-port ovsbr0 p1')).toBeNull();
+    expect(libvirtStepKey("virsh -c qemu:///system net-dumpxml -- 'ovs-network'")).toBeNull();
+  });
+
+  /** A job whose one step (a portgroup change) ran around the log entry `rec`. */
+  function portgroupJob(id: string, rec: (typeof API)[number], command: string, changed: boolean | null) {
+    const { job, stream } = jobFor(id, { ...rec, comment: 'ovs-vsctl (invoked by sudo): x' }, changed);
+    job.kind = 'addPortgroup';
+    job.steps[0]!.command = command;
+    return { job, stream };
+  }
+
+  it('passes when each call is a recorded change of the job whose turn it was; fails on a call made twice, or outside every turn', () => {
+    const a = portgroupJob('j-add', API[0]!, ADD, true);
+    const d = portgroupJob('j-del', API[1]!, DELETE, true);
+    const records = new Map<string, JobRecord | null>([
+      ['j-add', a.job],
+      ['j-del', d.job],
+    ]);
+    const streams = new Map([
+      ['j-add', a.stream],
+      ['j-del', d.stream],
+    ]);
+    const log = { host: 'hv2', before: [], after: API.slice(0, 2) };
+    const ok = checkChanges([log], records, streams, undefined, LIBVIRT_CHANGES);
+    expect(ok.violations).toEqual([]);
+    expect([ok.transactions, ok.recordedChanges]).toEqual([2, 2]);
+    // The same update committed twice within the job's turn.
+    const twice = checkChanges(
+      [{ ...log, after: [API[0]!, { ...API[0]!, index: 3 }, API[1]!] }],
+      records,
+      streams,
+      undefined,
+      LIBVIRT_CHANGES,
+    );
+    expect(twice.duplicated).toHaveLength(1);
+    expect(twice.violations[0]).toMatch(/^duplicated change: hv2 job j-add: "net-update add portgroup <portgroup name='vlan-1101'>/);
+    // A libvirt change no job made (the destroy): outside every job's turn on the host.
+    const foreign = checkChanges([{ ...log, after: API }], records, streams, undefined, LIBVIRT_CHANGES);
+    expect(foreign.foreign.map((f) => f.split(' — ')[0])).toEqual([
+      'hv2 libvirt API call at line 14 at 2026-12-01T17:00:48.602Z: "net-destroy"',
+      'hv2 libvirt API call at line 16 at 2026-12-01T17:00:48.659Z: "net-undefine"',
+    ]);
+    // A recorded change the log has no call for.
+    expect(checkChanges([{ ...log, after: [API[0]!] }], records, streams, undefined, LIBVIRT_CHANGES).phantom).toHaveLength(1);
   });
 });

@@ -18,6 +18,13 @@ describe('loadConfig', () => {
     expect(c.ssh.maxChannels).toBe(4);
   });
 
+  it('an SSH command timeout must outlast the host tools’ own (a command given up on must not change the host later)', () => {
+    expect(() => loadConfig({ TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: '4000' })).toThrow(
+      /TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: at least 11000: above ovs-vsctl's own --timeout=10 s/,
+    );
+    expect(loadConfig({ TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: '11000' }).ssh.commandTimeoutMs).toBe(11_000);
+  });
+
   it('parses numbers and booleans from strings', () => {
     const c = loadConfig({ TRUNKLINE_LISTEN_PORT: '4100', TRUNKLINE_SUDO: 'false', TRUNKLINE_SSH_MAX_CHANNELS: '2' });
     expect(c.listen.port).toBe(4100);
@@ -31,6 +38,7 @@ describe('loadConfig', () => {
     ['TRUNKLINE_PREFIX', 'a b'],
     ['TRUNKLINE_REDIS_URL', 'not a url'],
     ['TRUNKLINE_SUDO', 'maybe'],
+    ['TRUNKLINE_SSH_COMMAND_TIMEOUT_MS', '4000'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`CONFIG|${name}`));
     try {

@@ -5,6 +5,7 @@
  * refresh). Each returns figures and a list of violations (empty = the guarantee held).
  */
 import type { JobRecord } from './api.ts';
+import { libvirtCommandFits, libvirtStepKey } from './libvirt-log.ts';
 import { stepCommandKey, trunklineCommand, type OvsdbRecord } from './ovs-log.ts';
 import type { ReceivedEvent } from './subscribers.ts';
 import type { Submission } from './workload.ts';
@@ -163,20 +164,56 @@ function commandLifetimeMs(cmd: string): number {
   return m ? (Number(m[1]) + 1) * 1000 : 15_000;
 }
 
+/**
+ * Where a host's changes are logged and how a log entry and a step's command name the same
+ * change: the OVSDB log's transactions (ovs-vsctl writes its argv as the comment) or libvirtd's
+ * API log (libvirt-log.ts).
+ */
+export interface ChangeSource {
+  /** What a log entry is called in messages. */
+  label: string;
+  /** The key of an entry Trunkline made; null for others. */
+  txnKey(r: OvsdbRecord): string | null;
+  /** The key of the change a step's or rollback's command makes; null when it makes none here. */
+  stepKey(command: string | null | undefined): string | null;
+  /** Whether a job of this kind and input may make the change (a taken-over attempt's, planned away). */
+  fits(kind: string, input: Record<string, any>, key: string): boolean;
+  /** How long a command given up on may still make its change on the host. */
+  lifetimeMs(key: string): number;
+}
+
+export const OVS_CHANGES: ChangeSource = {
+  label: 'record',
+  txnKey: trunklineCommand,
+  stepKey: stepCommandKey,
+  fits: commandFits,
+  lifetimeMs: commandLifetimeMs,
+};
+
+export const LIBVIRT_CHANGES: ChangeSource = {
+  label: 'libvirt API call at line',
+  txnKey: (r) => r.comment,
+  stepKey: libvirtStepKey,
+  fits: libvirtCommandFits,
+  // virsh has no timeout of its own: a call sent before the host froze ends when it thaws.
+  lifetimeMs: () => 15_000,
+};
+
 /** A step of `cmd` on `host` that timed out (FAILED, no exit code) and whose command may still have been alive at `at`. */
 export function lateCommitOf(
   records: Map<string, JobRecord | null>,
   host: string,
   cmd: string,
   at: number,
+  source: ChangeSource = OVS_CHANGES,
 ): { jobId: string; startedAt: string; finishedAt: string | null } | null {
   for (const [id, rec] of records) {
     if (!rec) continue;
     for (const st of rec.steps) {
       if (st.host !== host || st.state !== 'FAILED' || st.exitCode !== null || !st.startedAt) continue;
-      if (stepCommandKey(st.command) !== cmd) continue;
+      if (source.stepKey(st.command) !== cmd) continue;
       const start = Date.parse(st.startedAt);
-      if (at >= start - SLACK_MS && at <= start + commandLifetimeMs(cmd))
+      if (at >= start - SLACK_MS && at <= start + source.lifetimeMs(cmd))
         return { jobId: id, startedAt: st.startedAt, finishedAt: st.finishedAt };
     }
   }
@@ -201,6 +238,7 @@ export function checkChanges(
   streams: Map<string, StreamEvent[]>,
   /** What each job asked for (kind, input): lets a change of a taken-over attempt whose step was planned away count as its job's. */
   inputs?: Map<string, { kind: string; input: Record<string, any> }>,
+  source: ChangeSource = OVS_CHANGES,
 ): ChangeCheck {
   const c: ChangeCheck = {
     transactions: 0,
@@ -224,7 +262,7 @@ export function checkChanges(
       continue;
     }
     const txns = log.after.slice(log.before.length).flatMap((r) => {
-      const cmd = trunklineCommand(r);
+      const cmd = source.txnKey(r);
       return cmd ? [{ r, cmd }] : [];
     });
     c.transactions += txns.length;
@@ -246,14 +284,14 @@ export function checkChanges(
     for (const [id, rec] of records) {
       if (!rec) continue;
       for (const st of rec.steps) {
-        const k = st.host === log.host ? stepCommandKey(st.command) : null;
+        const k = st.host === log.host ? source.stepKey(st.command) : null;
         if (!k) continue;
         const s = slot(id, k);
         s.planned = true;
         if (st.changed === true) s.recorded++;
       }
       for (const rb of rec.rollback) {
-        const k = rb.host === log.host ? stepCommandKey(rb.command) : null;
+        const k = rb.host === log.host ? source.stepKey(rb.command) : null;
         if (!k) continue;
         const s = slot(id, k);
         s.planned = true;
@@ -264,7 +302,7 @@ export function checkChanges(
       const inWindow = windows.filter((w) => r.at >= w.from && r.at <= w.to);
       const planners = inWindow.filter((w) => counts.get(w.jobId)?.get(cmd)?.planned);
       const during = (w: Window) => {
-        const spans = madeBy(records.get(w.jobId)!, log.host, cmd, w.to);
+        const spans = madeBy(records.get(w.jobId)!, log.host, cmd, w.to, source);
         return spans === null || spans.some(([a, b]) => r.at >= a - SLACK_MS && r.at <= b + SLACK_MS);
       };
       // Windows overlap a little (slack, a multi-host job's end): the job that could have made it at that moment owns it.
@@ -276,27 +314,27 @@ export function checkChanges(
         const earlier = inWindow.find((w) => {
           const spec = inputs?.get(w.jobId);
           const rec = records.get(w.jobId);
-          return !!spec && !!rec && commandFits(spec.kind, spec.input, cmd) && inEarlyAttempt(rec, log.host, r.at, w.to);
+          return !!spec && !!rec && source.fits(spec.kind, spec.input, cmd) && inEarlyAttempt(rec, log.host, r.at, w.to);
         });
         // A command that timed out (the host froze, its link went down) may still commit when the
         // host comes back, after its job ended: ovs-vsctl gives up only after its own --timeout.
-        const late = lateCommitOf(records, log.host, cmd, r.at);
+        const late = lateCommitOf(records, log.host, cmd, r.at, source);
         if (late) {
           slot(late.jobId, cmd).commits.push(r.index);
           c.lateCommits.push(
-            `${log.host} record ${r.index} at ${new Date(r.at).toISOString()}: "${cmd}" of job ${late.jobId}, whose step timed out at ${late.finishedAt} (started ${late.startedAt}): committed when the host came back, after the job ended`,
+            `${log.host} ${source.label} ${r.index} at ${new Date(r.at).toISOString()}: "${cmd}" of job ${late.jobId}, whose step timed out at ${late.finishedAt} (started ${late.startedAt}): committed when the host came back, after the job ended`,
           );
           continue;
         }
         if (earlier) {
           c.unrecordedInAttempt++;
           c.replannedAway.push(
-            `${log.host} record ${r.index} at ${new Date(r.at).toISOString()}: "${cmd}" by an attempt of job ${earlier.jobId} that was taken over; its steps are gone from the record (attempts: ${describeAttempts(records.get(earlier.jobId)!, log.host)})`,
+            `${log.host} ${source.label} ${r.index} at ${new Date(r.at).toISOString()}: "${cmd}" by an attempt of job ${earlier.jobId} that was taken over; its steps are gone from the record (attempts: ${describeAttempts(records.get(earlier.jobId)!, log.host)})`,
           );
           continue;
         }
         c.foreign.push(
-          `${log.host} record ${r.index} at ${new Date(r.at).toISOString()}: "${cmd}" — ${inWindow.length ? `in the window of job(s) ${inWindow.map((w) => w.jobId).join(', ')}, none of which planned it` : 'outside every job window on this host'}`,
+          `${log.host} ${source.label} ${r.index} at ${new Date(r.at).toISOString()}: "${cmd}" — ${inWindow.length ? `in the window of job(s) ${inWindow.map((w) => w.jobId).join(', ')}, none of which planned it` : 'outside every job window on this host'}`,
         );
         continue;
       }
@@ -307,7 +345,7 @@ export function checkChanges(
           .find((h) => h.hypervisor === log.host)
           ?.attemptList.find((a) => a.startedAt && r.at >= Date.parse(a.startedAt) && (!a.endedAt || r.at <= Date.parse(a.endedAt)));
         c.outsideAttempts.push(
-          `${log.host} record ${r.index} at ${new Date(r.at).toISOString()}: "${cmd}" of job ${owner.jobId}, made while no step of the job recorded it and no attempt that ended early ran (attempts: ${describeAttempts(rec, log.host)})${within ? `; it lies within attempt #${within.number}, which ended ${within.outcome}: if its worker died or was stalled and another closed the attempt, the attempt should say TAKEN_OVER` : ''}`,
+          `${log.host} ${source.label} ${r.index} at ${new Date(r.at).toISOString()}: "${cmd}" of job ${owner.jobId}, made while no step of the job recorded it and no attempt that ended early ran (attempts: ${describeAttempts(rec, log.host)})${within ? `; it lies within attempt #${within.number}, which ended ${within.outcome}: if its worker died or was stalled and another closed the attempt, the attempt should say TAKEN_OVER` : ''}`,
         );
       }
     }
@@ -350,23 +388,29 @@ function describeAttempts(rec: JobRecord, host: string): string {
  * ended early (its change may be unrecorded), and, for a rollback command, the whole part.
  * null: the record has no attempt list (an older product): not checked.
  */
-export function madeBy(rec: JobRecord, host: string, cmd: string, windowEnd: number): Array<[number, number]> | null {
+export function madeBy(
+  rec: JobRecord,
+  host: string,
+  cmd: string,
+  windowEnd: number,
+  source: ChangeSource = OVS_CHANGES,
+): Array<[number, number]> | null {
   const part = rec.hosts.find((h) => h.hypervisor === host);
   const attempts = part?.attemptList ?? [];
   if (!attempts.length || attempts.some((a) => !a.startedAt)) return null;
   const spans: Array<[number, number]> = [];
   for (const st of rec.steps) {
-    if (st.host !== host || stepCommandKey(st.command) !== cmd || !st.startedAt) continue;
+    if (st.host !== host || source.stepKey(st.command) !== cmd || !st.startedAt) continue;
     if (st.changed === true) spans.push([Date.parse(st.startedAt), st.finishedAt ? Date.parse(st.finishedAt) : windowEnd]);
     else if (st.state === 'FAILED' || st.state === 'RUNNING') {
       const start = Date.parse(st.startedAt);
       spans.push([
         start,
-        st.exitCode === null || !st.finishedAt ? Math.max(windowEnd, start + commandLifetimeMs(cmd)) : Date.parse(st.finishedAt),
+        st.exitCode === null || !st.finishedAt ? Math.max(windowEnd, start + source.lifetimeMs(cmd)) : Date.parse(st.finishedAt),
       ]);
     }
   }
-  if (rec.rollback.some((rb) => rb.host === host && stepCommandKey(rb.command) === cmd))
+  if (rec.rollback.some((rb) => rb.host === host && source.stepKey(rb.command) === cmd))
     spans.push([Date.parse(attempts[0]!.startedAt!), windowEnd]);
   for (const a of attempts)
     if (EARLY_END.has(a.outcome) || a.outcome === 'RUNNING')

@@ -21,12 +21,14 @@ import {
   checkConvergence,
   checkJobs,
   checkReceived,
+  LIBVIRT_CHANGES,
   portValue,
   type HostLog,
   type HostModel,
   type StreamEvent,
 } from './history.ts';
 import { createLab, type Lab } from './lab-hosts.ts';
+import { API_LOG, API_LOG_FILTERS, API_LOG_OUTPUTS, parseApiLog } from './libvirt-log.ts';
 import { parsePortgroups, parsePortsCsv, parseShowLog } from './ovs-log.ts';
 import { mulberry32 } from './prng.ts';
 import { startAofRedis } from './redis-aof.ts';
@@ -133,6 +135,21 @@ async function readCacheModels(api: Api, hosts: string[]): Promise<Map<string, H
     out.set(h.name, m);
   }
   return out;
+}
+
+/**
+ * Makes the host's libvirtd log every network and domain API call it serves (libvirt-log.ts), now
+ * (virt-admin) and after a restart (its config file: the libvirtd-restart fault).
+ */
+async function enableApiLog(lab: Lab, host: string): Promise<void> {
+  const conf = '/etc/libvirt/libvirtd.conf';
+  await lab.must(host, [
+    'sh',
+    '-c',
+    `sed -i '/^log_filters/d; /^log_outputs/d' ${conf} && printf 'log_filters = "%s"\nlog_outputs = "%s"\n' '${API_LOG_FILTERS}' '${API_LOG_OUTPUTS}' >> ${conf}`,
+  ]);
+  await lab.must(host, ['virt-admin', 'daemon-log-filters', API_LOG_FILTERS]);
+  await lab.must(host, ['virt-admin', 'daemon-log-outputs', API_LOG_OUTPUTS]);
 }
 
 async function showLog(lab: Lab, host: string) {
@@ -257,7 +274,8 @@ export async function runChaos(profile: ChaosProfile, onCleanup: Cleanup): Promi
   const lab = createLab({ name: profile.labName, net: profile.labNet, hosts: profile.hosts });
   onCleanup(`lab ${lab.name} down`, () => lab.down());
   await lab.up();
-  print(`lab ${lab.name}: ${lab.hosts.length} hosts up (198.18.${lab.net}.0/24)`);
+  for (const h of lab.hosts) await enableApiLog(lab, h);
+  print(`lab ${lab.name}: ${lab.hosts.length} hosts up (198.18.${lab.net}.0/24), libvirtd logging its network and domain API calls`);
   const redis = await startAofRedis();
   onCleanup('redis-server (AOF)', () => redis.destroy());
   print(`redis-server ${redis.url}, AOF everysec in ${redis.dir}`);
@@ -316,6 +334,8 @@ export async function runChaos(profile: ChaosProfile, onCleanup: Cleanup): Promi
   for (const h of lab.hosts) {
     initial.set(h, await readHostModel(lab, h, violations));
     before.set(h, await showLog(lab, h));
+    // The libvirt baseline: the API log starts again here (libvirtd appends to it).
+    await lab.must(h, ['sh', '-c', `: > ${API_LOG}`]);
   }
   print(
     `setup done: bridge ovsbr0 and VLAN 1001 on every host; OVSDB log baseline ${lab.hosts.map((h) => `${h} ${before.get(h)!.length}`).join(', ')} records`,
@@ -445,9 +465,11 @@ export async function runChaos(profile: ChaosProfile, onCleanup: Cleanup): Promi
     streams.set(id, await apis[1]!.jobEvents(id).catch(() => apis[0]!.jobEvents(id)));
   }
   const logs: HostLog[] = [];
+  const libvirtLogs: HostLog[] = [];
   const actual = new Map<string, HostModel>();
   for (const h of lab.hosts) {
     logs.push({ host: h, before: before.get(h)!, after: await showLog(lab, h) });
+    libvirtLogs.push({ host: h, before: [], after: parseApiLog(await lab.must(h, ['cat', API_LOG])) });
     actual.set(h, await readHostModel(lab, h, violations));
   }
 
@@ -460,6 +482,7 @@ export async function runChaos(profile: ChaosProfile, onCleanup: Cleanup): Promi
       records: [...records],
       streams: [...streams],
       logs,
+      libvirtLogs,
       initial: [...initial].map(([h, m]) => [h, [...m]]),
       actual: [...actual].map(([h, m]) => [h, [...m]]),
       faults,
@@ -481,6 +504,10 @@ export async function runChaos(profile: ChaosProfile, onCleanup: Cleanup): Promi
   for (const r of changes.replannedAway) print(`  taken-over change no longer in its job's steps: ${r}`);
   for (const r of changes.lateCommits) print(`  late commit of a timed-out command: ${r}`);
   violations.push(...changes.violations);
+  const libvirtChanges = checkChanges(libvirtLogs, records, streams, inputs, LIBVIRT_CHANGES);
+  for (const r of libvirtChanges.replannedAway) print(`  taken-over libvirt change no longer in its job's steps: ${r}`);
+  for (const r of libvirtChanges.lateCommits) print(`  late libvirt change of a timed-out command: ${r}`);
+  violations.push(...libvirtChanges.violations.map((v) => `libvirt: ${v}`));
   const order = new Map<string, JobRecord[]>();
   for (const h of lab.hosts) {
     const started = (id: string) => streams.get(id)?.find((e) => e.hypervisor === h && e.type === 'HOST_STARTED')?.at;
@@ -580,6 +607,12 @@ export async function runChaos(profile: ChaosProfile, onCleanup: Cleanup): Promi
     takenOverChangesNotInRecord: changes.replannedAway.length,
     lateCommitsOfTimedOutCommands: changes.lateCommits.length,
     phantomChanges: changes.phantom.length,
+    libvirtCalls: libvirtChanges.transactions,
+    recordedLibvirtChanges: libvirtChanges.recordedChanges,
+    libvirtUnrecordedInAttempt: libvirtChanges.unrecordedInAttempt,
+    libvirtDuplicatedChanges: libvirtChanges.duplicated.length,
+    libvirtChangesOutside: libvirtChanges.foreign.length + libvirtChanges.outsideAttempts.length,
+    libvirtPhantomChanges: libvirtChanges.phantom.length,
     hostsConverged: conv.converged,
     hosts: conv.hosts,
     objectsChecked: conv.objects,
@@ -601,6 +634,6 @@ export async function runChaos(profile: ChaosProfile, onCleanup: Cleanup): Promi
   };
   if (jobsCheck.jobs < profile.jobs) violations.push(`only ${jobsCheck.jobs} change jobs were accepted, ${profile.jobs} wanted`);
   figures.violations = violations.length;
-  const finalLine = `chaos: ${jobsCheck.jobs} jobs, ${jobsCheck.succeeded} succeeded, ${jobsCheck.failed} failed (expected), ${jobsCheck.lost.length} lost, ${jobsCheck.stuck.length} stuck, ${changes.duplicated.length} duplicated changes, hosts converged ${conv.converged}/${conv.hosts}, faults injected ${figures.faultsInjected} (seed ${seed})`;
+  const finalLine = `chaos: ${jobsCheck.jobs} jobs, ${jobsCheck.succeeded} succeeded, ${jobsCheck.failed} failed (expected), ${jobsCheck.lost.length} lost, ${jobsCheck.stuck.length} stuck, ${changes.duplicated.length + libvirtChanges.duplicated.length} duplicated changes, hosts converged ${conv.converged}/${conv.hosts}, faults injected ${figures.faultsInjected} (seed ${seed})`;
   return { seed, figures, violations, faults, finalLine, crashes };
 }

@@ -392,7 +392,7 @@ describe('events a client received are in the stream, in order, without gaps', (
 describe("libvirt's side: the API log of a lab host's libvirtd (libvirt-log.ts)", () => {
   // Captured on a lab host: net-update add and delete of portgroup vlan-1101 as Trunkline runs them,
   // a dumpxml and a list (reads), then net-destroy and net-undefine.
-  const API = parseApiLog(fixture('libvirt-api-hv1.log'));
+  const API = parseApiLog(fixture('libvirt-api-hv1.txt'));
   const ADD = `virsh -c qemu:///system net-update --live --config -- ovs-network add portgroup '<portgroup name='\\''vlan-1101'\\''><vlan><tag id='\\''1101'\\''/></vlan></portgroup>'`;
   const DELETE = `virsh -c qemu:///system net-update --live --config -- ovs-network delete portgroup '<portgroup name='\\''vlan-1101'\\''/>'`;
 

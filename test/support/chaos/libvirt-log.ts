@@ -3,7 +3,7 @@
  * domain API call (log filters `1:libvirt.network 1:libvirt.domain`, to API_LOG inside the lab
  * host), so the changes Trunkline made (`virsh net-update`, `net-define`, `start`, ...) can be
  * counted like the OVSDB log's transactions. Pure functions, tested on a log captured from a lab
- * host (test/fixtures/chaos/libvirt-api-hv1.log).
+ * host (test/fixtures/chaos/libvirt-api-hv1.txt).
  */
 import type { OvsdbRecord } from './ovs-log.ts';
 import { shellWords } from './ovs-log.ts';

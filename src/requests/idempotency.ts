@@ -11,7 +11,11 @@ import type { Redis } from 'ioredis';
  */
 
 /** `owner`: the token of this request's claim; only it answers or releases the claim. */
-export type Claim = { state: 'claimed'; owner: string } | { state: 'in-progress' } | { state: 'reused' } | { state: 'answered'; answer: string };
+export type Claim =
+  | { state: 'claimed'; owner: string }
+  | { state: 'in-progress' }
+  | { state: 'reused' }
+  | { state: 'answered'; answer: string };
 
 // KEYS[1] claim hash; ARGV: fingerprint, seconds a pending claim lives, owner token.
 const CLAIM_LUA = `

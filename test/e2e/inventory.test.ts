@@ -67,7 +67,7 @@ beforeAll(async () => {
   await buildReference(labEnv, HV2);
   // A shorter command timeout than the default, since the frozen-host test waits for it; still
   // above the first read after libvirtd started (QEMU capability probing takes seconds).
-  tl = await startTrunkline({ redisUrl, inventoryPath, env: { TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: '10000' } });
+  tl = await startTrunkline({ redisUrl, inventoryPath, env: { TRUNKLINE_SSH_COMMAND_TIMEOUT_MS: '11000' } });
 });
 
 afterAll(async () => {

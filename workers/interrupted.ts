@@ -24,3 +24,8 @@ export class PartInterrupted extends Error {
     this.reason = reason;
   }
 }
+
+/** What a lost lease (LOCK_LOST) means for the job: interrupted, run again here only if BullMQ still has it here. */
+export async function interruptedBy(err: Error, claim: AttemptClaim): Promise<PartInterrupted> {
+  return new PartInterrupted(await claim.stillOurs().catch(() => false), err.message);
+}

@@ -22,7 +22,7 @@ import { pendingStepRecord } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
 import { fencedRunner } from './fenced-runner.ts';
-import { type AttemptClaim, PartInterrupted } from './interrupted.ts';
+import { type AttemptClaim, interruptedBy, PartInterrupted } from './interrupted.ts';
 import { runHostSteps, type HostStepsContext, type HostStepsOutcome } from './host-steps.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
 
@@ -87,11 +87,11 @@ export async function runHostPart(
     const fence = lease ? { lockKey: lease.lockKey(hostName), token: lease.token } : null;
     await store.recordHost(job, part, type, message, step, totalSteps, fence);
   };
-  const finish = async (state: HostRunState, message: string): Promise<HostRunState> => {
+  const finish = async (state: Exclude<HostRunState, 'PENDING' | 'RUNNING'>, message: string): Promise<HostRunState> => {
     const now = new Date().toISOString();
     part.run.state = state;
     part.run.finishedAt = now;
-    part.run.attemptLog = endAttempt(part.run.attemptLog, state === 'PENDING' || state === 'RUNNING' ? 'FAILED' : state, now);
+    part.run.attemptLog = endAttempt(part.run.attemptLog, state, now);
     await report('HOST_FINISHED', message);
     return state;
   };
@@ -119,7 +119,6 @@ export async function runHostPart(
       .withHosts(
         [hostName],
         async (held): Promise<HostStepsOutcome> => {
-          await held.confirm();
           // A worker that slept past its claim may wake here: BullMQ gave the part to another
           // worker, which may have finished it and let later jobs run. It must not run it again.
           if (!(await claim.stillOurs()))
@@ -199,9 +198,7 @@ export async function runHostPart(
       )
       .catch(async (err: unknown) => {
         if (err instanceof PartInterrupted || !isLockLost(err)) throw err;
-        // The lease is gone; whether the part is still this worker's decides who goes on.
-        const claimed = await claim.stillOurs().catch(() => false);
-        throw new PartInterrupted(claimed, (err as Error).message);
+        throw await interruptedBy(err as Error, claim);
       });
     lease = null;
     const host = hostRecord;

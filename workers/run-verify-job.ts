@@ -10,7 +10,7 @@ import { EXCERPT_CHARS, stderrExcerpt } from '../src/ssh/command-output.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
 import { parsePing } from '../src/verify/ping.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
-import { type AttemptClaim, PartInterrupted } from './interrupted.ts';
+import { type AttemptClaim, interruptedBy, PartInterrupted } from './interrupted.ts';
 import { beginOnePiece, endOnePiece, runOnePieceStep } from './one-piece-job.ts';
 import { createProbeArgvs, pingArgv, pingPairs, removeProbeArgvs, type Probe } from '../src/verify/probes.ts';
 
@@ -69,7 +69,7 @@ export async function runVerifyJob(
     interrupted = true;
     deps.logger.warn({ job: jobId, code: ErrorCode.LOCK_LOST, err: (err as Error).message }, 'verifyVlan interrupted: lease or claim lost');
     if (err instanceof PartInterrupted) throw err;
-    throw new PartInterrupted(await claim.stillOurs().catch(() => false), (err as Error).message);
+    throw await interruptedBy(err as Error, claim);
   } finally {
     if (!interrupted) for (const h of loaded.hypervisors) await handOver(deps.turns, jobId, h).catch(() => {});
   }

@@ -137,15 +137,19 @@ class RedisLease implements HostLease {
     return this.keyOf(host);
   }
 
+  /** Extends every lock if each still holds the token: whether they did (a refusal loses the lease). */
+  private async extend(): Promise<boolean> {
+    const started = Date.now();
+    const ok = await this.redis.eval(RENEW_LUA, this.hosts.length, ...this.hosts.map(this.keyOf), this.token, String(this.ttlMs));
+    if (ok === 1) this.confirmedAt = started;
+    else this.lostWhy ??= 'another holder has it: it expired while this one was not renewing it';
+    return ok === 1;
+  }
+
   /** The periodic renewal: a failed round trip is retried next time; a refusal loses the lease. */
   async renew(): Promise<void> {
     if (this.lost || this.hosts.length === 0) return;
-    const started = Date.now();
-    const ok = await this.redis
-      .eval(RENEW_LUA, this.hosts.length, ...this.hosts.map(this.keyOf), this.token, String(this.ttlMs))
-      .catch(() => null);
-    if (ok === 1) this.confirmedAt = started;
-    else if (ok === 0) this.lostWhy ??= 'another holder has it: it expired while this one was not renewing it';
+    await this.extend().catch(() => {});
   }
 
   async confirm(): Promise<void> {
@@ -157,12 +161,6 @@ class RedisLease implements HostLease {
       this.lostWhy = `not renewed for ${silentMs} ms, longer than its ${this.ttlMs} ms lifetime (the process was paused or starved)`;
       throw new LockLost(this.hosts, this.lostWhy);
     }
-    const started = Date.now();
-    const ok = await this.redis.eval(RENEW_LUA, this.hosts.length, ...this.hosts.map(this.keyOf), this.token, String(this.ttlMs));
-    if (ok !== 1) {
-      this.lostWhy = 'another holder has it: it expired while this one was not renewing it';
-      throw new LockLost(this.hosts, this.lostWhy);
-    }
-    this.confirmedAt = started;
+    if (!(await this.extend())) throw new LockLost(this.hosts, this.lostWhy!);
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { changeClient, JOB_FIELDS } from '../support/changes.ts';
 import { gql } from '../support/graphql-client.ts';
-import { labExec } from '../support/lab.ts';
+import { labExec, ovsdbPid } from '../support/lab.ts';
 import { startProcess, type Proc } from '../support/processes.ts';
 import { startTrunkline, waitForJob, type Trunkline } from '../support/trunkline.ts';
 
@@ -30,12 +30,6 @@ const { change, apply } = changeClient(() => tl.url);
 const on = async (...argv: string[]) => (await labExec(labEnv, HOST, argv)).stdout.trim();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The pid of this lab host's own ovsdb-server (each lab host has its /run/openvswitch). */
-async function ovsdbPid(): Promise<number> {
-  const pid = Number(await on('cat', '/run/openvswitch/ovsdb-server.pid'));
-  expect(pid).toBeGreaterThan(1);
-  return pid;
-}
 const frozen = new Set<number>();
 function signal(pid: number, sig: 'SIGSTOP' | 'SIGCONT'): void {
   process.kill(pid, sig);
@@ -83,7 +77,7 @@ afterAll(async () => {
 
 describe('fencing: a worker that lost its host lock applies nothing', () => {
   it('paused past its lock mid-part: the part is taken over (both attempts reported), a later job runs, and the woken worker changes nothing', async () => {
-    const ovsdb = await ovsdbPid();
+    const ovsdb = await ovsdbPid(labEnv, HOST);
     signal(ovsdb, 'SIGSTOP');
     const first = await startedOnAWorker(1002);
     const workers = [tl.worker!, second!];
@@ -118,7 +112,7 @@ describe('fencing: a worker that lost its host lock applies nothing', () => {
   });
 
   it('cancelled while its worker sleeps mid-part: the worker that takes it over checks the host first, and both attempts are reported', async () => {
-    const ovsdb = await ovsdbPid();
+    const ovsdb = await ovsdbPid(labEnv, HOST);
     signal(ovsdb, 'SIGSTOP');
     const first = await startedOnAWorker(1005);
     signal(first.pid, 'SIGSTOP');
@@ -144,7 +138,7 @@ describe('fencing: a worker that lost its host lock applies nothing', () => {
     const third = await startProcess('workers/main.ts', tl.env, 'worker ready');
     const spare: Proc[] = [third];
     try {
-      const ovsdb = await ovsdbPid();
+      const ovsdb = await ovsdbPid(labEnv, HOST);
       signal(ovsdb, 'SIGSTOP');
       const { id } = await startedOnAWorker(1006);
       const killed: number[] = [];
@@ -187,7 +181,7 @@ describe('fencing: a worker that lost its host lock applies nothing', () => {
   });
 
   it('the lock vanishes mid-part (a Redis restart that lost it): the worker stops with LOCK_LOST, says so, and runs the part again', async () => {
-    const ovsdb = await ovsdbPid();
+    const ovsdb = await ovsdbPid(labEnv, HOST);
     signal(ovsdb, 'SIGSTOP');
     const { id } = await startedOnAWorker(1004);
     // Taken by someone else meanwhile: the part's renewal and its next round trip find another token.

@@ -11,6 +11,7 @@ import { JobStore } from '../../src/jobs/job-store.ts';
 import type { JobRecord } from '../../src/jobs/job-types.ts';
 import { newJobRecord } from '../../src/jobs/submit-change.ts';
 import { gql } from '../support/graphql-client.ts';
+import { labExec } from '../support/lab.ts';
 import { authorization } from '../support/credentials.ts';
 import { spawnEntry, stopChild } from '../support/processes.ts';
 import { startRedisServer, type RedisServer } from '../support/redis-server.ts';
@@ -40,16 +41,19 @@ const health = async (path: string) => {
   const res = await fetch(`${base()}${path}`);
   return { status: res.status, body: (await res.json()) as any };
 };
-/** A bridge that is never created: the job's plan (one step) is what matters, not the host. */
-const createBridge = (name: string) =>
-  fetch(tl.url, {
+/** A one-step change on hv1 (the bridges the accepted ones make are removed in afterAll). */
+const bridges = new Set<string>();
+const createBridge = (name: string, idempotencyKey?: string) => {
+  bridges.add(name);
+  return fetch(tl.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...authorization(tl.url) },
     body: JSON.stringify({
       query: 'mutation($input: CreateBridgeInput!) { createBridge(input: $input) { job { id } userErrors { code } } }',
-      variables: { input: { hypervisor: 'hv1', name, dryRun: false } },
+      variables: { input: { hypervisor: 'hv1', name, dryRun: false, ...(idempotencyKey ? { idempotencyKey } : {}) } },
     }),
   });
+};
 
 async function expectUnavailable(res: Response, what: RegExp): Promise<void> {
   expect(res.status).toBe(503);
@@ -83,6 +87,7 @@ afterAll(async () => {
   admin?.disconnect();
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
+  for (const name of bridges) await labExec(inject('labEnv'), 'hv1', ['ovs-vsctl', '--if-exists', 'del-br', name]);
 });
 
 describe('half-written submissions', () => {
@@ -205,15 +210,7 @@ describe('Redis outages', () => {
   });
 
   it('a request refused while Redis was frozen leaves no idempotency claim behind: its claim, carried out when Redis woke, is released and a retry is accepted', async () => {
-    const mutation = (key: string) =>
-      fetch(tl.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...authorization(tl.url) },
-        body: JSON.stringify({
-          query: 'mutation($input: CreateBridgeInput!) { createBridge(input: $input) { job { id } userErrors { code } } }',
-          variables: { input: { hypervisor: 'hv1', name: 'idemfrozen', idempotencyKey: key } },
-        }),
-      });
+    const mutation = (key: string) => createBridge('idemfrozen', key);
     const key = `frozen-${Date.now()}`;
     // Warm the token cache, so that the request gets as far as claiming its key while Redis is frozen.
     await gql(tl.url, '{ hypervisors { name } }');

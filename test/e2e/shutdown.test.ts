@@ -6,7 +6,7 @@ import { changeClient, JOB_FIELDS } from '../support/changes.ts';
 import { authorization } from '../support/credentials.ts';
 import { freePort } from '../support/free-port.ts';
 import { gql } from '../support/graphql-client.ts';
-import { labExec } from '../support/lab.ts';
+import { labExec, ovsdbPid } from '../support/lab.ts';
 import { startProcess } from '../support/processes.ts';
 import { startTrunkline, waitForJob, type Trunkline } from '../support/trunkline.ts';
 
@@ -45,7 +45,7 @@ afterAll(async () => {
 describe('graceful shutdown', () => {
   it('a worker sent SIGTERM mid-part finishes it (one attempt, its own), hands the host over and exits 0', async () => {
     // Hold the part mid-way: the host's ovsdb-server is frozen while the part reads it.
-    const ovsdb = Number(await on('cat', '/run/openvswitch/ovsdb-server.pid'));
+    const ovsdb = await ovsdbPid(labEnv, HOST);
     process.kill(ovsdb, 'SIGSTOP');
     const worker = tl.worker!;
     let id: string | undefined;

@@ -34,3 +34,10 @@ export async function labExec(env: LabEnv, host: string, argv: string[]): Promis
     return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
 }
+
+/** The pid of a lab host's own ovsdb-server (each host has its /run/openvswitch), e.g. to freeze it mid-job. */
+export async function ovsdbPid(env: LabEnv, host: string): Promise<number> {
+  const pid = Number((await labExec(env, host, ['cat', '/run/openvswitch/ovsdb-server.pid'])).stdout.trim());
+  if (!(pid > 1)) throw new Error(`${host}: no ovsdb-server pid`);
+  return pid;
+}

@@ -6,7 +6,7 @@
  * host (test/fixtures/chaos/libvirt-api-hv1.txt).
  */
 import type { OvsdbRecord } from './ovs-log.ts';
-import { shellWords } from './ovs-log.ts';
+import { commandWords } from './ovs-log.ts';
 
 /** Where each lab host's libvirtd writes the API log (inside the host's mount namespace). */
 export const API_LOG = '/var/log/libvirt/api.log';
@@ -94,14 +94,8 @@ export function libvirtCallKey(fn: string, args: string): string {
  * libvirtCallKey gives the log's entry; null when it is not a virsh command that changes anything.
  */
 export function libvirtStepKey(command: string | null | undefined): string | null {
-  if (!command) return null;
-  let words: string[];
-  try {
-    words = shellWords(command);
-  } catch {
-    return null;
-  }
-  if (words[0] !== 'virsh') return null;
+  const words = commandWords(command, 'virsh');
+  if (!words) return null;
   const at = words.findIndex((w, i) => i > 0 && VERBS.has(w));
   if (at < 0) return null;
   const verb = words[at]!;

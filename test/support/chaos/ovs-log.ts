@@ -75,8 +75,8 @@ export function shellWords(command: string): string[] {
   return words;
 }
 
-/** A step's change command (as the host shell receives it) in the form of its OVSDB comment; null if it is not ovs-vsctl. */
-export function stepCommandKey(command: string | null | undefined): string | null {
+/** The words of a step's shell command when it runs `tool`; null for another tool or no command. */
+export function commandWords(command: string | null | undefined, tool: string): string[] | null {
   if (!command) return null;
   let words: string[];
   try {
@@ -84,8 +84,12 @@ export function stepCommandKey(command: string | null | undefined): string | nul
   } catch {
     return null;
   }
-  if (words[0] !== 'ovs-vsctl') return null;
-  return words.join(' ');
+  return words[0] === tool ? words : null;
+}
+
+/** A step's change command (as the host shell receives it) in the form of its OVSDB comment; null if it is not ovs-vsctl. */
+export function stepCommandKey(command: string | null | undefined): string | null {
+  return commandWords(command, 'ovs-vsctl')?.join(' ') ?? null;
 }
 
 /** `ovs-vsctl --format=csv --data=bare --no-headings --columns=name,tag,trunks list Port` → name → value. */

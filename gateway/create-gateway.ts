@@ -1,6 +1,7 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { type DocumentNode, GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { Refusal } from '../src/requests/refusal.ts';
 import { createContext, type Context, type GatewayServices } from '../graphql/context.ts';
 import { schema } from '../graphql/schema.ts';
@@ -15,6 +16,8 @@ import { useRateLimits } from './graphql-rate-limits.ts';
 import { queryLimitPlugins } from './query-limits.ts';
 import { ErrorCode } from '../src/errors/codes.ts';
 import { isRedisUnavailable, RETRY_AFTER_SECONDS, unavailableMessage } from '../src/redis/availability.ts';
+import type { Metered } from '../src/metrics/gateway.ts';
+import { METRICS_PATH } from '../src/metrics/registry.ts';
 
 export type Gateway = YogaServerInstance<Record<string, never>, Context> & {
   /** Who may call: the WebSocket server authenticates its connections with it too. */
@@ -35,7 +38,7 @@ function sourceOf(serverContext: unknown): string | null {
  * /healthz for load balancers. One fetch handler (`gateway.fetch(request)`), so tests call it
  * in process and any runtime that speaks Request → Response can host it.
  */
-export function createGateway(services: GatewayServices): Gateway {
+export function createGateway(services: GatewayServices & Metered): Gateway {
   const authGate = createAuthGate(
     services.auth.authenticator,
     (request, source, reason, message) => {
@@ -58,6 +61,7 @@ export function createGateway(services: GatewayServices): Gateway {
   );
   const rest = createRestApp(services, (request) => authGate.originOf(request));
   const { healthzPublic } = services.config.auth;
+  const metricsPublic = services.config.metrics.public;
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -106,7 +110,12 @@ export function createGateway(services: GatewayServices): Gateway {
     graphiql: services.config.graphql.introspection
       ? async (request) => (await services.auth.authenticator.authenticate(request.headers.get('authorization'))).ok
       : false,
+    // GraphiQL's scripts, styles and editor workers inlined from the package (yoga's default page
+    // loads them from unpkg.com): management networks often have no internet.
+    renderGraphiQL,
     plugins: [
+      // First: their clocks start before any other plugin's work (src/metrics/; /metrics is served by route()).
+      ...services.metrics.plugins(schema),
       ...queryLimitPlugins(services.config.graphql),
       useRateLimits(),
       useAudit(),
@@ -156,8 +165,16 @@ export function createGateway(services: GatewayServices): Gateway {
   return Object.assign(yoga, { authGate });
 
   async function route({ request, url, endResponse, serverContext }: OnRequestArgs): Promise<void> {
+    // The web UI's assets hold no data (its API calls send the token): answered before the auth
+    // gate. Loaded on first use, so esbuild is only imported by a gateway whose UI is opened.
+    if (url.pathname === '/ui' || url.pathname.startsWith('/ui/')) {
+      const { uiResponse } = await import('./ui.ts');
+      const page = await uiResponse(request, (err) => services.logger.error({ err }, 'the web UI could not be built'));
+      if (page) return endResponse(page);
+    }
     const healthz = HEALTH_PATHS.has(url.pathname) && request.method === 'GET';
-    if (!(healthz && healthzPublic)) {
+    const metrics = url.pathname === METRICS_PATH;
+    if (!(healthz && healthzPublic) && !(metrics && metricsPublic)) {
       const refused = await authGate.admit(request, sourceOf(serverContext));
       if (refused) return endResponse(refused);
     }
@@ -168,6 +185,14 @@ export function createGateway(services: GatewayServices): Gateway {
     }
     if (healthz) {
       endResponse(await healthResponse(services, url.pathname));
+    } else if (metrics) {
+      // Series of every host: for a caller whose scope is every host (no host groups), or anyone when public.
+      const caller = metricsPublic ? null : authGate.originOf(request).caller;
+      if (caller && caller.hostGroups !== null)
+        return endResponse(
+          refusal(request, 403, ErrorCode.FORBIDDEN, 'metrics name every hypervisor: they need a token without host groups'),
+        );
+      endResponse(await services.metrics.response(request));
     } else if (url.pathname.startsWith(`${API_BASE}/`) || url.pathname === API_BASE) {
       endResponse(await rest.fetch(request));
     } else if (url.pathname.startsWith('/api/')) {

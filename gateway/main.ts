@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { loadConfig } from '../src/config/config.ts';
 import { seedRegistryFromFile } from '../src/inventory/seed-registry.ts';
+import { withRequestNotes } from '../src/jobs/job-log.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { whenRedisServes } from '../src/redis/availability.ts';
 import { createGateway } from './create-gateway.ts';
@@ -23,7 +24,9 @@ await whenServing('subscribe to job events', () => services.hub.start());
 const gateway = createGateway(services);
 // TLS when both files are configured (read once: a new certificate takes a restart).
 const { tls } = config.listen;
-const server = tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, gateway) : createServer(gateway);
+// Each request runs with notes of its own: what the log line of a job it makes says (src/jobs/job-log.ts).
+const handle = (req: IncomingMessage, res: ServerResponse) => withRequestNotes(() => gateway(req, res));
+const server = tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handle) : createServer(handle);
 // Idle keep-alive connections stay open longer than clients' and proxies' own idle timeouts (undici
 // 4 s, load balancers 60 s): a server that closes first races a client sending on that socket,
 // which then sees ECONNRESET.

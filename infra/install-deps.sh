@@ -10,6 +10,10 @@ PKGS=(
   redis-server
   ca-certificates curl openssl
   shellcheck
+  # The browser tests of the web UI, GraphiQL and the API reference (headless, driven by playwright-core).
+  chromium fonts-dejavu-core
+  # promtool (`promtool check metrics`): the metrics test checks the exposition with Prometheus's own linter.
+  prometheus
 )
 
 missing=()

@@ -10,12 +10,13 @@ source scripts/node-runtime.sh
 bash scripts/node-deps.sh
 echo "== node $(node -v)"
 mkdir -p .trunkline
-echo "== type check"
+echo "== type check (server, CLI and tests; the browser UI with DOM types)"
 node_modules/.bin/tsc --noEmit
+node_modules/.bin/tsc --noEmit -p ui
 echo "== lint and format (biome)"
 node_modules/.bin/biome check
 echo "== shellcheck"
-shellcheck -x .ci/run infra/*.sh scripts/*.sh test/fixtures/*.sh
+shellcheck -x .ci/run bin/trunkline infra/*.sh scripts/*.sh test/fixtures/*.sh
 echo "== tests"
 status=0
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.trunkline/test-results.json "$@" || status=$?

@@ -59,6 +59,17 @@ if ! auth_ok; then
 fi
 auth="authorization: Bearer $(cat "$token_file")"
 
+# The CLI's config (docs/cli.md), written once so that `trunkline` needs no flags on this machine
+# (as kind writes a kubeconfig); an existing one is the operator's and is left alone.
+cli_config="${XDG_CONFIG_HOME:-$HOME/.config}/trunkline/config.yaml"
+if [ ! -e "$cli_config" ]; then
+  mkdir -p "$(dirname "$cli_config")"
+  (umask 077 && printf 'url: %s\ntokenFile: %s\n' "${url%/graphql}" "$token_file" >"$cli_config")
+  cli_note="configured in $cli_config (url, tokenFile)"
+else
+  cli_note="$cli_config exists and was left alone (or set TRUNKLINE_URL and TRUNKLINE_TOKEN)"
+fi
+
 # Read every host now (through the worker), so the first change is planned from what the lab
 # looks like, not from state an earlier run left in a Redis that outlived its lab.
 hosts=$(curl -s "$url" -H "$auth" -H 'content-type: application/json' \
@@ -68,10 +79,13 @@ hosts=$(curl -s "$url" -H "$auth" -H 'content-type: application/json' \
 cat <<MSG
 
 Trunkline is up.
+  Web UI:    ${url%/graphql}/ui   (topology, VLANs, jobs; sign in with the token below)
+  CLI:       npx trunkline --help   ($cli_note; npm install -g . puts trunkline on PATH)
   GraphQL:   $url   (subscriptions over SSE on the same URL; WebSocket: ${url/http/ws})
              GraphiQL in a browser at that URL (introspection: $TRUNKLINE_GRAPHQL_INTROSPECTION; sign in with any user name, the token as password)
   REST:      ${url%/graphql}/api/v1   (reference: ${url%/graphql}/api/docs, contract: openapi.yaml)
   Token:     $token_file   (an admin of every host: send it as Authorization: Bearer; npm run token -- create for more)
+  Metrics:   ${url%/graphql}/metrics (with the token); worker: $([ "${TRUNKLINE_WORKER_METRICS_PORT:-9464}" = 0 ] && echo off || echo "http://${TRUNKLINE_WORKER_METRICS_HOST:-127.0.0.1}:${TRUNKLINE_WORKER_METRICS_PORT:-9464}/metrics")   (docs/metrics.md; Grafana: infra/grafana/trunkline-dashboard.json)
   Redis:     $TRUNKLINE_REDIS_URL
   Inventory: $TRUNKLINE_INVENTORY
   Hosts:     $hosts
@@ -79,6 +93,8 @@ Trunkline is up.
   Stop:      npm stop
 
 Try:
+  npx trunkline hosts
+  npx trunkline vlan ensure 1003 --hosts hv1,hv2 --ticket CHG-1   # live progress here and on ${url%/graphql}/ui#/jobs
   export TRUNKLINE_TOKEN=\$(cat $token_file)
   curl -s $url -H "authorization: Bearer \$TRUNKLINE_TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ hypervisors { name address status bridges { name ports { name tag trunks } } } }"}'

@@ -1,5 +1,6 @@
 import { ErrorCode } from '../src/errors/codes.ts';
 import { endAttempt } from '../src/jobs/host-attempts.ts';
+import { jobLogger } from '../src/jobs/job-log.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { isTerminal, type HostRun, type JobRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
@@ -36,6 +37,7 @@ export async function finishChangeJob(
       continue;
     }
     const message = `${run.host}: its worker stopped before the host's part finished${reason ? ` (${reason})` : ''}; the host is as the steps above say`;
+    jobLogger(deps.logger, job, run.host).warn({ code: ErrorCode.WORKER_FAILED, err: message }, 'host part failed: its worker stopped');
     Object.assign(run, {
       state: 'FAILED',
       finishedAt: now,
@@ -48,7 +50,7 @@ export async function finishChangeJob(
   for (const s of job.steps) if (s.state === 'PENDING' || s.state === 'RUNNING') s.state = 'SKIPPED';
   job.finishedAt = now;
 
-  const log = deps.logger.child({ job: job.id, kind: job.kind });
+  // The job's end is logged where it is recorded (JobStore events: workers/main.ts).
   const failed = job.hosts.filter((h) => h.state === 'FAILED');
   const changed = job.steps.filter((s) => s.changed).length;
   if (failed.length) {
@@ -57,7 +59,6 @@ export async function finishChangeJob(
     job.error = { code: first.code, message: failed.map((h) => h.error?.message ?? h.message).join(' | '), step: first.step };
     job.progress = { ...job.progress, message: job.error.message };
     await deps.store.record(job, 'FAILED', job.error.message);
-    log.warn({ code: first.code, err: job.error.message, hosts: failed.map((h) => h.host) }, 'job failed');
   } else if (job.hosts.some((h) => h.state === 'CANCELLED')) {
     job.state = 'CANCELLED';
     const kept = job.steps.filter((s) => s.changed).map((s) => s.index + 1);
@@ -66,7 +67,6 @@ export async function finishChangeJob(
       message: `cancelled${kept.length ? `; steps ${kept.join(', ')} had been applied and stay` : ' before any change'}`,
     };
     await deps.store.record(job, 'CANCELLED', job.progress.message);
-    log.info('job cancelled');
   } else {
     job.state = 'SUCCEEDED';
     job.progress = {
@@ -75,7 +75,6 @@ export async function finishChangeJob(
       message: `done: ${changed} of ${job.steps.length} steps changed something`,
     };
     await deps.store.record(job, 'SUCCEEDED', job.progress.message);
-    log.info({ changed, steps: job.steps.length }, 'job succeeded');
   }
   return job;
 }

@@ -18,11 +18,16 @@ import {
 import { RedisHostLocks } from '../src/jobs/host-locks.ts';
 import { HostOrder } from '../src/jobs/host-order.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
-import { CHANGE_JOB_KINDS, type ChangeJobKind, type JobKind } from '../src/jobs/job-kinds.ts';
+import { CHANGE_JOB_KINDS, type ChangeJobKind, isChangeJobKind, type JobKind } from '../src/jobs/job-kinds.ts';
+import { logJobEnd } from '../src/jobs/job-log.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
-import { createLogger } from '../src/log/logger.ts';
+import { createLogger, type Logger } from '../src/log/logger.ts';
+import { listenForScrapes } from '../src/metrics/listener.ts';
+import { collectProcessMetrics, joinExpositions } from '../src/metrics/registry.ts';
+import { workerMetrics, workerRegistry } from '../src/metrics/worker.ts';
 import { whenRedisServes } from '../src/redis/availability.ts';
 import { connectRedis } from '../src/redis/connect.ts';
+import { withLogContext } from '../src/ssh/log-context.ts';
 import { SshPool } from '../src/ssh/ssh-pool.ts';
 import { finishChangeJob } from './finish-change-job.ts';
 import { NotYourTurn } from './host-turn.ts';
@@ -41,7 +46,19 @@ const MAX_TAKE_OVERS = 2;
 const config = loadConfig();
 const logger = createLogger('trunkline-worker', config.logLevel);
 const redis = connectRedis(config.redisUrl, 'trunkline-worker-store');
-const store = new JobStore(redis, { prefix: config.prefix, ttlSeconds: config.jobTtlSeconds });
+collectProcessMetrics(workerRegistry);
+workerMetrics.concurrency.set(config.worker.concurrency);
+// Every job end this worker records is counted and logged (with the job's fields: src/jobs/job-log.ts).
+const store = new JobStore(redis, {
+  prefix: config.prefix,
+  ttlSeconds: config.jobTtlSeconds,
+  events: {
+    ended: (record) => {
+      workerMetrics.jobs.ended(record);
+      logJobEnd(logger, record);
+    },
+  },
+});
 const cache = new HostStateCache(redis, config.prefix);
 const registry = new RedisHostRegistry(redis, config.prefix);
 // Startup steps wait for a Redis that is down or refuses writes (MISCONF, OOM, LOADING) instead of exiting.
@@ -66,7 +83,9 @@ const hostPartDeps = {
   config,
   logger,
   readTimeoutMs: refreshDeps.readTimeoutMs,
-  refresh: (h: Host) => refreshHost(refreshDeps, h).then(() => {}),
+  // The re-read after a part is the part's: its lines (and its SSH round trips') carry the part's fields.
+  refresh: (h: Host, log?: Logger) =>
+    refreshHost(log ? { ...refreshDeps, logger: log, runner: withLogContext(runner, log) } : refreshDeps, h).then(() => {}),
   readAlong: (h: Host, known: HostState) => readAlongFor(refreshDeps, h, known),
   worker: workerName,
 };
@@ -159,6 +178,16 @@ const PROCESSORS: Readonly<Record<JobKind | typeof HOST_STEPS | typeof REFRESH_F
   },
 };
 
+/**
+ * How long a BullMQ job waited before a worker first took it (trunkline_queue_wait_seconds): not
+ * a flow's parent (it waits for its children by design), nor a later take (after a delay or a stall).
+ */
+function observeQueueWait(job: Job<ChangeJobData>): void {
+  if (job.attemptsStarted > 1 || isChangeJobKind(job.name)) return;
+  const waitedMs = (job.processedOn ?? Date.now()) - job.timestamp - (job.delay ?? 0);
+  workerMetrics.queueWait.observe({ name: job.name }, Math.max(0, waitedMs) / 1000);
+}
+
 const worker = new Worker<ChangeJobData>(
   CHANGE_QUEUE,
   async (job, token) => {
@@ -167,7 +196,14 @@ const worker = new Worker<ChangeJobData>(
       throw new UnrecoverableError(
         `BullMQ job ${job.id} has an unknown name ${JSON.stringify(job.name)}: not a Trunkline job kind, ${HOST_STEPS} or ${REFRESH_FLEET}`,
       );
-    return await run(job, token);
+    // Only known names reach a label.
+    observeQueueWait(job);
+    workerMetrics.activeJobs.inc({ name: job.name });
+    try {
+      return await run(job, token);
+    } finally {
+      workerMetrics.activeJobs.dec({ name: job.name });
+    }
   },
   {
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },
@@ -194,13 +230,27 @@ const webhookProcess =
     : null;
 await whenServing('schedule the fleet refresh', () => scheduleFleetRefresh(queue, config.inventory.refreshIntervalSeconds));
 await webhookProcess?.ready;
+// Said only of a webhook process this worker started.
+if (!webhookProcess) workerRegistry.removeSingleMetric('trunkline_webhook_process_up');
 await worker.waitUntilReady();
+// Its own metrics and its webhook process's, on one port (docs/metrics.md).
+const metricsListener = await listenForScrapes({
+  host: config.metrics.host,
+  port: config.metrics.workerPort,
+  logger,
+  async render() {
+    const webhooks = webhookProcess ? await webhookProcess.scrape(2000) : null;
+    if (webhookProcess) workerMetrics.webhookProcessUp.set(webhooks === null ? 0 : 1);
+    return joinExpositions(await workerRegistry.metrics(), webhooks);
+  },
+});
 logger.info(
   {
     queue: CHANGE_QUEUE,
     prefix: config.prefix,
     concurrency: config.worker.concurrency,
     refreshEverySeconds: config.inventory.refreshIntervalSeconds,
+    metrics: metricsListener.url,
   },
   'worker ready',
 );
@@ -227,7 +277,7 @@ async function shutdown(signal: string): Promise<void> {
   if (!inTime)
     logger.warn({ graceMs: config.shutdownGraceMs }, 'worker stopping: running parts did not finish in time; they are taken over');
   await Promise.allSettled([inTime ? closing : worker.close(true), webhookProcess?.close()]);
-  await Promise.allSettled([queue.close(), runner.close()]);
+  await Promise.allSettled([queue.close(), runner.close(), metricsListener.close()]);
   await redis.quit();
   process.exit(0);
 }

@@ -3,6 +3,8 @@ import { isLockLost } from '../src/jobs/host-locks.ts';
 import { endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import type { JobError, JobRecord, StepRecord } from '../src/jobs/job-types.ts';
+import type { Logger } from '../src/log/logger.ts';
+import { workerMetrics } from '../src/metrics/worker.ts';
 
 /*
  * The life of a job that runs in one piece (refreshHypervisor, verifyVlan), as opposed to a
@@ -33,6 +35,8 @@ export async function runOnePieceStep(
   changes: boolean,
   /** Proves the job's host lease still holds before each write (throws LOCK_LOST otherwise). */
   fence: () => Promise<void> = async () => {},
+  /** The job's logger (src/jobs/job-log.ts): a failed step is logged with its host. */
+  log?: Logger,
 ): Promise<boolean> {
   Object.assign(step, { state: 'RUNNING', startedAt: new Date().toISOString() });
   await fence();
@@ -44,12 +48,28 @@ export async function runOnePieceStep(
   } catch (err) {
     // Not the step's failure: this worker may no longer touch the hosts, nor write the job.
     if (isLockLost(err)) throw err;
+    const { code, message } = describeError(err);
     step.state = 'FAILED';
-    step.stderr = describeError(err).message;
+    step.stderr = message;
+    // These jobs' steps have no probe kind: the job's kind is theirs.
+    workerMetrics.stepFailures.inc({ step_kind: job.kind, code });
+    log?.warn({ host: step.host, step: step.index + 1, stepKind: job.kind, code, err: message }, 'step failed');
   }
   step.changed = step.state === 'SUCCEEDED' && changes;
   step.finishedAt = new Date().toISOString();
   step.durationMs = Math.round(performance.now() - started);
+  workerMetrics.steps.inc({ step_kind: job.kind, outcome: step.state === 'FAILED' ? 'failed' : step.changed ? 'changed' : 'unchanged' });
+  workerMetrics.stepDuration.observe({ step_kind: job.kind }, step.durationMs / 1000);
+  log?.debug(
+    {
+      host: step.host,
+      step: step.index + 1,
+      stepKind: job.kind,
+      outcome: step.state === 'FAILED' ? 'failed' : step.changed ? 'changed' : 'unchanged',
+      durationMs: step.durationMs,
+    },
+    'step finished',
+  );
   job.progress = {
     done: job.steps.filter((s) => s.finishedAt).length,
     total: job.steps.length,

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { ErrorCode } from '../src/errors/codes.ts';
 import type { ChangeJobData } from '../src/jobs/change-queue.ts';
 import { takesTurns, type HostOrder } from '../src/jobs/host-order.ts';
+import { jobLogger } from '../src/jobs/job-log.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { cancelledBeforeStart } from '../src/jobs/host-runs.ts';
 import type { Logger } from '../src/log/logger.ts';
@@ -58,7 +59,7 @@ export async function sweepOrphans(deps: SweepDeps, now = Date.now()): Promise<s
       };
       await deps.store.record(failed, 'FAILED', message);
       if (takesTurns(job.kind)) await deps.order.release(id, job.hypervisors);
-      deps.logger.warn({ job: id, kind: job.kind, ticketRef: job.ticketRef }, 'orphaned job ended: it was never queued');
+      jobLogger(deps.logger, job).warn({ hosts: job.hypervisors }, 'orphaned job ended: it was never queued');
       ended.push(id);
     }
     await deps.redis.set(mark, String(upTo), 'EX', deps.ttlSeconds);

@@ -4,6 +4,7 @@ import { knownObjectsRead, readHostState } from '../src/hosts/read-host-state.ts
 import type { BatchCommand } from '../src/ssh/command-batch.ts';
 import type { Host } from '../src/inventory/host-registry.ts';
 import type { Logger } from '../src/log/logger.ts';
+import { workerMetrics } from '../src/metrics/worker.ts';
 import type { CommandRunner, ExecResult } from '../src/ssh/runner.ts';
 
 export interface RefreshDeps {
@@ -21,6 +22,7 @@ export async function refreshHost(deps: RefreshDeps, host: Host): Promise<HostSt
   const previous = await deps.cache.get(host.name);
   const state = await readHostState(deps.runner, host, previous, deps.readTimeoutMs);
   await deps.cache.put(state);
+  workerMetrics.hostReads.inc({ host: host.name, outcome: state.error?.code ?? 'ok' });
   if (state.error) deps.logger.warn({ host: host.name, code: state.error.code, err: state.error.message }, 'host read failed');
   else deps.logger.debug({ host: host.name, ...state.read }, 'host refreshed');
   return state;

@@ -9,6 +9,7 @@ import { failedReadState, readForPlanning, type PlanningRead } from '../src/host
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import { beginAttempt, endAttempt } from '../src/jobs/host-attempts.ts';
 import { isLockLost, type HostLease, type HostLocks } from '../src/jobs/host-locks.ts';
+import { jobLogger } from '../src/jobs/job-log.ts';
 import type { HostPart, JobStore } from '../src/jobs/job-store.ts';
 import {
   isTerminal,
@@ -20,6 +21,8 @@ import {
 } from '../src/jobs/job-types.ts';
 import { pendingStepRecord } from '../src/jobs/submit-change.ts';
 import type { Logger } from '../src/log/logger.ts';
+import { workerMetrics } from '../src/metrics/worker.ts';
+import { withLogContext } from '../src/ssh/log-context.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
 import { fencedRunner } from './fenced-runner.ts';
 import { type AttemptClaim, interruptedBy, PartInterrupted } from './interrupted.ts';
@@ -37,8 +40,8 @@ export interface HostPartDeps {
   logger: Logger;
   /** Limit for the read the part plans from. */
   readTimeoutMs: number;
-  /** Re-reads the host into the cache; a job is reported finished only after its hosts were. */
-  refresh(host: Host): Promise<void>;
+  /** Re-reads the host into the cache (its lines logged with `log`); a job is reported finished only after its hosts were. */
+  refresh(host: Host, log?: Logger): Promise<void>;
   /**
    * The light re-read, for a job that neither defined nor removed domains or networks, as
    * commands for the host part's last batch (see refresh-hosts.ts); null: only a full read will do.
@@ -78,7 +81,8 @@ export async function runHostPart(
     rollback: job.rollback.filter((r) => r.host === hostName),
   };
   let totalSteps = job.steps.length;
-  const log = deps.logger.child({ job: job.id, kind: job.kind, host: hostName, ticketRef: job.ticketRef });
+  // Every line of the part (its steps', the SSH layer's for its commands) carries the job's fields and the host.
+  const log = jobLogger(deps.logger, job, hostName);
   // While the part holds the host lock, its writes are fenced by it (job-store.ts recordHost).
   let lease: HostLease | null = null;
   const report = async (type: JobEventType, message: string, step: StepRecord | null = null) => {
@@ -93,6 +97,18 @@ export async function runHostPart(
     part.run.finishedAt = now;
     part.run.attemptLog = endAttempt(part.run.attemptLog, state, now);
     await report('HOST_FINISHED', message);
+    workerMetrics.hostParts.inc({ kind: job.kind, state });
+    log[state === 'FAILED' ? 'warn' : 'info'](
+      {
+        state,
+        attempts: part.run.attempts,
+        changed: part.steps.filter((s) => s.changed).length,
+        steps: part.steps.length,
+        code: part.run.error?.code ?? null,
+        err: part.run.error?.message,
+      },
+      'host part finished',
+    );
     return state;
   };
 
@@ -151,6 +167,7 @@ export async function runHostPart(
           };
           part.run.attemptLog = beginAttempt(part.run, deps.worker, now);
           const before = part.run.attemptLog.at(-2);
+          log.info({ attempt: part.run.attempts, worker: deps.worker }, 'host part started');
           await report(
             'HOST_STARTED',
             part.run.attempts > 1
@@ -164,8 +181,8 @@ export async function runHostPart(
             return { state: 'FAILED', failure, applied: false, refreshed: true, cacheAgreed: true };
           }
           hostRecord = host;
-          // Every round trip to the host first proves the lease is still ours (fenced-runner.ts).
-          const runner = fencedRunner(deps.runner, held);
+          // Every round trip to the host first proves the lease is still ours (fenced-runner.ts), and logs with the part's fields.
+          const runner = withLogContext(fencedRunner(deps.runner, held), log);
           const made = await planFromHost({ ...deps, runner }, job, host, part, (n) => (totalSteps = n), held);
           if ('failure' in made) {
             // A read that failed while the worker slept (its timeout fired on waking) is not this part's outcome.
@@ -189,6 +206,7 @@ export async function runHostPart(
             cancelRequested: () => store.cancelRequested(job.id),
             whileVerifying: () => refresh(host),
             preobserved: made.read.results,
+            log,
           });
           // The outcome is this part's only if the lease held to the end (the part is recorded after release).
           await held.confirm();
@@ -217,7 +235,6 @@ export async function runHostPart(
     const changed = part.steps.filter((s) => s.changed).length;
     if (outcome.state === 'FAILED') {
       part.run.error = outcome.failure!;
-      log.warn({ code: outcome.failure!.code, err: outcome.failure!.message }, 'host part failed');
       return await finish('FAILED', outcome.failure!.message);
     }
     if (outcome.state === 'CANCELLED')
@@ -251,7 +268,7 @@ export async function runHostPart(
 
   async function refresh(host: Host): Promise<void> {
     try {
-      await deps.refresh(host);
+      await deps.refresh(host, log);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'refresh after job failed');
     }

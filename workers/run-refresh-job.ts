@@ -1,7 +1,9 @@
 import { describeError, ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { HostRegistry } from '../src/inventory/host-registry.ts';
+import { jobLogger } from '../src/jobs/job-log.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { isTerminal, type JobRecord } from '../src/jobs/job-types.ts';
+import { withLogContext } from '../src/ssh/log-context.ts';
 import { beginOnePiece, endOnePiece, runOnePieceStep } from './one-piece-job.ts';
 import { refreshHost, summarizeState, type RefreshDeps } from './refresh-hosts.ts';
 
@@ -14,7 +16,11 @@ export async function runRefreshJob(deps: RefreshDeps & { store: JobStore; regis
   const { store } = deps;
   const loaded = await store.require(jobId);
   if (isTerminal(loaded.state)) return loaded;
+  // Its lines, and the SSH layer's for its reads, carry the job's fields (src/jobs/job-log.ts).
+  const log = jobLogger(deps.logger, loaded);
+  const reading = { ...deps, logger: log, runner: withLogContext(deps.runner, log) };
   const job = await beginOnePiece(store, loaded, `reading ${loaded.hypervisors.join(', ')}`);
+  log.info({ hosts: job.hypervisors, attempt: job.attempts }, 'job started');
 
   const failures: Array<{ host: string; index: number; code: ErrorCode; message: string }> = [];
   await Promise.all(
@@ -27,7 +33,7 @@ export async function runRefreshJob(deps: RefreshDeps & { store: JobStore; regis
           try {
             const host = await deps.registry.get(step.host);
             if (!host) throw new TrunklineError(ErrorCode.UNKNOWN_HYPERVISOR, `hypervisor ${step.host} is no longer registered`);
-            const state = await refreshHost(deps, host);
+            const state = await refreshHost(reading, host);
             // A failed read is still an observation: the cache says why the host's data is old.
             step.observed = summarizeState(state);
             if (state.error) throw new TrunklineError(state.error.code, state.error.message);
@@ -38,6 +44,8 @@ export async function runRefreshJob(deps: RefreshDeps & { store: JobStore; regis
           }
         },
         false,
+        undefined,
+        log,
       ),
     ),
   );

@@ -2,11 +2,13 @@ import type { VerifySpec } from '../src/changes/plans/verify.ts';
 import { ErrorCode, TrunklineError } from '../src/errors/codes.ts';
 import type { Host, HostRegistry } from '../src/inventory/host-registry.ts';
 import { type HostLease, type HostLocks, isLockLost } from '../src/jobs/host-locks.ts';
+import { jobLogger } from '../src/jobs/job-log.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import { cancelledBeforeStart } from '../src/jobs/host-runs.ts';
 import { isTerminal, type JobRecord, type PingOutcome, type StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../src/ssh/command-output.ts';
+import { withLogContext } from '../src/ssh/log-context.ts';
 import type { CommandRunner } from '../src/ssh/runner.ts';
 import { parsePing } from '../src/verify/ping.ts';
 import { awaitTurn, handOver, type TurnDeps } from './host-turn.ts';
@@ -61,13 +63,15 @@ export async function runVerifyJob(
     }
   }
   let interrupted = false;
+  // Its lines, and the SSH layer's for its probes and pings, carry the job's fields (src/jobs/job-log.ts).
+  const log = jobLogger(deps.logger, loaded);
   try {
-    return await verify(deps, loaded, claim);
+    return await verify({ ...deps, logger: log, runner: withLogContext(deps.runner, log) }, loaded, claim);
   } catch (err) {
     if (!isLockLost(err) && !(err instanceof PartInterrupted)) throw err;
     // Its lease or claim is gone: no more writes, and the places stay for whoever runs it now.
     interrupted = true;
-    deps.logger.warn({ job: jobId, code: ErrorCode.LOCK_LOST, err: (err as Error).message }, 'verifyVlan interrupted: lease or claim lost');
+    log.warn({ code: ErrorCode.LOCK_LOST, err: (err as Error).message }, 'verifyVlan interrupted: lease or claim lost');
     if (err instanceof PartInterrupted) throw err;
     throw await interruptedBy(err as Error, claim);
   } finally {
@@ -81,6 +85,7 @@ async function verify(deps: VerifyDeps, loaded: JobRecord, claim: AttemptClaim):
   if (!(await claim.stillOurs())) throw new PartInterrupted(false, 'BullMQ handed the job to another worker');
   const spec = loaded.input.spec as VerifySpec;
   const job = await beginOnePiece(store, loaded, `verifying VLAN ${spec.tag} on ${loaded.hypervisors.join(', ')}`);
+  deps.logger.info({ hosts: job.hypervisors, tag: spec.tag, attempt: job.attempts }, 'job started');
   const hosts = new Map<string, Host>();
   for (const name of job.hypervisors) {
     const h = await deps.registry.get(name);
@@ -94,7 +99,7 @@ async function verify(deps: VerifyDeps, loaded: JobRecord, claim: AttemptClaim):
   // Setup and cleanup change the hosts (probes come and go); the ping step only observes.
   let lease: HostLease | null = null;
   const run = (step: StepRecord, work: () => Promise<string>, changes = true) =>
-    runOnePieceStep(store, job, step, work, changes, async () => lease?.confirm());
+    runOnePieceStep(store, job, step, work, changes, async () => lease?.confirm(), deps.logger);
 
   const exec = async (host: string, argv: string[], allowFail = false) => {
     const h = hosts.get(host);

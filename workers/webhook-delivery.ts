@@ -1,6 +1,7 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { ErrorCode } from '../src/errors/codes.ts';
 import type { Logger } from '../src/log/logger.ts';
+import { webhookMetrics } from '../src/metrics/webhooks.ts';
 import {
   type BatchJobData,
   DELIVER_BATCH,
@@ -108,6 +109,8 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): Worker<WebhookJob
       },
       { status, nextAttemptAt },
     );
+    webhookMetrics.attempts.inc({ outcome: status === 'SUCCEEDED' ? 'delivered' : status === 'FAILED' ? 'failed' : 'retrying' });
+    webhookMetrics.attemptSeconds.observe(result.latencyMs / 1000);
     const fields = { deliveryId, endpointId, attempt: n, responseCode: result.responseCode, latencyMs: result.latencyMs };
     if (result.error === null) log.debug(fields, 'webhook delivered');
     else if (o.last) log.warn({ ...fields, error: result.error }, 'webhook delivery failed for good');

@@ -5,6 +5,7 @@ import { type JobStore, parseFleetEntry } from '../src/jobs/job-store.ts';
 import type { JobEvent } from '../src/jobs/job-types.ts';
 import { compareStreamIds } from '../src/jobs/stream-id.ts';
 import type { Logger } from '../src/log/logger.ts';
+import { webhookMetrics } from '../src/metrics/webhooks.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { batchesOf } from '../src/webhooks/delivery-queue.ts';
 import { deliveryIdOf } from '../src/webhooks/delivery-store.ts';
@@ -142,6 +143,8 @@ export function startWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     await deps.webhooks.queue.enqueueBatches(batches);
     await conn.call('xack', key, DISPATCH_GROUP, ...entries.map((e) => e[0]));
+    webhookMetrics.eventsDispatched.inc(entries.length);
+    webhookMetrics.deliveriesQueued.inc(deliveries);
     if (deliveries) log.debug({ events: entries.length, deliveries, batches: batches.length }, 'dispatched');
   }
 

@@ -3,6 +3,10 @@ import { HostGroupStore } from '../src/auth/host-group-store.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
 import { createLogger } from '../src/log/logger.ts';
+import { answerScrapes } from '../src/metrics/child-process.ts';
+import { listenForScrapes } from '../src/metrics/listener.ts';
+import { collectProcessMetrics } from '../src/metrics/registry.ts';
+import { webhookRegistry } from '../src/metrics/webhooks.ts';
 import { connectRedis } from '../src/redis/connect.ts';
 import { createWebhooks } from '../src/webhooks/webhooks.ts';
 import { startDeliveryWorker } from './webhook-delivery.ts';
@@ -36,6 +40,20 @@ const dispatcher = startWebhookDispatcher({
 });
 const deliveryWorker = startDeliveryWorker({ redisUrl: config.redisUrl, prefix: config.prefix, webhooks, logger, name: consumer });
 
+// Metrics: a worker's child answers its worker's scrapes (no process metrics: the worker's has
+// those names); on its own it serves them itself, when given a port (docs/metrics.md).
+const isChild = typeof process.send === 'function';
+if (isChild) answerScrapes(webhookRegistry);
+else collectProcessMetrics(webhookRegistry);
+const metricsListener = isChild
+  ? null
+  : await listenForScrapes({
+      host: config.metrics.host,
+      port: config.metrics.webhookPort,
+      logger,
+      render: () => webhookRegistry.metrics(),
+    });
+
 // Deliveries of a batch that failed for good are queued again (webhook-sweeper.ts).
 const sweeper = setInterval(() => {
   sweepFailedBatches({ webhooks, logger }).catch((err: Error) =>
@@ -51,7 +69,7 @@ async function shutdown(why: string): Promise<void> {
   logger.info({ why }, 'webhook process stopping');
   clearInterval(sweeper);
   // A delivery in flight finishes (or times out); BullMQ re-queues one left stalled.
-  await Promise.allSettled([dispatcher.close(), deliveryWorker.close()]);
+  await Promise.allSettled([dispatcher.close(), deliveryWorker.close(), metricsListener?.close()]);
   await webhooks.close().catch(() => {});
   await redis.quit().catch(() => {});
   process.exit(0);

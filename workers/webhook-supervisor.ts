@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../src/log/logger.ts';
+import { scrapeChild } from '../src/metrics/child-process.ts';
 
 /*
  * Starts the webhook process (workers/webhook-process.ts) as a child of the worker, `nice`
@@ -26,6 +27,8 @@ const RESTART_MS = 1000;
 export interface WebhookProcess {
   /** Resolves when the first child is ready; rejects if it exits before that (bad configuration). */
   ready: Promise<void>;
+  /** The child's metrics (its exposition) for the worker's scrape; null when it is not running or did not answer in time. */
+  scrape(timeoutMs: number): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,7 @@ export function startWebhookProcess(opts: { logger: Logger; nice: number; stopTi
 
   return {
     ready,
+    scrape: (timeoutMs) => scrapeChild(child, timeoutMs),
     async close() {
       stopping = true;
       const c = child;

@@ -145,6 +145,14 @@ const EnvSchema = z.object({
   TRUNKLINE_WEBHOOK_HISTORY: int(1000, 10, 100_000),
   TRUNKLINE_WEBHOOK_HISTORY_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   TRUNKLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Prometheus metrics (docs/metrics.md). The gateway's /metrics needs a token (like every path) unless this says so.
+  TRUNKLINE_METRICS_PUBLIC: bool(false),
+  // Each worker serves its own /metrics (and its webhook process's) here; loopback by default, port 0 turns it off.
+  TRUNKLINE_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  TRUNKLINE_WORKER_METRICS_PORT: int(9464, 0, 65535),
+  // A webhook process run on its own (TRUNKLINE_WEBHOOK_PROCESS=none elsewhere) serves /metrics here (0: off);
+  // as a worker's child it reports through the worker's port instead.
+  TRUNKLINE_WEBHOOK_METRICS_PORT: int(0, 0, 65535),
 });
 
 export type EnvConfig = z.infer<typeof EnvSchema>;
@@ -170,6 +178,18 @@ export interface Config {
   api: { restBodyLimitBytes: number; idempotencyTtlSeconds: number; corsOrigins: string[] };
   inventory: { refreshIntervalSeconds: number; freshnessSeconds: number; refreshWaitMs: number; seed: boolean };
   webhooks: WebhookConfig;
+  metrics: MetricsConfig;
+}
+
+/** Where metrics are served (docs/metrics.md); a port of 0 serves none. */
+export interface MetricsConfig {
+  /** The gateway's /metrics without a token. */
+  public: boolean;
+  /** The listen address of the worker's (and a standalone webhook process's) metrics listener. */
+  host: string;
+  workerPort: number;
+  /** A webhook process that runs on its own; as a worker's child it answers through the worker's port. */
+  webhookPort: number;
 }
 
 export interface AuthConfig {
@@ -329,6 +349,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       process: e.TRUNKLINE_WEBHOOK_PROCESS,
       historyLength: e.TRUNKLINE_WEBHOOK_HISTORY,
       historyTtlSeconds: e.TRUNKLINE_WEBHOOK_HISTORY_TTL_SECONDS,
+    },
+    metrics: {
+      public: e.TRUNKLINE_METRICS_PUBLIC,
+      host: e.TRUNKLINE_WORKER_METRICS_HOST,
+      workerPort: e.TRUNKLINE_WORKER_METRICS_PORT,
+      webhookPort: e.TRUNKLINE_WEBHOOK_METRICS_PORT,
     },
   };
 }

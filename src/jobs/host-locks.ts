@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
+import { workerMetrics } from '../metrics/worker.ts';
 
 /*
  * Releases a lock only if it still holds our token.
@@ -84,11 +85,13 @@ export class RedisHostLocks implements HostLocks {
     const lease = new RedisLease(this.redis, token, held, (h) => this.key(h), this.ttlMs);
     const renew = setInterval(() => void lease.renew(), Math.max(100, Math.floor(this.ttlMs / 3)));
     try {
+      const waiting = performance.now();
       for (const host of [...new Set(hosts)].sort()) {
         await this.acquire(host, token, onWait);
         held.push(host);
         lease.confirmedAt = Date.now();
       }
+      workerMetrics.lockWait.observe((performance.now() - waiting) / 1000);
       return await fn(lease);
     } finally {
       clearInterval(renew);
@@ -142,8 +145,15 @@ class RedisLease implements HostLease {
     const started = Date.now();
     const ok = await this.redis.eval(RENEW_LUA, this.hosts.length, ...this.hosts.map(this.keyOf), this.token, String(this.ttlMs));
     if (ok === 1) this.confirmedAt = started;
-    else this.lostWhy ??= 'another holder has it: it expired while this one was not renewing it';
+    else this.lose('another holder has it: it expired while this one was not renewing it');
     return ok === 1;
+  }
+
+  /** The lease is lost, for the first reason found (counted once). */
+  private lose(why: string): void {
+    if (this.lostWhy !== null) return;
+    this.lostWhy = why;
+    workerMetrics.locksLost.inc();
   }
 
   /** The periodic renewal: a failed round trip is retried next time; a refusal loses the lease. */
@@ -158,8 +168,8 @@ class RedisLease implements HostLease {
     // Renewals are due every ttl / 3: one older than the ttl means this process did not run.
     const silentMs = Date.now() - this.confirmedAt;
     if (silentMs >= this.ttlMs) {
-      this.lostWhy = `not renewed for ${silentMs} ms, longer than its ${this.ttlMs} ms lifetime (the process was paused or starved)`;
-      throw new LockLost(this.hosts, this.lostWhy);
+      this.lose(`not renewed for ${silentMs} ms, longer than its ${this.ttlMs} ms lifetime (the process was paused or starved)`);
+      throw new LockLost(this.hosts, this.lostWhy!);
     }
     if (!(await this.extend())) throw new LockLost(this.hosts, this.lostWhy!);
   }

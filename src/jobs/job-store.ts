@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
 import {
+  isTerminal,
   pendingHostRun,
   type HostRun,
   type JobEvent,
@@ -94,6 +95,15 @@ export interface JobStoreOptions {
   ttlSeconds: number;
   /** Events kept in the fleet log (default 100,000). */
   fleetLogLength?: number;
+  /** Told after a write succeeded (metrics and log lines; what they throw is ignored). */
+  events?: JobStoreEvents;
+}
+
+export interface JobStoreEvents {
+  /** A new job was stored (its QUEUED record). */
+  created?(record: JobRecord): void;
+  /** A job's record was written with its end state (SUCCEEDED, FAILED, CANCELLED): once per job. */
+  ended?(record: JobRecord): void;
 }
 
 /** One host's share of a job record, as stored. */
@@ -204,13 +214,26 @@ export class JobStore {
   }
 
   /** Stores a new job with its QUEUED event. */
-  create(record: JobRecord, message: string): Promise<JobEvent> {
-    return this.write(record, { type: 'QUEUED', at: record.createdAt, step: null, message }, Date.parse(record.createdAt));
+  async create(record: JobRecord, message: string): Promise<JobEvent> {
+    const event = await this.write(record, { type: 'QUEUED', at: record.createdAt, step: null, message }, Date.parse(record.createdAt));
+    this.tell('created', record);
+    return event;
   }
 
   /** Stores the whole record as it is now and appends an event describing what just happened. */
-  record(record: JobRecord, type: JobEventType, message: string, step: JobEvent['step'] = null): Promise<JobEvent> {
-    return this.write(record, { type, at: new Date().toISOString(), step, message, host: step?.host ?? null });
+  async record(record: JobRecord, type: JobEventType, message: string, step: JobEvent['step'] = null): Promise<JobEvent> {
+    const event = await this.write(record, { type, at: new Date().toISOString(), step, message, host: step?.host ?? null });
+    // Its end: the event that names the state the record ends in (each end is written once, by one writer).
+    if (type === record.state && isTerminal(record.state)) this.tell('ended', record);
+    return event;
+  }
+
+  private tell(what: keyof JobStoreEvents, record: JobRecord): void {
+    try {
+      this.options.events?.[what]?.(record);
+    } catch {
+      // Metrics and logs never fail a write that was made.
+    }
   }
 
   private async write(record: JobRecord, body: EventBody, indexScore?: number): Promise<JobEvent> {

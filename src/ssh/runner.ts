@@ -1,4 +1,5 @@
 import type { Host } from '../inventory/host-registry.ts';
+import type { Logger } from '../log/logger.ts';
 import type { BatchCommand } from './command-batch.ts';
 
 /**
@@ -21,6 +22,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Text written to the command's stdin (e.g. XML for `virsh define /dev/stdin`). */
   stdin?: string;
+  /** Where the round trip's log lines go: a job's child logger (log-context.ts); default: the runner's own. */
+  log?: Logger;
 }
 
 export interface BatchExecOptions {
@@ -29,6 +32,8 @@ export interface BatchExecOptions {
   timeoutMs?: number;
   /** Stop at the first command that fails; the result then has fewer entries than commands. */
   stopOnFailure?: boolean;
+  /** As ExecOptions.log. */
+  log?: Logger;
 }
 
 /**

@@ -3,6 +3,7 @@ import { Client, type ClientChannel } from 'ssh2';
 import { ErrorCode, TrunklineError } from '../errors/codes.ts';
 import type { Host } from '../inventory/host-registry.ts';
 import type { Logger } from '../log/logger.ts';
+import { workerMetrics } from '../metrics/worker.ts';
 import { buildBatchScript, splitBatchOutput, type BatchCommand } from './command-batch.ts';
 import { sameFingerprint, sha256Fingerprint } from './fingerprint.ts';
 import { toShellCommand } from './quote.ts';
@@ -46,14 +47,14 @@ export class SshPool implements CommandRunner {
     const sudo = options.sudo ?? this.options.sudo;
     // LC_ALL=C: virsh and ovs-vsctl translate messages we parse; sudo keeps LC_* by default.
     const command = `LC_ALL=C ${toShellCommand(sudo ? ['sudo', '-n', '--', ...argv] : argv)}`;
-    return this.run(host, command, options.timeoutMs ?? this.options.commandTimeoutMs, options.stdin);
+    return this.run(host, command, options.timeoutMs ?? this.options.commandTimeoutMs, options.stdin, options.log, 1);
   }
 
   async execBatch(host: Host, commands: readonly BatchCommand[], options: BatchExecOptions = {}): Promise<ExecResult[]> {
     if (this.closed) throw new TrunklineError(ErrorCode.SSH_DISCONNECTED, 'SSH pool is closed');
     const stopOnFailure = options.stopOnFailure ?? false;
     const { script, marker } = buildBatchScript(commands, { sudo: options.sudo ?? this.options.sudo, stopOnFailure });
-    const res = await this.run(host, script, options.timeoutMs ?? this.options.commandTimeoutMs);
+    const res = await this.run(host, script, options.timeoutMs ?? this.options.commandTimeoutMs, undefined, options.log, commands.length);
     const parts = splitBatchOutput(res.stdout, res.stderr, marker);
     const stoppedOnFailure = stopOnFailure && parts.length > 0 && parts.at(-1)!.exitCode !== 0;
     if (parts.length < commands.length && !stoppedOnFailure)
@@ -65,11 +66,36 @@ export class SshPool implements CommandRunner {
     return parts.map((p) => ({ ...p, durationMs: res.durationMs }));
   }
 
-  private async run(host: Host, command: string, timeoutMs: number, stdin?: string): Promise<ExecResult> {
-    const conn = this.connectionFor(host);
+  /**
+   * One round trip: `commands` commands (a batch's), logged with `log` (a job's context) at debug
+   * level, counted per host (trunkline_ssh_* metrics).
+   */
+  private async run(
+    host: Host,
+    command: string,
+    timeoutMs: number,
+    stdin: string | undefined,
+    given: Logger | undefined,
+    commands: number,
+  ): Promise<ExecResult> {
+    const log = given ?? this.options.logger;
+    const conn = this.connectionFor(host, log);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    workerMetrics.sshCommands.inc({ host: host.name }, commands);
     try {
-      return await conn.exec(command, timeoutMs, stdin);
+      const res = await conn.exec(command, timeoutMs, stdin);
+      const s = seconds();
+      workerMetrics.sshRoundTrips.inc({ host: host.name, outcome: 'ok' });
+      workerMetrics.sshRoundTripSeconds.observe({ host: host.name }, s);
+      log.debug({ host: host.name, ms: Math.round(s * 1000), commands, exitCode: res.exitCode }, 'ssh round trip');
+      return res;
     } catch (err) {
+      const s = seconds();
+      const code = err instanceof TrunklineError ? err.code : ErrorCode.INTERNAL;
+      workerMetrics.sshRoundTrips.inc({ host: host.name, outcome: code });
+      workerMetrics.sshRoundTripSeconds.observe({ host: host.name }, s);
+      log.debug({ host: host.name, ms: Math.round(s * 1000), commands, code, err: (err as Error).message }, 'ssh round trip failed');
       // A broken connection is dropped so that the next command reconnects.
       if (conn.broken) this.drop(conn);
       throw err;
@@ -82,11 +108,12 @@ export class SshPool implements CommandRunner {
     this.connections.clear();
   }
 
-  private connectionFor(host: Host): HostConnection {
+  /** The host's connection; a new one logs its connecting with `log` (the context of the command that needed it). */
+  private connectionFor(host: Host, log: Logger): HostConnection {
     const key = `${host.name}|${host.user}@${host.address}:${host.port}|${host.hostKeyFingerprint}|${host.privateKeyPath}`;
     let conn = this.connections.get(key);
     if (!conn || conn.broken) {
-      conn = new HostConnection(key, host, this.options);
+      conn = new HostConnection(key, host, this.options, log);
       this.connections.set(key, conn);
       // A host whose address or key changed in the registry gets a fresh connection.
       for (const [k, c] of this.connections) {
@@ -114,15 +141,23 @@ class HostConnection {
   readonly key: string;
   private readonly host: Host;
   private readonly options: SshPoolOptions;
+  private readonly log: Logger;
 
-  constructor(key: string, host: Host, options: SshPoolOptions) {
+  constructor(key: string, host: Host, options: SshPoolOptions, log: Logger) {
     this.key = key;
     this.host = host;
     this.options = options;
+    this.log = log;
     this.hostName = host.name;
     this.ready = this.connect();
-    // Nobody may be awaiting `ready` yet; the rejection is observed by exec().
-    this.ready.catch(() => {});
+    this.ready.then(
+      () => workerMetrics.sshConnections.inc({ host: host.name, outcome: 'ok' }),
+      (err: unknown) => {
+        const code = err instanceof TrunklineError ? err.code : ErrorCode.SSH_CONNECT_FAILED;
+        workerMetrics.sshConnections.inc({ host: host.name, outcome: code });
+        this.log.info({ host: host.name, code, err: (err as Error).message }, 'ssh connection failed');
+      },
+    );
   }
 
   private async connect(): Promise<void> {
@@ -147,7 +182,7 @@ class HostConnection {
           // Every exec is a few small packets (channel open, exec request, EOF); with Nagle's
           // algorithm on, each waits for the server's delayed ACK: ~40 ms per command for nothing.
           this.client.setNoDelay(true);
-          options.logger.debug({ host: host.name, ms: Date.now() - started }, 'ssh connected');
+          this.log.info({ host: host.name, ms: Date.now() - started }, 'ssh connected');
           resolve();
         })
         .on('error', (err: Error & { level?: string; code?: string }) => {
@@ -176,7 +211,7 @@ class HostConnection {
             options.pinHostKey(host, presented).then(
               (pinned) => {
                 if (pinned && sameFingerprint(pinned, presented)) {
-                  options.logger.warn({ host: host.name, fingerprint: presented }, 'host key pinned on first use');
+                  this.log.warn({ host: host.name, fingerprint: presented }, 'host key pinned on first use');
                   pinnedOnFirstUse = presented;
                   verify(true);
                 } else verify(false);

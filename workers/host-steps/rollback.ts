@@ -1,6 +1,7 @@
 import { describeError } from '../../src/errors/codes.ts';
 import type { RollbackRecord } from '../../src/jobs/job-types.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../../src/ssh/command-output.ts';
+import { workerMetrics } from '../../src/metrics/worker.ts';
 import { toShellCommand } from '../../src/ssh/quote.ts';
 import { Cancelled, endStep, StepFailed, type HostStepsOutcome, type RunState, type Work } from './state.ts';
 import { verifyQuietly } from './verify.ts';
@@ -25,7 +26,7 @@ export async function endAfterStop(run: RunState, err: unknown): Promise<HostSte
     for (const w of works.filter((x) => x.applied && !x.verified)) {
       w.record.changed = true;
       w.record.warning = 'its command ran (exit 0) before the cancel, but reading the host back did not confirm it';
-      endStep(w, 'FAILED');
+      endStep(run, w, 'FAILED');
       await ctx.report(
         'STEP_FINISHED',
         `step ${w.pos}/${works.length} applied before the cancel, not verified: ${w.record.description}`,
@@ -45,7 +46,12 @@ export async function endAfterStop(run: RunState, err: unknown): Promise<HostSte
       ? `${described.message} (the plan was made from a read of the host that said ${planned}; the host said ${seen} when the step ran: it changed meanwhile, outside Trunkline; run the change again to plan from the host as it is)`
       : described.message;
   if (failedWork) {
-    endStep(failedWork, 'FAILED');
+    endStep(run, failedWork, 'FAILED');
+    workerMetrics.stepFailures.inc({ step_kind: failedWork.planned.probe.kind, code: described.code });
+    ctx.log?.warn(
+      { step: failedWork.record.index + 1, stepKind: failedWork.planned.probe.kind, code: described.code, err: message },
+      'step failed',
+    );
     await ctx.report(
       'STEP_FINISHED',
       `step ${failedWork.record.index + 1} failed on ${ctx.host.name}: ${message}`,
@@ -56,7 +62,7 @@ export async function endAfterStop(run: RunState, err: unknown): Promise<HostSte
     run,
     works.filter((w) => w.applied && !w.verified && w !== failedWork),
   );
-  for (const w of works) if (w.record.state === 'RUNNING' && w.applied && w !== failedWork) endStep(w, 'FAILED');
+  for (const w of works) if (w.record.state === 'RUNNING' && w.applied && w !== failedWork) endStep(run, w, 'FAILED');
   const rolled = await rollBack(run, works.filter((w) => w.applied).reverse());
   const where = failedWork
     ? `step ${failedWork.record.index + 1} (${failedWork.record.description}) on ${ctx.host.name}`
@@ -112,6 +118,17 @@ async function rollBack(run: RunState, applied: Work[]): Promise<RollbackRecord[
     }
     ctx.rollback.push(entry);
     done.push(entry);
+    workerMetrics.rollbacks.inc({ step_kind: w.planned.probe.kind, outcome: entry.state });
+    ctx.log?.[entry.state === 'SUCCEEDED' ? 'info' : 'warn'](
+      {
+        step: w.record.index + 1,
+        stepKind: w.planned.probe.kind,
+        outcome: entry.state,
+        command: entry.command,
+        err: entry.state === 'SUCCEEDED' ? undefined : entry.message,
+      },
+      entry.state === 'SUCCEEDED' ? 'step rolled back' : 'step not rolled back',
+    );
     await ctx.report(
       'STEP_ROLLED_BACK',
       `step ${w.record.index + 1} ${entry.state === 'SUCCEEDED' ? 'rolled back' : `not rolled back: ${entry.message}`}`,

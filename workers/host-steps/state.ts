@@ -4,6 +4,8 @@ import { describeError, ErrorCode, TrunklineError } from '../../src/errors/codes
 import type { Host } from '../../src/inventory/host-registry.ts';
 import { isLockLost } from '../../src/jobs/host-locks.ts';
 import type { JobEventType, RollbackRecord, StepRecord } from '../../src/jobs/job-types.ts';
+import type { Logger } from '../../src/log/logger.ts';
+import { workerMetrics } from '../../src/metrics/worker.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../../src/ssh/command-output.ts';
 import type { CommandRunner, ExecResult } from '../../src/ssh/runner.ts';
@@ -24,6 +26,8 @@ export interface HostStepsContext {
   whileVerifying?: () => Promise<void>;
   /** Results of commands just run on the host (the read the steps were planned from), by argv key: the first observation reuses them. */
   preobserved?: ReadonlyMap<string, ExecResult>;
+  /** The part's logger (the job's fields and the host: src/jobs/job-log.ts); none: the steps log nothing. */
+  log?: Logger;
 }
 
 export interface HostStepsOutcome {
@@ -113,7 +117,7 @@ export async function startStep(run: RunState, w: Work): Promise<void> {
 export async function finishStep(run: RunState, w: Work, changed: boolean): Promise<void> {
   w.verified = true;
   w.record.changed = changed;
-  endStep(w, 'SUCCEEDED');
+  endStep(run, w, 'SUCCEEDED');
   await run.ctx.report(
     'STEP_FINISHED',
     `step ${w.pos}/${run.works.length} ${changed ? 'changed' : 'already as wanted'}: ${w.record.description}`,
@@ -121,10 +125,16 @@ export async function finishStep(run: RunState, w: Work, changed: boolean): Prom
   );
 }
 
-export function endStep(w: Work, state: 'SUCCEEDED' | 'FAILED'): void {
+/** Ends a step's record; counted (trunkline_steps_total, its duration) and logged at debug level. */
+export function endStep(run: RunState, w: Work, state: 'SUCCEEDED' | 'FAILED'): void {
   w.record.state = state;
   w.record.finishedAt = new Date().toISOString();
   w.record.durationMs = Date.parse(w.record.finishedAt) - Date.parse(w.record.startedAt ?? w.record.finishedAt);
+  const stepKind = w.planned.probe.kind;
+  const outcome = state === 'FAILED' ? 'failed' : w.record.changed ? 'changed' : 'unchanged';
+  workerMetrics.steps.inc({ step_kind: stepKind, outcome });
+  workerMetrics.stepDuration.observe({ step_kind: stepKind }, w.record.durationMs / 1000);
+  run.ctx.log?.debug({ step: w.record.index + 1, stepKind, outcome, durationMs: w.record.durationMs }, 'step finished');
 }
 
 // Job records keep an excerpt of command output, enough to diagnose, small enough to stream.

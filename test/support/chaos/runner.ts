@@ -231,10 +231,10 @@ export function stallOutcomes(
     for (const line of logs.get(proc.name)!) {
       if (!line.includes('host part interrupted: lease or claim lost')) continue;
       try {
-        const j = JSON.parse(line) as { pid?: number; time?: number; job?: string; host?: string };
+        const j = JSON.parse(line) as { pid?: number; time?: number; jobId?: string; host?: string };
         if (j.pid !== t.pid || (j.time ?? 0) < t.thawedAt - 50 || (j.time ?? 0) > t.thawedAt + 20_000) continue;
         wakeLines++;
-        if (j.job === t.jobId && j.host === t.host) onHeldPart++;
+        if (j.jobId === t.jobId && j.host === t.host) onHeldPart++;
       } catch {
         // not JSON
       }

@@ -67,7 +67,7 @@ if [ ! -e "$cli_config" ]; then
   (umask 077 && printf 'url: %s\ntokenFile: %s\n' "${url%/graphql}" "$token_file" >"$cli_config")
   cli_note="configured in $cli_config (url, tokenFile)"
 else
-  cli_note="$cli_config exists and was left alone (or set TRUNKLINE_URL and TRUNKLINE_TOKEN)"
+  cli_note="$cli_config was there already and is left as it is"
 fi
 
 # Read every host now (through the worker), so the first change is planned from what the lab
@@ -75,6 +75,23 @@ fi
 hosts=$(curl -s "$url" -H "$auth" -H 'content-type: application/json' \
   -d '{"query":"{ hypervisors(refresh: true) { name status } }"}' |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).data.hypervisors.map(h=>h.name+" "+h.status).join(", "))}catch{console.log("(not read yet)")}})')
+
+# The lab's VLANs (the reference setup's 1001 and 1002 on every lab host; LAB_VLANS= for none),
+# made through the API with the CLI like any change: idempotent, a re-run changes nothing.
+cli() { TRUNKLINE_URL="${url%/graphql}" TRUNKLINE_TOKEN="$(cat "$token_file")" bash bin/trunkline "$@"; }
+lab_vlans=${LAB_VLANS-1001,1002}
+vlans_note=none
+if [ -n "$lab_vlans" ]; then
+  lab_hosts=$(cli hosts -o value -c name | paste -sd, -)
+  for tag in ${lab_vlans//,/ }; do
+    # Its progress goes to a log of its own; a failure says where to look.
+    if ! cli vlan ensure "$tag" --hosts "$lab_hosts" --ticket lab-setup --wait -o value -c state >>"$logs/lab-setup.log" 2>&1; then
+      echo "warning: VLAN $tag could not be ensured on $lab_hosts (last lines of $logs/lab-setup.log):" >&2
+      tail -5 "$logs/lab-setup.log" >&2
+    fi
+  done
+  vlans_note="$lab_vlans on $lab_hosts (LAB_VLANS)"
+fi
 
 cat <<MSG
 
@@ -89,6 +106,7 @@ Trunkline is up.
   Redis:     $TRUNKLINE_REDIS_URL
   Inventory: $TRUNKLINE_INVENTORY
   Hosts:     $hosts
+  VLANs:     $vlans_note
   Logs:      $logs/{gateway,worker}.log
   Stop:      npm stop
 

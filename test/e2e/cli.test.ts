@@ -358,6 +358,8 @@ describe('trunkline', () => {
       const env: NodeJS.ProcessEnv = { ...process.env, TRUNKLINE_URL: tl.url, TRUNKLINE_TOKEN: tl.adminToken, TERM: 'xterm-256color' };
       delete env.NO_COLOR;
       delete env.FORCE_COLOR;
+      // An operator's terminal, not CI's: Node counts a terminal under CI=… as colourless (tty.getColorDepth).
+      delete env.CI;
       const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

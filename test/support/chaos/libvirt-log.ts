@@ -110,7 +110,9 @@ export function libvirtStepKey(command: string | null | undefined): string | nul
 /** Whether a libvirt change is one a job of this kind and input may make (it names the job's portgroup). */
 export function libvirtCommandFits(kind: string, input: Record<string, any>, key: string): boolean {
   switch (kind) {
+    // addPortgroup names it in its portgroup (the API's input), removePortgroup as `name`.
     case 'addPortgroup':
+      return key.includes(`name='${input.portgroup?.name}'`);
     case 'removePortgroup':
       return key.includes(`name='${input.name}'`);
     case 'ensureVlan':

@@ -84,8 +84,10 @@ function resolveDomainWith(state: HostState, d: Domain, byName: Map<string, OvsP
   return d.interfaces.map((iface, index) => {
     const port = iface.target ? (byName.get(iface.target) ?? null) : null;
     const portgroup = findPortgroup(state, iface);
-    // A running VM's XML carries the resolved VLAN; an inactive one only names the portgroup.
-    const vlan = iface.vlan ?? portgroup?.vlan ?? null;
+    // A NIC that names a portgroup is on what the portgroup says now: a running VM's XML keeps
+    // the VLANs resolved when it was plugged, even after net-update changed the portgroup (and
+    // the change retagged the port). A NIC's own <vlan> (no portgroup named) is its own.
+    const vlan = (iface.portgroup ? portgroup?.vlan : null) ?? iface.vlan ?? portgroup?.vlan ?? null;
     const live = port ? portVlanTags(port) : null;
     return {
       hypervisor: state.host,

@@ -99,6 +99,22 @@ describe('VLAN drift (captured host, changed by hand)', () => {
     expect(kinds(state, 1001)).toEqual(['VM_PORT_TAG_DIFFERS vm-access/52:54:00:7c:00:01']);
   });
 
+  it('a running VM on a trunk portgroup a change extended: the port follows the portgroup, not the VLANs frozen in the live XML', () => {
+    const state = withUplink(null, [1001, 1002, 1003]);
+    const network = state.libvirt!.networks.find((n) => n.name === 'ovs-network')!;
+    const trunk = network.portgroups.find((p) => p.vlan?.trunk)!;
+    trunk.vlan = { ...trunk.vlan!, tags: [1001, 1002, 1003] };
+    const vm = resolveInterfaces(state).find((i) => i.vm === 'vm-trunk')!;
+    expect(vm.iface.vlan?.tags).toEqual([1001, 1002]); // what libvirt's live XML still says
+    expect(vm.configuredTags).toEqual([1001, 1002, 1003]);
+    // Not retagged yet: drift, against what the portgroup says now.
+    expect(kinds(state, 1001)).toContain(`VM_PORT_TAG_DIFFERS vm-trunk/${vm.iface.mac}`);
+    // Retagged (as ensureVlan does): no drift.
+    vm.port!.trunks = [1001, 1002, 1003];
+    const again = structuredClone(state);
+    expect(kinds(again, 1001)).not.toContain(`VM_PORT_TAG_DIFFERS vm-trunk/${vm.iface.mac}`);
+  });
+
   it('a trunked VLAN without its portgroup, left out of the trunk portgroups', () => {
     expect(kinds(withUplink(null, [1001, 1002, 1003]), 1003)).toEqual([
       'PORTGROUP_MISSING ovs-network/vlan-1003',

@@ -12,6 +12,7 @@ import {
   type WebhookJobData,
 } from '../src/webhooks/delivery-queue.ts';
 import { EndpointLanes } from '../src/webhooks/endpoint-lanes.ts';
+import { jobOfPayload } from '../src/webhooks/payload.ts';
 import { type AttemptResult, postWebhook } from '../src/webhooks/send.ts';
 import { deliveryHeaders } from '../src/webhooks/signature.ts';
 import type { DeliveryStatus, StoredEndpoint } from '../src/webhooks/types.ts';
@@ -92,6 +93,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): Worker<WebhookJob
   async function record(
     endpointId: string,
     deliveryId: string,
+    body: string,
     sent: { at: Date; result: AttemptResult },
     o: { failedBefore: number; last: boolean; redelivery: boolean },
   ): Promise<void> {
@@ -111,7 +113,14 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): Worker<WebhookJob
     );
     webhookMetrics.attempts.inc({ outcome: status === 'SUCCEEDED' ? 'delivered' : status === 'FAILED' ? 'failed' : 'retrying' });
     webhookMetrics.attemptSeconds.observe(result.latencyMs / 1000);
-    const fields = { deliveryId, endpointId, attempt: n, responseCode: result.responseCode, latencyMs: result.latencyMs };
+    const fields = {
+      ...jobOfPayload(body),
+      deliveryId,
+      endpointId,
+      attempt: n,
+      responseCode: result.responseCode,
+      latencyMs: result.latencyMs,
+    };
     if (result.error === null) log.debug(fields, 'webhook delivered');
     else if (o.last) log.warn({ ...fields, error: result.error }, 'webhook delivery failed for good');
     else log.info({ ...fields, error: result.error, nextAttemptAt }, 'webhook delivery failed; will retry');
@@ -134,7 +143,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): Worker<WebhookJob
         const sent = await send(endpoint, id, body);
         const failed = sent.result.error !== null;
         if (failed && !last) await webhooks.queue.enqueueRetries([{ deliveryId: id, endpointId }]);
-        await record(endpointId, id, sent, { failedBefore: 0, last, redelivery: false });
+        await record(endpointId, id, body, sent, { failedBefore: 0, last, redelivery: false });
         return failed;
       }),
     );
@@ -154,7 +163,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): Worker<WebhookJob
     if (body === null) return { skipped: 'delivery expired' };
     const sent = await send(endpoint, deliveryId, body);
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    await record(endpointId, deliveryId, sent, {
+    await record(endpointId, deliveryId, body, sent, {
       failedBefore: (job.data.priorAttempts ?? 0) + job.attemptsMade,
       last,
       redelivery: job.name === REDELIVER,

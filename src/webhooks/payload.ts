@@ -20,3 +20,14 @@ export const eventData = (e: JobEvent): Record<string, unknown> => publicJobEven
 export function webhookPayload(e: JobEvent): WebhookPayload {
   return { type: webhookEventType(e.type), timestamp: e.at, data: eventData(e) };
 }
+
+/** The job a delivery's body is about, for its log lines (jobId, host, ticketRef as every job line has them). */
+export function jobOfPayload(body: string): { jobId: string | null; host: string | null; ticketRef: string | null } {
+  try {
+    const data = (JSON.parse(body) as Partial<WebhookPayload>).data ?? {};
+    const text = (v: unknown) => (typeof v === 'string' ? v : null);
+    return { jobId: text(data.jobId), host: text(data.hypervisor), ticketRef: text(data.ticketRef) };
+  } catch {
+    return { jobId: null, host: null, ticketRef: null };
+  }
+}

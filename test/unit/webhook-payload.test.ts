@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobEventSchema } from '../../rest/schemas/job.ts';
 import type { JobEvent } from '../../src/jobs/job-types.ts';
-import { eventData, webhookPayload } from '../../src/webhooks/payload.ts';
+import { eventData, jobOfPayload, webhookPayload } from '../../src/webhooks/payload.ts';
 
 const step = {
   index: 0,
@@ -67,5 +67,14 @@ describe('webhook payloads', () => {
     expect(p.timestamp).toBe('2026-12-01T10:00:00.120Z');
     expect(p.data).toMatchObject({ sequence: '1764583200000-3', hypervisor: 'hv1', ticketRef: 'NET-42', progress: { percent: 100 } });
     expect(webhookPayload(events[1]!).type).toBe('job.failed');
+  });
+
+  it('jobOfPayload: the job, host and ticket a delivery is about (its log lines); nothing from a body that is not a payload', () => {
+    expect(jobOfPayload(JSON.stringify(webhookPayload(events[0]!)))).toEqual({
+      jobId: '7b0d0f0e-5b5c-4a43-8d7f-2f9d7c2f0a11',
+      host: 'hv1',
+      ticketRef: 'NET-42',
+    });
+    expect(jobOfPayload('not json')).toEqual({ jobId: null, host: null, ticketRef: null });
   });
 });

@@ -58,12 +58,23 @@ return { id, seq }
  *   ARGV[14] fleet log max length   ARGV[15] fencing token or ''   ARGV[16..] every host's done field
  *   KEYS[3] fleet event log          KEYS[4] the host lock the token must still be in (fenced writes)
  * Returns { event id, done, STARTED event id or false, sequence }, false when the record is gone,
- * or the string 'LOCK_LOST' when the write was fenced and the lock holds another token (or none).
+ * the string 'LOCK_LOST' when the write was fenced and the lock holds another token (or none),
+ * or 'stale' when the writer's part is no longer the part: the job ended, the stored part ended,
+ * or it counts more attempts than the writer's (another worker took the part over since the
+ * writer read it: a worker that slept while it waited for its turn or the host lock, unfenced).
  */
 const WRITE_HOST_LUA = `
 if ARGV[15] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[15] then return 'LOCK_LOST' end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return false end
+local ended = { SUCCEEDED = true, FAILED = true, CANCELLED = true }
+if ended[state] then return 'stale' end
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if stored then
+  local run = cjson.decode(stored).run or {}
+  local mine = cjson.decode(ARGV[2]).run or {}
+  if ended[run.state] or (tonumber(run.attempts) or 0) > (tonumber(mine.attempts) or 0) then return 'stale' end
+end
 local started = false
 if state == 'QUEUED' and ARGV[13] == '1' then
   redis.call('HSET', KEYS[1], 'state', 'RUNNING')
@@ -276,7 +287,8 @@ export class JobStore {
   /**
    * Stores one host's part of a running job and appends an event about it. `job` gives the
    * job's id, its hosts and its step count (from the record the worker loaded).
-   * Returns null when the record is gone (expired).
+   * Returns null when the record is gone (expired), or when an unfenced write is no longer the
+   * writer's to make (the job or the part ended, or another worker took the part over: 'stale').
    */
   async recordHost(
     job: Pick<JobRecord, 'id' | 'hypervisors' | 'steps' | 'kind' | 'ticketRef'>,
@@ -344,12 +356,20 @@ export class JobStore {
       String(this.options.fleetLogLength ?? FLEET_LOG_LENGTH),
       fence?.token ?? '',
       ...job.hypervisors.map((h) => `done:${h}`),
-    )) as [string, number, string | null, string] | 'LOCK_LOST' | null;
+    )) as [string, number, string | null, string] | 'LOCK_LOST' | 'stale' | null;
     if (res === 'LOCK_LOST')
       throw new TrunklineError(ErrorCode.LOCK_LOST, `${host}: the host lock was lost; this worker's record of the part was not written`, {
         host,
       });
-    if (!res) return null;
+    // A lease holder's part cannot be stale (taking a part over needs its host lock): stop it all the same.
+    if (res === 'stale' && fence)
+      throw new TrunklineError(
+        ErrorCode.LOCK_LOST,
+        `${host}: the part was taken over or ended elsewhere; this worker's record of the part was not written`,
+        { host },
+      );
+    // Unfenced (the part waits for its turn or the host lock): dropped; the worker finds out when it takes the lock.
+    if (!res || res === 'stale') return null;
     return { id: res[0], sequence: res[3], ...rest, progress: { done: Number(res[1]), total, message } };
   }
 

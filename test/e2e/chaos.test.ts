@@ -42,8 +42,9 @@ describe('chaos: every kind of fault once, then the history check', () => {
           seed,
           jobs: 60,
           faults,
-          labName: 'tlk',
-          labNet: 47,
+          // Overridable so that two runs on one machine do not share (and tear down) one lab.
+          labName: process.env.CHAOS_LAB_NAME ?? 'tlk',
+          labNet: Number(process.env.CHAOS_LAB_NET ?? 47),
           hosts: 3,
           lockMs: 3000,
           commandTimeoutMs: 12_000,

@@ -170,6 +170,50 @@ describe('JobStore', () => {
     expect(listed.jobs[0]).toMatchObject({ state: 'SUCCEEDED', hosts: record.hosts, steps: record.steps });
   });
 
+  it("a stale worker's unfenced write of a part another attempt ran is dropped: no WAITING over a finished part, none after the job's end", async () => {
+    // Seed 4163915687: a worker SIGSTOPped while its part waited for the host lock woke after
+    // another worker had run the part and ended the job, and wrote its PENDING copy back.
+    const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+    const job = newJobRecord('ensureVlan', { tag: 1004 }, plan(['hv1']), { requestedBy: null, ticketRef: null });
+    await store.create(job, 'queued');
+    const stale: HostPart = { run: structuredClone(job.hosts[0]!), steps: structuredClone(job.steps), rollback: [] };
+    expect(await store.recordHost(job, stale, 'WAITING', 'hv1: waiting for the host lock')).not.toBeNull();
+    // The worker that took the part over runs it (attempt 1).
+    const run: HostPart = { run: { ...job.hosts[0]!, state: 'RUNNING', attempts: 1 }, steps: structuredClone(job.steps), rollback: [] };
+    await store.recordHost(job, run, 'HOST_STARTED', 'hv1: started');
+    // Mid-part, and once the part ended, the stale copy (0 attempts, or the same attempts and not ended) is not written.
+    expect(await store.recordHost(job, stale, 'WAITING', 'hv1: waiting for the host lock')).toBeNull();
+    for (const s of run.steps) Object.assign(s, { state: 'SUCCEEDED', changed: true });
+    run.run.state = 'SUCCEEDED';
+    await store.recordHost(job, run, 'HOST_FINISHED', 'hv1: done');
+    const behind: HostPart = { ...run, run: { ...run.run, state: 'RUNNING' } };
+    expect(await store.recordHost(job, behind, 'WAITING', 'hv1: waiting for the host lock')).toBeNull();
+    const ended = (await store.get(job.id))!;
+    expect(ended.hosts[0]).toMatchObject({ state: 'SUCCEEDED', attempts: 1 });
+    await store.record({ ...ended, state: 'SUCCEEDED', finishedAt: new Date().toISOString() }, 'SUCCEEDED', 'done');
+    expect(await store.recordHost(job, stale, 'WAITING', 'hv1: waiting for the host lock')).toBeNull();
+    // A fenced writer (a lease holder) whose part is stale stops: LOCK_LOST.
+    const locks = new RedisHostLocks(redis, prefix, 3000);
+    await locks.withHosts(['hv1'], async (lease) => {
+      const fence = { lockKey: lease.lockKey('hv1'), token: lease.token };
+      await expect(store.recordHost(job, stale, 'HOST_STARTED', 'x', null, job.steps.length, fence)).rejects.toMatchObject({
+        code: 'LOCK_LOST',
+      });
+    });
+    const record = (await store.get(job.id))!;
+    expect(record.hosts[0]).toMatchObject({ state: 'SUCCEEDED', attempts: 1 });
+    expect(record.steps.map((s) => s.state)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    // The stream ends with the job's end: nothing was written after it.
+    expect((await store.events(job.id)).map((e) => e.type)).toEqual([
+      'QUEUED',
+      'WAITING',
+      'STARTED',
+      'HOST_STARTED',
+      'HOST_FINISHED',
+      'SUCCEEDED',
+    ]);
+  });
+
   it('a part written after the record expired is dropped, not resurrected', async () => {
     const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
     const job = newJobRecord('ensureVlan', {}, plan(['hv1']), { requestedBy: null, ticketRef: null });

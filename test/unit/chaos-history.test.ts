@@ -20,7 +20,7 @@ import {
   type HostModel,
   type StreamEvent,
 } from '../support/chaos/history.ts';
-import { libvirtStepKey, parseApiLog } from '../support/chaos/libvirt-log.ts';
+import { libvirtCommandFits, libvirtStepKey, parseApiLog } from '../support/chaos/libvirt-log.ts';
 import { parsePortgroups, parsePortsCsv, parseShowLog, shellWords, stepCommandKey, trunklineCommand } from '../support/chaos/ovs-log.ts';
 import { newSubmission, type JobSpec } from '../support/chaos/workload.ts';
 
@@ -387,6 +387,13 @@ describe('events a client received are in the stream, in order, without gaps', (
       /not in the job's stream/,
     );
   });
+  it("names an event written after the job's terminal one (a stale worker's WAITING): the client rightly stopped at the end", () => {
+    // Seed 4163915687: the subscriber had the stream up to SUCCEEDED; a WAITING came after it.
+    const late = [...stream, { id: '9999999999999-0', type: 'WAITING', hypervisor: 'hv2', at: stream.at(-1)!.at }];
+    expect(checkReceived('SSE job-0', got([0, 1, 2, 3, 4, 5]), late, true, true)).toEqual([
+      `SSE job-0: the job's stream goes on after its terminal event ${stream[5]!.id} (SUCCEEDED): 9999999999999-0 WAITING written after the job ended`,
+    ]);
+  });
 });
 
 describe("libvirt's side: the API log of a lab host's libvirtd (libvirt-log.ts)", () => {
@@ -452,5 +459,40 @@ describe("libvirt's side: the API log of a lab host's libvirtd (libvirt-log.ts)"
     ]);
     // A recorded change the log has no call for.
     expect(checkChanges([{ ...log, after: [API[0]!] }], records, streams, undefined, LIBVIRT_CHANGES).phantom).toHaveLength(1);
+  });
+
+  it("accepts an addPortgroup attempt's add that was taken over and planned away (the next attempt found it made: a modify, unchanged)", () => {
+    // Seed 4163915687: attempt 1's worker was killed right after its net-update add; attempt 2
+    // planned from the host, found the portgroup there and recorded a modify that changed nothing.
+    const MODIFY = ADD.replace(' add portgroup ', ' modify portgroup ');
+    const { job, stream } = portgroupJob('j-add', API[0]!, MODIFY, false);
+    const at = (d: number) => new Date(API[0]!.at + d).toISOString();
+    job.hosts[0]!.attempts = 2;
+    job.hosts[0]!.attemptList = [
+      {
+        number: 1,
+        worker: 'vm:1',
+        outcome: 'TAKEN_OVER',
+        reason: 'worker vm:1 stopped renewing its claim',
+        startedAt: at(-30),
+        endedAt: at(3),
+      },
+      { number: 2, worker: 'vm:2', outcome: 'SUCCEEDED', reason: null, startedAt: at(3), endedAt: at(10) },
+    ];
+    job.steps[0] = { ...job.steps[0]!, startedAt: at(6), finishedAt: at(7) };
+    const records = new Map<string, JobRecord | null>([['j-add', job]]);
+    const streams = new Map([['j-add', stream]]);
+    const log = { host: 'hv2', before: [], after: API.slice(0, 1) };
+    // The job's input as the workload sends it: addPortgroup names its portgroup in `portgroup`.
+    const asked = (name: string) =>
+      new Map([
+        ['j-add', { kind: 'addPortgroup', input: { hypervisor: 'hv2', network: 'ovs-network', portgroup: { name, vlanTags: [1101] } } }],
+      ]);
+    const c = checkChanges([log], records, streams, asked('vlan-1101'), LIBVIRT_CHANGES);
+    expect(c.violations).toEqual([]);
+    expect(c.replannedAway).toHaveLength(1);
+    // Another portgroup than the job's: a change outside its job.
+    expect(checkChanges([log], records, streams, asked('pg-a2'), LIBVIRT_CHANGES).foreign).toHaveLength(1);
+    expect(libvirtCommandFits('removePortgroup', { name: 'vlan-1101' }, API[1]!.comment!)).toBe(true);
   });
 });

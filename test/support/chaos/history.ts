@@ -675,7 +675,16 @@ export function checkReceived(label: string, received: ReceivedEvent[], stream: 
         .map((e) => e.type)
         .join(', ')})`,
     );
-  if (toEnd && stream.length && (found.length === 0 || found.at(-1) !== stream.length - 1))
+  const end = stream.findIndex((e) => TERMINAL.has(e.type));
+  if (toEnd && end >= 0 && end < stream.length - 1 && found.at(-1) === end)
+    // Streams end with the job's end (the client's and the gateway's): the job's events go on past it.
+    out.push(
+      `${label}: the job's stream goes on after its terminal event ${stream[end]!.id} (${stream[end]!.type}): ${stream
+        .slice(end + 1)
+        .map((e) => `${e.id} ${e.type}`)
+        .join(', ')} written after the job ended`,
+    );
+  else if (toEnd && stream.length && (found.length === 0 || found.at(-1) !== stream.length - 1))
     out.push(
       `${label}: the last ${stream.length - 1 - (found.at(-1) ?? -1)} event(s) of the stream were not received (${stream
         .slice((found.at(-1) ?? -1) + 1)

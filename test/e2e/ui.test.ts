@@ -341,6 +341,8 @@ describe('in the browser', () => {
       expect.stringMatching(/verifyVlan.*UI-VERIFY/),
     ]);
     await list.click('button:text("Clear")');
+    // The cleared route is applied on hashchange (a task after the click): typing before it lands would be cleared too.
+    await list.waitForFunction(() => (document.querySelector('#filter-kind') as HTMLSelectElement).value === '');
     await list.fill('#filter-ticket', 'UI-1891');
     await list.press('#filter-ticket', 'Enter');
     await list.waitForFunction(() => location.hash === '#/jobs?ticket=UI-1891');

@@ -7,6 +7,7 @@ import {
   jobView,
   listRow,
   matches,
+  mayCancel,
   mergeEvents,
   mergeJob,
   replaceList,
@@ -142,5 +143,17 @@ describe('one job', () => {
     const again = mergeEvents(log, [...ensure.events.slice(-3)]);
     expect(again).toEqual(log);
     expect(new Set(log.map((e) => e.id)).size).toBe(log.length);
+  });
+});
+
+describe('who may cancel (as the gateway decides: src/requests/requester.ts)', () => {
+  it('an admin any job, an operator its own, a viewer none; nobody signed in none', () => {
+    const job = { requestedBy: ensure.requestedBy };
+    expect(job.requestedBy).toBe('test-admin');
+    expect(mayCancel({ name: 'someone', role: 'ADMIN' }, job)).toBe(true);
+    expect(mayCancel({ name: 'test-admin', role: 'OPERATOR' }, job)).toBe(true);
+    expect(mayCancel({ name: 'ci-bot', role: 'OPERATOR' }, job)).toBe(false);
+    expect(mayCancel({ name: 'test-admin', role: 'VIEWER' }, job)).toBe(false);
+    expect(mayCancel(null, job)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import type { Api } from './api.ts';
 import type { Route } from './router.ts';
 import type { StreamStatus, SubscribeOptions, Subscription } from './stream.ts';
+import type { Caller } from './types.ts';
 
 /** What pages get from the shell (main.ts). */
 export interface App {
@@ -16,6 +17,8 @@ export interface App {
   navigate(route: Route): void;
   /** The hypervisors' names (read once per sign-in), for the filters. */
   hostNames(): Promise<string[]>;
+  /** Who is signed in (what the header shows): pages offer only what this caller may do. */
+  caller(): Caller | null;
 }
 
 /** A mounted page: the shell disposes of it (its streams closed) before mounting the next. */

@@ -2,7 +2,7 @@ import { ApiError } from './api.ts';
 import type { App, Page } from './app.ts';
 import { badge, h, replace } from './dom.ts';
 import { clock, jobUuid } from './format.ts';
-import { applyEvent, type EventLine, type HostView, jobView, mergeEvents, type StepView } from './jobs-model.ts';
+import { applyEvent, type EventLine, type HostView, jobView, mayCancel, mergeEvents, type StepView } from './jobs-model.ts';
 import { CANCEL_JOB, JOB, JOB_PROGRESS } from './queries.ts';
 import type { JobDetail, JobEventData, JobLive } from './types.ts';
 import { code, empty, gridSummary, output, progressBar, section, since, table, verificationTable } from './views.ts';
@@ -123,7 +123,9 @@ export function jobPage(app: App, id: string): Page {
           badge(v.state),
           following ? h('span', { class: 'chip s-running', 'data-testid': 'job-live' }, 'live') : null,
           v.cancelRequested && !v.terminal ? h('span', { class: 'chip s-failed' }, 'cancel requested') : null,
-          v.cancellable ? h('button', { type: 'button', class: 'danger', onclick: cancel }, 'Cancel job') : null,
+          v.cancellable && mayCancel(app.caller(), job)
+            ? h('button', { type: 'button', class: 'danger', onclick: cancel }, 'Cancel job')
+            : null,
         ),
       ),
       h(

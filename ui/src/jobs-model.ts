@@ -1,6 +1,7 @@
 import { elapsed, type Excerpt, excerpt } from './format.ts';
 import type { JobsFilter } from './router.ts';
 import type {
+  Caller,
   JobDetail,
   JobEventData,
   JobEventType,
@@ -210,6 +211,7 @@ export function jobView(job: JobDetail, now: number): JobView {
     state: job.state,
     title: `${job.kind} on ${job.hypervisors.join(', ') || 'no host'}`,
     terminal,
+    // Whether it may still be stopped at all; whether this caller may is mayCancel's.
     cancellable: !terminal && !job.cancelRequested,
     cancelRequested: job.cancelRequested,
     percent: job.state === 'SUCCEEDED' ? 100 : job.progress.percent,
@@ -258,4 +260,15 @@ export function applyEvent(job: JobDetail, event: JobEventData<JobLive>): { job:
   }
   const live = event.job ?? {};
   return { job: { ...job, ...live, steps }, readAgain: unknownStep || READ_AGAIN_AFTER.has(event.type) };
+}
+
+/**
+ * Whether the signed-in caller may cancel a job, as the gateway decides it (src/requests/requester.ts):
+ * an admin any job, an operator its own, a viewer none. The UI knows a job's requester by name
+ * only, so the gateway's answer stays the authority (two tokens of one name: a 403 banner).
+ */
+export function mayCancel(caller: Pick<Caller, 'name' | 'role'> | null, job: Pick<JobDetail, 'requestedBy'>): boolean {
+  if (!caller) return false;
+  if (caller.role === 'ADMIN') return true;
+  return caller.role === 'OPERATOR' && job.requestedBy === caller.name;
 }

@@ -97,6 +97,7 @@ const app: App = {
     if (location.hash === hash) mount(route);
     else location.hash = hash;
   },
+  caller: () => caller,
   hostNames() {
     names ??= api
       .query<{ hypervisors: Array<{ name: string }> }>('query HostNames { hypervisors { name } }')

@@ -12,6 +12,8 @@ PKGS=(
   shellcheck
   # The browser tests of the web UI, GraphiQL and the API reference (headless, driven by playwright-core).
   chromium fonts-dejavu-core
+  # The CLI's zsh completion is run in a real zsh by its unit test.
+  zsh
   # promtool (`promtool check metrics`): the metrics test checks the exposition with Prometheus's own linter.
   prometheus
 )

@@ -11,7 +11,9 @@ import {
   type VlanPortgroup,
   type VlanView,
 } from '../../src/fleet/vlans.ts';
+import { lastVerification } from '../../src/requests/job-requests.ts';
 import { VlanId } from '../../src/validation/names.ts';
+import { JobRef } from './job.ts';
 import { NodeRef, registerNodeLoader } from './node.ts';
 import { HypervisorRef } from './hypervisor.ts';
 import { VmInterfaceRef } from './vm.ts';
@@ -113,6 +115,13 @@ export const VlanRef = builder.objectRef<VlanView>('Vlan').implement({
       type: [VmInterfaceRef],
       description: 'VM NICs on the VLAN: by the live OVS port when plugged, else by their portgroup.',
       resolve: (v) => v.interfaces,
+    }),
+    lastVerification: t.field({
+      type: JobRef,
+      nullable: true,
+      description:
+        'The verifyVlan job that ended last (SUCCEEDED or FAILED) with a verification of this VLAN: its `verification` holds the matrix. Null when none is kept (jobs expire after TRUNKLINE_JOB_TTL_SECONDS), and when it touches a hypervisor outside your host groups. A verification still running is not it.',
+      resolve: (v, _a, ctx) => lastVerification(ctx, v.tag),
     }),
   }),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deriveVlans, vlanView } from '../../src/fleet/vlans.ts';
 import { requestVerify } from '../../src/requests/change-request.ts';
+import { lastVerification } from '../../src/requests/job-requests.ts';
 import { defineOperations } from '../operation.ts';
 import { changeReply } from '../replies.ts';
 import { pageSchema, PageQuery } from '../schemas/common.ts';
@@ -20,14 +21,20 @@ export const VLAN_OPERATIONS = defineOperations(
     method: 'get',
     path: '/vlans',
     tag: TAG,
-    summary: 'Every VLAN seen on any uplink, port, portgroup or VM NIC, by tag, with drift.',
+    summary: 'Every VLAN seen on any uplink, port, portgroup or VM NIC, by tag, with drift and its last verification.',
     query: z.object(PageQuery),
     answers: { 200: { description: 'A page of VLANs, by tag.', schema: pageSchema('VlanPage', VlanSchema) } },
     problems: [],
     async handle({ query, ctx }) {
       const names = await ctx.vlanNames.all();
-      const vlans = deriveVlans(await ctx.fleet()).map((v) => vlanViewBody(v, names.get(v.tag) ?? null));
-      return { status: 200, body: pageOf(vlans, query as { limit: number; cursor?: string }, (v) => String(v.tag).padStart(4, '0')) };
+      const page = pageOf(deriveVlans(await ctx.fleet()), query as { limit: number; cursor?: string }, (v) =>
+        String(v.tag).padStart(4, '0'),
+      );
+      // The last verifications of this page's VLANs only.
+      const items = await Promise.all(
+        page.items.map(async (v) => vlanViewBody(v, names.get(v.tag) ?? null, await lastVerification(ctx, v.tag))),
+      );
+      return { status: 200, body: { items, nextCursor: page.nextCursor } };
     },
   },
   {
@@ -35,15 +42,15 @@ export const VLAN_OPERATIONS = defineOperations(
     method: 'get',
     path: '/vlans/{tag}',
     tag: TAG,
-    summary: 'One VLAN across the fleet: where it is carried and missing, its portgroups, NICs and drift.',
+    summary: 'One VLAN across the fleet: where it is carried and missing, its portgroups, NICs, drift and last verification.',
     description: 'Also for a VLAN nothing uses yet: then it shows where it is missing.',
     params: TagParams,
     answers: { 200: { description: 'The VLAN.', schema: VlanSchema } },
     problems: [],
     async handle({ params, ctx }) {
       const tag = params.tag as number;
-      const name = (await ctx.vlanNames.all()).get(tag) ?? null;
-      return { status: 200, body: vlanViewBody(vlanView(await ctx.fleet(), tag), name) };
+      const [names, fleet, verified] = await Promise.all([ctx.vlanNames.all(), ctx.fleet(), lastVerification(ctx, tag)]);
+      return { status: 200, body: vlanViewBody(vlanView(fleet, tag), names.get(tag) ?? null, verified) };
     },
   },
   changeOperation({

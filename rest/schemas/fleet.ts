@@ -6,8 +6,10 @@ import { isStale } from '../../src/hosts/host-state.ts';
 import type { HostState } from '../../src/hosts/host-state.ts';
 import type { HostView } from '../../src/hosts/host-view.ts';
 import type { Domain, LibvirtNetwork } from '../../src/libvirt/types.ts';
+import type { JobRecord } from '../../src/jobs/job-types.ts';
 import type { OvsBridge, OvsPort } from '../../src/ovs/snapshot.ts';
 import { DateTime, ErrorCodeSchema } from './common.ts';
+import { JobStateSchema, VerificationSchema } from './job.ts';
 
 /*
  * The REST representation of the fleet as the cache knows it: hypervisors, their OVS bridges
@@ -130,6 +132,19 @@ export const HypervisorSchema = z
   })
   .meta({ id: 'Hypervisor', description: 'A KVM host running Open vSwitch and libvirt; state from the cache.' });
 
+export const VlanLastVerificationSchema = z
+  .object({
+    id: z.string().describe('The verifyVlan job (GET /api/v1/jobs/{id}: its steps, hosts and events).'),
+    state: JobStateSchema.describe('SUCCEEDED (every ping did what it must) or FAILED.'),
+    finishedAt: DateTime.describe('When the job ended: what makes it the last one.'),
+    verification: VerificationSchema.describe('The connectivity matrix: each ping, what it had to do and what it did.'),
+  })
+  .meta({
+    id: 'VlanLastVerification',
+    description:
+      'The verifyVlan job that ended last (SUCCEEDED or FAILED) with a verification of the VLAN; a verification still running is not it.',
+  });
+
 export const VlanSchema = z
   .object({
     tag: z.number().int(),
@@ -156,6 +171,9 @@ export const VlanSchema = z
         subject: z.string(),
         message: z.string(),
       }),
+    ),
+    lastVerification: VlanLastVerificationSchema.nullable().describe(
+      'Null when none is kept (jobs expire after TRUNKLINE_JOB_TTL_SECONDS), and when that job touches a hypervisor outside your host groups.',
     ),
   })
   .meta({ id: 'Vlan', description: "A VLAN across the fleet, derived from every host's cached state, with its drift." });
@@ -270,7 +288,13 @@ export function hypervisorView(view: HostView, freshnessSeconds: number): z.infe
   };
 }
 
-export function vlanViewBody(v: VlanView, name: string | null): z.infer<typeof VlanSchema> {
+export function lastVerificationView(job: JobRecord): z.infer<typeof VlanLastVerificationSchema> | null {
+  if (!job.verification || !job.finishedAt) return null;
+  return { id: job.id, state: job.state, finishedAt: job.finishedAt, verification: job.verification };
+}
+
+/** The VLAN with its name and its last verification's job (as the caller may see it: src/requests/job-requests.ts). */
+export function vlanViewBody(v: VlanView, name: string | null, verified: JobRecord | null): z.infer<typeof VlanSchema> {
   return {
     tag: v.tag,
     name,
@@ -286,5 +310,6 @@ export function vlanViewBody(v: VlanView, name: string | null): z.infer<typeof V
     })),
     interfaces: v.interfaces.map(interfaceView),
     drift: v.drift,
+    lastVerification: verified && lastVerificationView(verified),
   };
 }

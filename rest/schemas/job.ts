@@ -95,7 +95,7 @@ const RollbackSchema = z
   })
   .meta({ id: 'JobRollback' });
 
-const VerificationSchema = z
+export const VerificationSchema = z
   .object({
     tag: z.number().int(),
     isolationFrom: z.array(z.number().int()),

@@ -26,15 +26,25 @@ import {
  * parent once its children are done).
  *   KEYS[1] record hash   KEYS[2] event stream   KEYS[3] job index (zset, score = created ms)
  *   KEYS[4] fleet event log (every job's events, one stream: its ids are `sequence`)
+ *   KEYS[5] the VLAN's last verification (hash jobId, finishedAt) when ARGV[8] is set, else the record again
  *   ARGV[1] event JSON    ARGV[2] channel        ARGV[3] ttl seconds   ARGV[4] stream max length
  *   ARGV[5] job id        ARGV[6] index score or '' (also drops index entries older than the ttl)
  *   ARGV[7] fleet log max length
- *   ARGV[8..] field, value pairs
+ *   ARGV[8] finishedAt of a verifyVlan's end (it becomes its VLAN's last verification unless a
+ *           verification that finished later is there already), or ''
+ *   ARGV[9..] field, value pairs
  */
 const WRITE_RECORD_LUA = `
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+redis.call('HSET', KEYS[1], unpack(ARGV, 9))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+if ARGV[8] ~= '' then
+  local known = redis.call('HGET', KEYS[5], 'finishedAt')
+  if not known or known <= ARGV[8] then
+    redis.call('HSET', KEYS[5], 'jobId', ARGV[5], 'finishedAt', ARGV[8])
+    redis.call('EXPIRE', KEYS[5], ARGV[3])
+  end
+end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 if ARGV[6] ~= '' then
@@ -129,6 +139,17 @@ type EventBody = Pick<JobEvent, 'type' | 'at' | 'step' | 'message'> & Partial<Pi
 
 const isDone = (s: StepRecord) => s.state === 'SUCCEEDED' || s.state === 'FAILED';
 
+/**
+ * What the end of a verifyVlan job makes its VLAN's last verification: the tag and when it
+ * ended, for a job that ended SUCCEEDED or FAILED with a verification (a cancelled one proved
+ * nothing; one that failed before it pinged has none). null for any other record.
+ */
+export function verificationEnd(record: JobRecord): { tag: number; finishedAt: string } | null {
+  if (record.kind !== 'verifyVlan' || !record.verification || !record.finishedAt) return null;
+  if (record.state !== 'SUCCEEDED' && record.state !== 'FAILED') return null;
+  return { tag: record.verification.tag, finishedAt: record.finishedAt };
+}
+
 /** Splits a whole record into its parts, one per host named by `hypervisors` or a step. */
 export function partsOf(record: JobRecord): Map<string, HostPart> {
   const parts = new Map<string, HostPart>();
@@ -206,7 +227,7 @@ export class JobStore {
     this.redis = redis;
     this.options = options;
     this.channel = `${options.prefix}:job-events`;
-    redis.defineCommand('trunklineWriteJob', { numberOfKeys: 4, lua: WRITE_RECORD_LUA });
+    redis.defineCommand('trunklineWriteJob', { numberOfKeys: 5, lua: WRITE_RECORD_LUA });
     redis.defineCommand('trunklineWriteJobHost', { numberOfKeys: 4, lua: WRITE_HOST_LUA });
   }
 
@@ -222,6 +243,13 @@ export class JobStore {
   /** Every job's events in one stream, in the order they happened: what notifiers resume from. */
   private fleetLogKey(): string {
     return `${this.options.prefix}:events`;
+  }
+  /**
+   * A VLAN's last verification: the verifyVlan job that ended last with a verification of the
+   * tag (hash jobId, finishedAt), written with that job's end; it expires with the job.
+   */
+  private lastVerificationKey(tag: number): string {
+    return `${this.options.prefix}:vlan-verification:${tag}`;
   }
 
   /** Stores a new job with its QUEUED event. */
@@ -267,11 +295,14 @@ export class JobStore {
     if (startedAt) fields.push('startedAt', startedAt);
     for (const [host, part] of partsOf(record))
       fields.push(`host:${host}`, JSON.stringify(part), `done:${host}`, String(part.steps.filter(isDone).length));
+    const verified = body.type === record.state ? verificationEnd(record) : null;
     const [id, sequence] = (await (this.redis as unknown as Scripts).trunklineWriteJob(
       this.recordKey(record.id),
       this.eventsKey(record.id),
       this.indexKey(),
       this.fleetLogKey(),
+      // Every key a script touches is passed as a key: without a verification, the record again.
+      verified ? this.lastVerificationKey(verified.tag) : this.recordKey(record.id),
       payload,
       this.channel,
       String(this.options.ttlSeconds),
@@ -279,6 +310,7 @@ export class JobStore {
       record.id,
       indexScore === undefined ? '' : String(indexScore),
       String(this.options.fleetLogLength ?? FLEET_LOG_LENGTH),
+      verified?.finishedAt ?? '',
       ...fields,
     )) as [string, string];
     return { id, sequence, ...event };
@@ -419,6 +451,16 @@ export class JobStore {
 
   async get(id: string): Promise<JobRecord | null> {
     return assembleRecord(await this.redis.hgetall(this.recordKey(id)));
+  }
+
+  /**
+   * The VLAN's last verification: the verifyVlan job that, of those still kept, ended last
+   * (SUCCEEDED or FAILED) with a verification of `tag`. null when there is none.
+   */
+  async lastVerification(tag: number): Promise<JobRecord | null> {
+    const jobId = await this.redis.hget(this.lastVerificationKey(tag), 'jobId');
+    const job = jobId ? await this.get(jobId) : null;
+    return job?.verification?.tag === tag ? job : null;
   }
 
   /** The record a worker is about to run: it must exist (a queue entry outlived its record, or never had one). */

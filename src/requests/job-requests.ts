@@ -7,7 +7,7 @@ import type { JobStore } from '../jobs/job-store.ts';
 import { isTerminal, type JobRecord } from '../jobs/job-types.ts';
 import { roleDenials } from '../auth/authorize.ts';
 import type { RequestMeta } from './change-request.ts';
-import { jobVisible, mayCancel, noJob } from './requester.ts';
+import { jobVisible, mayCancel, noJob, type Requester } from './requester.ts';
 
 export interface JobRequestDeps {
   store: JobStore;
@@ -52,4 +52,17 @@ export async function cancelJob(
   }
   await deps.store.requestCancel(id);
   return { job: (await deps.store.get(id)) ?? job, userErrors: [] };
+}
+
+/**
+ * A VLAN's last verification (the verifyVlan job that ended last with a verification of the
+ * tag; src/jobs/job-store.ts) as the caller may see it: null when there is none (never verified,
+ * or the job expired) and when it touches a host outside the caller's scope, as a job would be.
+ */
+export async function lastVerification(
+  r: Requester & { store: Pick<JobStore, 'lastVerification'> },
+  tag: number,
+): Promise<JobRecord | null> {
+  const job = await r.store.lastVerification(tag);
+  return job && jobVisible(await r.scope(), job) ? job : null;
 }

@@ -118,6 +118,18 @@ describe('fleet VLANs', () => {
 
   const VERIFY = `mutation($input: VerifyVlanInput!) { verifyVlan(input: $input) { job { id } userErrors { field code message } } }`;
   const VERIFICATION = 'verification { ok results { fromHost fromVlan toHost expect received lossPercent rttAvgMs ok } }';
+  /** The VLAN's last verification as `token` sees it (the admin's by default). */
+  const lastVerification = async (tag: number, token?: string) => {
+    const res = await gql(
+      tl.url,
+      'query($tag: Int!) { vlan(tag: $tag) { lastVerification { id state finishedAt verification { tag ok } } } }',
+      { tag },
+      { token },
+    );
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    return res.data.vlan.lastVerification;
+  };
+  let firstVerifyId: string;
 
   async function noProbesLeft(): Promise<void> {
     for (const h of HOSTS) {
@@ -128,10 +140,11 @@ describe('fleet VLANs', () => {
   }
 
   it('verifyVlan 1001 with isolationFrom [1002]: probes on both hosts reach each other, 1002 probes reach nothing; no probe left', async () => {
+    expect(await lastVerification(1001)).toBeNull();
     const res = await gql(tl.url, VERIFY, { input: { tag: 1001, hypervisors: HOSTS, isolationFrom: [1002] } });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     expect(res.data.verifyVlan.userErrors).toEqual([]);
-    const job = await waitForJob(tl.url, res.data.verifyVlan.job.id, `${JOB_FIELDS} ${VERIFICATION}`);
+    const job = await waitForJob(tl.url, res.data.verifyVlan.job.id, `${JOB_FIELDS} finishedAt ${VERIFICATION}`);
     expect(job.error).toBeNull();
     expect(job.state).toBe('SUCCEEDED');
     const cells = job.verification.results
@@ -147,16 +160,42 @@ describe('fleet VLANs', () => {
     ]);
     expect(job.verification.results.filter((r: any) => r.expect === 'REACH').every((r: any) => r.rttAvgMs > 0)).toBe(true);
     await noProbesLeft();
+    // It is the VLAN's last verification now, for a caller that sees both hosts only.
+    firstVerifyId = res.data.verifyVlan.job.id;
+    expect(await lastVerification(1001)).toEqual({
+      id: firstVerifyId,
+      state: 'SUCCEEDED',
+      finishedAt: job.finishedAt,
+      verification: { tag: 1001, ok: true },
+    });
+    const group = await gql(
+      tl.url,
+      'mutation { putHostGroup(input: { name: "vlans-hv2", hypervisors: ["hv2"] }) { userErrors { code } } }',
+    );
+    expect(group.data.putHostGroup.userErrors).toEqual([]);
+    const hv2Only = await tl.issueToken({ name: 'vlans-hv2-viewer', role: 'viewer', hostGroups: ['vlans-hv2'] });
+    expect(await lastVerification(1001, hv2Only)).toBeNull();
   });
 
   it('verifyVlan fails, naming the pairs, where the uplinks do not carry the VLAN; probes are removed all the same', async () => {
     const res = await gql(tl.url, VERIFY, { input: { tag: 1005, hypervisors: HOSTS } });
-    const job = await waitForJob(tl.url, res.data.verifyVlan.job.id, `${JOB_FIELDS} ${VERIFICATION}`);
+    const job = await waitForJob(tl.url, res.data.verifyVlan.job.id, `${JOB_FIELDS} finishedAt ${VERIFICATION}`);
     expect(job.state).toBe('FAILED');
     expect(job.error.code).toBe('VLAN_VERIFY_FAILED');
     expect(job.error.message).toMatch(/hv1 .*-> hv2 .*no reply \(100% loss\)/);
     expect(job.verification.ok).toBe(false);
     await noProbesLeft();
+    // A failed verification is its VLAN's last one too; another VLAN's stays as it was.
+    expect(await lastVerification(1005)).toMatchObject({ id: res.data.verifyVlan.job.id, state: 'FAILED', verification: { ok: false } });
+    expect((await lastVerification(1001)).id).toBe(firstVerifyId);
+  });
+
+  it("a later verifyVlan of 1001 replaces the VLAN's last verification", async () => {
+    const res = await gql(tl.url, VERIFY, { input: { tag: 1001, hypervisors: HOSTS } });
+    const job = await waitForJob(tl.url, res.data.verifyVlan.job.id, `${JOB_FIELDS} finishedAt`);
+    expect(job.state).toBe('SUCCEEDED');
+    expect(await lastVerification(1001)).toMatchObject({ id: res.data.verifyVlan.job.id, finishedAt: job.finishedAt });
+    expect(res.data.verifyVlan.job.id).not.toBe(firstVerifyId);
   });
 
   it('the test PC on an untagged VLAN 1002 switch port reaches a 1002 probe on hv1 and nothing on 1001', async () => {

@@ -223,6 +223,46 @@ describe('JobStore', () => {
   });
 });
 
+describe("JobStore: a VLAN's last verification", () => {
+  const store = new JobStore(redis, { prefix, ttlSeconds: 60 });
+  /** A verifyVlan job of `tag` on record; `end` writes its end as run-verify-job does, with a verification. */
+  async function verifyJob(tag: number, finishedAt: string, state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' = 'SUCCEEDED') {
+    const plan = { kind: 'verifyVlan' as const, hypervisors: ['hv1'], steps: [] };
+    const job = newJobRecord('verifyVlan', { tag }, plan, { requestedBy: null, ticketRef: null });
+    await store.create(job, 'queued');
+    const verification = { tag, isolationFrom: [], results: [], ok: state === 'SUCCEEDED' };
+    return { id: job.id, end: () => store.record({ ...job, state, finishedAt, verification }, state, 'ended') };
+  }
+  const lastOf = async (tag: number) => (await store.lastVerification(tag))?.id ?? null;
+
+  it('is the verifyVlan job that ended last: an earlier end written later, a cancelled one or another VLAN do not replace it', async () => {
+    expect(await lastOf(1201)).toBeNull();
+    const earlier = await verifyJob(1201, '2030-01-01T00:00:01.000Z');
+    const later = await verifyJob(1201, '2030-01-01T00:00:02.000Z', 'FAILED');
+    await later.end();
+    expect(await lastOf(1201)).toBe(later.id);
+    // Ended first, its end written last (a worker slow to write): the later verification stays.
+    await earlier.end();
+    expect(await lastOf(1201)).toBe(later.id);
+    // Written again (a retried write): the same.
+    await later.end();
+    expect(await lastOf(1201)).toBe(later.id);
+    await (await verifyJob(1201, '2030-01-01T00:00:03.000Z', 'CANCELLED')).end();
+    await (await verifyJob(1202, '2030-01-01T00:00:04.000Z')).end();
+    expect(await lastOf(1201)).toBe(later.id);
+    const latest = await verifyJob(1201, '2030-01-01T00:00:05.000Z');
+    await latest.end();
+    expect(await lastOf(1201)).toBe(latest.id);
+    // It expires with the job it names.
+    const ttl = await redis.ttl(`${prefix}:vlan-verification:1201`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+    // Its job gone (expired): none.
+    await redis.del(`${prefix}:job:${latest.id}:record`);
+    expect(await lastOf(1201)).toBeNull();
+  });
+});
+
 describe('JobEventHub', () => {
   it('a follower misses no event whose message was lost while its subscription reconnected (a Redis restart)', async () => {
     const store = new JobStore(redis, { prefix, ttlSeconds: 60 });

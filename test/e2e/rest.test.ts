@@ -650,11 +650,11 @@ describe('VLANs', () => {
     expect(new Set(tags).size).toBe(tags.length);
     expect(tags).toEqual(expect.arrayContaining([TAG, TAG2]));
     const v = await rest.call('GET', `/api/v1/vlans/${TAG}`);
-    expect(v.body).toMatchObject({ tag: TAG, name: 'ticket-vlan', carriedBy: HOSTS, missingOn: [], drift: [] });
+    expect(v.body).toMatchObject({ tag: TAG, name: 'ticket-vlan', carriedBy: HOSTS, missingOn: [], drift: [], lastVerification: null });
     expect(v.body.portgroups.map((p: any) => [p.hypervisor, p.network, p.name])).toEqual(HOSTS.map((h) => [h, NETV, `vlan-${TAG}`]));
     // A VLAN nothing uses yet: where it is missing.
     const unused = await rest.call('GET', '/api/v1/vlans/3999');
-    expect(unused.body).toMatchObject({ tag: 3999, name: null, carriedBy: [], interfaces: [] });
+    expect(unused.body).toMatchObject({ tag: 3999, name: null, carriedBy: [], interfaces: [], lastVerification: null });
   });
 
   it('drift made by hand shows in getVlan; a PUT repairs it', async () => {
@@ -691,6 +691,18 @@ describe('VLANs', () => {
         .sort(),
     ).toEqual(['hv1->hv2', 'hv2->hv1']);
     for (const h of HOSTS) expect(await on(h, 'ip', 'netns', 'list')).not.toMatch(/tlp/);
+    // getVlan (and listVlans) carry it as the VLAN's last verification; not for a caller that sees hv2 only.
+    const last = { id: job.id, state: 'SUCCEEDED', finishedAt: job.finishedAt, verification: job.verification };
+    expect((await rest.call('GET', `/api/v1/vlans/${TAG}`)).body.lastVerification).toEqual(last);
+    const listed = await rest.call('GET', '/api/v1/vlans', { query: { limit: 100 } });
+    expect(listed.body.items.find((v: any) => v.tag === TAG).lastVerification).toEqual(last);
+    expect((await rest.call('PUT', `/api/v1/host-groups/hv2-${sfx}`, { body: { hypervisors: ['hv2'] } })).status).toBe(201);
+    const hv2Only = restClient(
+      base,
+      undefined,
+      await tl.issueToken({ name: `hv2-viewer-${sfx}`, role: 'viewer', hostGroups: [`hv2-${sfx}`] }),
+    );
+    expect((await hv2Only.call('GET', `/api/v1/vlans/${TAG}`)).body.lastVerification).toBeNull();
   });
 
   it('removeVlan (DELETE ?hypervisors=): off the uplinks and the networks, the other VLAN kept', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FleetData, JobDetail, VlanPageData } from '../../ui/src/types.ts';
-import { cellOf, latestVerification, verificationGrid, vlanList, vlanPage } from '../../ui/src/vlan-model.ts';
+import { cellOf, verificationGrid, vlanList, vlanPage } from '../../ui/src/vlan-model.ts';
 
 /**
  * The VLAN pages' view models with real answers of the UI's queries (captured from the lab by
@@ -52,16 +52,13 @@ describe('one VLAN', () => {
     expect(m2.nics.find((n) => n.vm === 'db-1')).toMatchObject({ vmState: 'shut off', live: false, target: null, vlans: '1002' });
   });
 
-  it('finds the last verification of this VLAN among the verifyVlan jobs; none for a VLAN never verified', () => {
+  it("shows the VLAN's last verification (Vlan.lastVerification) as a grid; none for a VLAN never verified", () => {
     const m = vlanPage(vlan1001);
+    expect(m.verification?.job).toBe(vlan1001.vlan.lastVerification);
     expect(m.verification?.job.ticketRef).toBe('UI-VERIFY');
     expect(m.verification?.grid.tag).toBe(1001);
+    expect(vlan1002.vlan.lastVerification).toBeNull();
     expect(vlanPage(vlan1002).verification).toBeNull();
-    // The newest wins.
-    const job = vlan1001.verifications.nodes.find((j) => j.verification?.tag === 1001)!;
-    const older = { ...job, id: 'older', createdAt: '2000-01-01T00:00:00.000Z' };
-    expect(latestVerification([older, job], 1001)?.id).toBe(job.id);
-    expect(latestVerification([older], 1002)).toBeNull();
   });
 });
 

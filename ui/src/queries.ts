@@ -22,7 +22,7 @@ export const FLEET = `query Fleet {
 const VERIFICATION =
   'verification { tag ok isolationFrom results { fromHost fromVlan fromAddress toHost toAddress expect ok sent received lossPercent rttAvgMs } }';
 
-/** The VLAN, and the newest verifyVlan jobs (the schema has no per-VLAN filter: the page picks those of this tag). */
+/** The VLAN with its last verification (the verifyVlan job that ended last, null when none is kept or visible). */
 export const VLAN_PAGE = `query VlanPage($tag: Int!) {
   vlan(tag: $tag) {
     tag name
@@ -31,11 +31,9 @@ export const VLAN_PAGE = `query VlanPage($tag: Int!) {
     portgroups { hypervisorName network name trunk isDefault }
     interfaces { hypervisor vmName mac portgroup target vlanTags configuredVlanTags vm { state } }
     drift { hypervisorName kind subject message }
+    lastVerification { id state createdAt finishedAt hypervisors ticketRef error { code message } ${VERIFICATION} }
   }
   allVlans: vlans { tag }
-  verifications: jobs(first: 100, filter: { kind: verifyVlan }) {
-    nodes { id state createdAt finishedAt hypervisors ticketRef error { code message } ${VERIFICATION} }
-  }
 }`;
 
 const JOB_ROW =

@@ -176,6 +176,8 @@ export interface VlanDetail extends VlanSummary {
   missingOn: Array<{ name: string }>;
   portgroups: VlanPortgroup[];
   interfaces: VlanInterface[];
+  /** The verifyVlan job that ended last with a verification of this VLAN (null: none kept, or not visible). */
+  lastVerification: VerifyJob | null;
 }
 
 export interface PingOutcome {
@@ -215,7 +217,6 @@ export interface VlanPageData {
   vlan: VlanDetail;
   /** Every VLAN's tag: colours are assigned over all of them (colors.ts). */
   allVlans: Array<{ tag: number }>;
-  verifications: { nodes: VerifyJob[] };
 }
 
 export interface JobError {

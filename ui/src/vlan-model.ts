@@ -3,9 +3,9 @@ import type { FleetData, UplinkCarriage, VerifyJob, VlanDrift, VlanPageData, Vla
 
 /*
  * The VLAN pages' view models: the list of VLANs, one VLAN (carriage per host, portgroups,
- * NICs, drift) and its last verification as a grid: one row per probe (host and VLAN it sat
- * on), one column per member probe's host; each cell says whether the ping did what it had to
- * (reached / isolated) or not (failed).
+ * NICs, drift) and its last verification (Vlan.lastVerification) as a grid: one row per probe
+ * (host and VLAN it sat on), one column per member probe's host; each cell says whether the
+ * ping did what it had to (reached / isolated) or not (failed).
  */
 
 export interface VlanListRow {
@@ -93,13 +93,6 @@ export function verificationGrid(v: VlanVerification): VerificationGrid {
   return { tag: v.tag, ok: v.ok, isolationFrom: v.isolationFrom, columns, rows: sorted, counts };
 }
 
-/** The newest verifyVlan job that verified `tag` (jobs are listed newest first; sorted again to be sure). */
-export function latestVerification(jobs: readonly VerifyJob[], tag: number): VerifyJob | null {
-  const mine = jobs.filter((j) => j.verification?.tag === tag);
-  mine.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-  return mine[0] ?? null;
-}
-
 export interface CarriageRow {
   host: string;
   bridge: string;
@@ -136,7 +129,8 @@ export interface VlanPageModel {
 
 export function vlanPage(data: VlanPageData): VlanPageModel {
   const v = data.vlan;
-  const job = latestVerification(data.verifications.nodes, v.tag);
+  // The gateway keeps it per VLAN: no need to look for it among the jobs.
+  const job = v.lastVerification;
   return {
     tag: v.tag,
     name: v.name,

@@ -199,7 +199,7 @@ export function vlanDetailPage(app: App, tag: number): Page {
                 ),
               )
             : empty(
-                `No verifyVlan job for VLAN ${m.tag} is on record (jobs are kept for a while). Run one: POST /api/v1/vlans/${m.tag}/verify or the verifyVlan mutation.`,
+                `No verification of VLAN ${m.tag} is on record (jobs are kept for a while; one that touches a host outside your host groups is not shown). Run one: POST /api/v1/vlans/${m.tag}/verify or the verifyVlan mutation.`,
               ),
         ),
       );

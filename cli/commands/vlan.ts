@@ -4,6 +4,7 @@ import { parseList, parseVlanList, parseVlanTag } from '../args.ts';
 import { changeOptions, runChange } from '../changes.ts';
 import { path } from '../client.ts';
 import { DRIFT_COLUMNS, NIC_COLUMNS, UPLINK_COLUMNS, VLAN_COLUMNS, VLAN_PORTGROUP_COLUMNS } from '../output/columns.ts';
+import { verificationMatrix } from '../output/job.ts';
 import type { Paint } from '../output/style.ts';
 import { renderFields, renderTable } from '../output/table.ts';
 import { type Cli, group } from './shared.ts';
@@ -28,6 +29,10 @@ function renderVlan(v: Vlan, paint: Paint): string {
       renderTable([{ key: 'hypervisor', header: 'HOST' }, ...NIC_COLUMNS], v.interfaces, paint).trimEnd(),
     );
   parts.push('', paint('bold', 'Drift'), v.drift.length ? renderTable(DRIFT_COLUMNS, v.drift, paint).trimEnd() : paint('green', 'none'));
+  const last = v.lastVerification;
+  parts.push('', paint('bold', 'Last verification'));
+  if (!last?.verification) parts.push(`none (trunkline vlan verify ${v.tag} --hosts …)`);
+  else parts.push(`job ${last.id} ${last.state}, ended ${last.finishedAt}`, ...verificationMatrix(last.verification, paint));
   return `${parts.join('\n')}\n`;
 }
 
@@ -56,7 +61,7 @@ export function vlanCommands(program: Command, cli: Cli): void {
 
   vlan
     .command('show')
-    .description('one VLAN: where it is carried and missing, its portgroups, VM NICs and drift')
+    .description('one VLAN: where it is carried and missing, its portgroups, VM NICs, drift and last verification')
     .addArgument(tagArgument())
     .action(
       cli.action(async (ctx, [tag]) => {

@@ -41,12 +41,15 @@ function failureLines(job: Job, paint: Paint): string[] {
 }
 
 function verificationLines(job: Job, paint: Paint): string[] {
-  const v = job.verification;
-  if (!v) return [];
+  return job.verification ? ['', ...verificationMatrix(job.verification, paint)] : [];
+}
+
+/** A verification's verdict and its ping matrix (a verifyVlan job's, a VLAN's last). */
+export function verificationMatrix(v: NonNullable<Job['verification']>, paint: Paint): string[] {
   const head = `VLAN ${v.tag} ${v.ok ? paint('green', 'works') : paint('red', 'does not work as expected')}${
     v.isolationFrom.length ? ` (isolated from ${v.isolationFrom.join(', ')})` : ''
   }`;
-  return ['', head, renderTable(VERIFY_COLUMNS, v.results, paint).trimEnd()];
+  return [head, renderTable(VERIFY_COLUMNS, v.results, paint).trimEnd()];
 }
 
 /** How a job ended (or where it is, after a timeout): the state, per host, the failure, the verification. */

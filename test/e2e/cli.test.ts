@@ -343,6 +343,10 @@ describe('trunkline', () => {
     expect(watched.stdout).toContain(`VLAN ${TAG} works (isolated from 1002)`);
     expect(watched.stdout).toMatch(/\nhv1 +1881 +hv2 +REACH +3\/3 +[\d.]+ +ok\n/);
     expect(watched.stdout).toMatch(/\nhv2 +1002 +hv1 +ISOLATED +0\/3 +ok\n/);
+    // The VLAN now shows it as its last verification, matrix included.
+    const vlanShown = await ok(['vlan', 'show', String(TAG), '-o', 'table']);
+    expect(vlanShown.stdout).toContain(`\nLast verification\njob ${job.id} SUCCEEDED, ended `);
+    expect(vlanShown.stdout).toMatch(/\nhv1 +1881 +hv2 +REACH +3\/3 +[\d.]+ +ok\n/);
     // job show: every step with its command; job events; cancelling an ended job is refused (exit 2).
     const shown = await ok(['job', 'show', job.id, '-o', 'table']);
     expect(shown.stdout).toMatch(/\nSteps\n {2}hv1 1\. changed {2}create probes on hv1/);

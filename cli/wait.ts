@@ -5,7 +5,7 @@ import { CliCode, CliError, Exit } from './errors.ts';
 import { eventLines } from './output/events.ts';
 import type { Paint } from './output/style.ts';
 import { JobProgressModel } from './progress.ts';
-import { readEvents, SseParser } from './sse.ts';
+import { readEvents, SseParser } from '../src/sse/event-stream.ts';
 
 /*
  * Following a job to its end over its event stream (GET /api/v1/jobs/{id}/events, SSE): the

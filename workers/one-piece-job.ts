@@ -4,7 +4,7 @@ import { endHostRuns, startHostRuns } from '../src/jobs/host-runs.ts';
 import type { JobStore } from '../src/jobs/job-store.ts';
 import type { JobError, JobRecord, StepRecord } from '../src/jobs/job-types.ts';
 import type { Logger } from '../src/log/logger.ts';
-import { workerMetrics } from '../src/metrics/worker.ts';
+import { noteStepEnd, noteStepFailure } from './step-telemetry.ts';
 
 /*
  * The life of a job that runs in one piece (refreshHypervisor, verifyVlan), as opposed to a
@@ -52,24 +52,12 @@ export async function runOnePieceStep(
     step.state = 'FAILED';
     step.stderr = message;
     // These jobs' steps have no probe kind: the job's kind is theirs.
-    workerMetrics.stepFailures.inc({ step_kind: job.kind, code });
-    log?.warn({ host: step.host, step: step.index + 1, stepKind: job.kind, code, err: message }, 'step failed');
+    noteStepFailure(log, job.kind, step, { code, message }, { host: step.host });
   }
   step.changed = step.state === 'SUCCEEDED' && changes;
   step.finishedAt = new Date().toISOString();
   step.durationMs = Math.round(performance.now() - started);
-  workerMetrics.steps.inc({ step_kind: job.kind, outcome: step.state === 'FAILED' ? 'failed' : step.changed ? 'changed' : 'unchanged' });
-  workerMetrics.stepDuration.observe({ step_kind: job.kind }, step.durationMs / 1000);
-  log?.debug(
-    {
-      host: step.host,
-      step: step.index + 1,
-      stepKind: job.kind,
-      outcome: step.state === 'FAILED' ? 'failed' : step.changed ? 'changed' : 'unchanged',
-      durationMs: step.durationMs,
-    },
-    'step finished',
-  );
+  noteStepEnd(log, job.kind, step, { host: step.host });
   job.progress = {
     done: job.steps.filter((s) => s.finishedAt).length,
     total: job.steps.length,

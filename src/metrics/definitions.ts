@@ -235,7 +235,7 @@ export function defineWebhookMetrics(registry: Registry) {
     attemptSeconds: new Histogram({
       name: 'trunkline_webhook_attempt_seconds',
       help: 'Latency of a webhook POST (to the status line, or the timeout)',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      buckets: SECONDS_FAST,
       registers,
     }),
     eventsDispatched: new Counter({

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { Logger } from '../log/logger.ts';
-import { METRICS_CONTENT_TYPE, METRICS_PATH } from './registry.ts';
+import { METRICS_HEADERS, METRICS_PATH } from './registry.ts';
 
 export interface MetricsListener {
   /** Where it serves (http://host:port/metrics), or null when it does not (port 0, or it could not listen). */
@@ -32,7 +32,7 @@ export async function listenForScrapes(opts: {
     }
     opts.render().then(
       (text) => {
-        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+        res.writeHead(200, METRICS_HEADERS);
         res.end(req.method === 'HEAD' ? undefined : text);
       },
       (err: Error) => {

@@ -32,10 +32,10 @@ export function joinExpositions(...texts: (string | null | undefined)[]): string
     .join('\n\n')}\n`;
 }
 
+/** The headers of a scrape's answer (the gateway's /metrics and a worker's listener alike). */
+export const METRICS_HEADERS = { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' } as const;
+
 /** The answer to a scrape. */
 export function metricsResponse(text: string, method = 'GET'): Response {
-  return new Response(method === 'HEAD' ? null : text, {
-    status: 200,
-    headers: { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' },
-  });
+  return new Response(method === 'HEAD' ? null : text, { status: 200, headers: METRICS_HEADERS });
 }

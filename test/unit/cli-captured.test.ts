@@ -10,7 +10,7 @@ import { renderPlan } from '../../cli/output/plan.ts';
 import { painter } from '../../cli/output/style.ts';
 import { JobProgressModel } from '../../cli/progress.ts';
 import { ApiClient, type FetchLike } from '../../cli/client.ts';
-import { SseParser } from '../../cli/sse.ts';
+import { SseParser } from '../../src/sse/event-stream.ts';
 import { followJob, WaitTimeout } from '../../cli/wait.ts';
 import { runCli } from '../../cli/program.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readEvents, SseParser } from '../../cli/sse.ts';
+import { readEvents, SseParser } from '../../src/sse/event-stream.ts';
 
 /** The SSE parser against the WHATWG rules the gateway's streams rely on (rest/sse.ts). */
 describe('SseParser', () => {

@@ -23,8 +23,9 @@ const ZONES: Readonly<Record<string, readonly string[]>> = {
   gateway: ['src', 'graphql', 'rest', 'gateway'],
   // Clients of the public API: the CLI knows the REST answers' schemas (type-only imports) and the
   // error codes, nothing that connects to Redis or hosts; the browser UI knows nothing of the server.
-  cli: ['cli', 'src/errors', 'rest/schemas'],
-  ui: ['ui'],
+  // Both read SSE with one parser of no imports (src/sse).
+  cli: ['cli', 'src/errors', 'src/sse', 'rest/schemas'],
+  ui: ['ui', 'src/sse'],
   // Benchmarks drive the whole application and reuse the test harness (lab, Redis, processes).
   bench: ['src', 'graphql', 'rest', 'workers', 'gateway', 'bench', 'test/support'],
 };

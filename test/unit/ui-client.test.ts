@@ -5,7 +5,7 @@ import { ago, duration, excerpt, jobUuid, shortJobId, tagList } from '../../ui/s
 import { applyEvent } from '../../ui/src/jobs-model.ts';
 import { formatRoute, parseRoute, type Route } from '../../ui/src/router.ts';
 import { normaliseToken, Session } from '../../ui/src/session.ts';
-import { SseParser } from '../../ui/src/sse.ts';
+import { SseParser } from '../../src/sse/event-stream.ts';
 import { backoffMs, subscribe } from '../../ui/src/stream.ts';
 import type { JobDetail, JobEventData, JobLive } from '../../ui/src/types.ts';
 
@@ -33,7 +33,7 @@ function chunks(text: string, sizes: number[]): string[] {
 }
 
 describe('SSE parsing', () => {
-  const whole = new SseParser().push(transcript);
+  const whole = new SseParser().feed(transcript);
 
   it('reads a real jobProgress stream: every event a next with its payload, then complete', () => {
     const next = whole.filter((m) => m.event === 'next');
@@ -48,16 +48,16 @@ describe('SSE parsing', () => {
     for (const sizes of [[1], [7, 3, 1024], [65_536]]) {
       const p = new SseParser();
       expect(
-        chunks(transcript, sizes).flatMap((c) => p.push(c)),
+        chunks(transcript, sizes).flatMap((c) => p.feed(c)),
         String(sizes),
       ).toEqual(whole);
     }
     const crlf = new SseParser();
-    expect(chunks(transcript.replace(/\n/g, '\r\n'), [5, 1, 2]).flatMap((c) => crlf.push(c))).toEqual(whole);
+    expect(chunks(transcript.replace(/\n/g, '\r\n'), [5, 1, 2]).flatMap((c) => crlf.feed(c))).toEqual(whole);
   });
 
   it('skips comments (keep-alives), joins data lines, keeps the id', () => {
-    expect(new SseParser().push(': ping\n\nid: 7\ndata: a\ndata: b\n\n')).toEqual([{ event: 'message', data: 'a\nb', id: '7' }]);
+    expect(new SseParser().feed(': ping\n\nid: 7\ndata: a\ndata: b\n\n')).toEqual([{ event: 'message', data: 'a\nb', id: '7' }]);
   });
 });
 
@@ -214,7 +214,7 @@ describe('a subscription over SSE', () => {
 describe('the job view follows the events of the real stream', () => {
   it('applies each event’s step and job fields; ends as the job ended, and asks for a full read where events lack detail', () => {
     const events = new SseParser()
-      .push(transcript)
+      .feed(transcript)
       .filter((m) => m.event === 'next')
       .map((m) => JSON.parse(m.data).data.jobProgress as JobEventData<JobLive>);
     // From the job as it was queued: no steps known yet.

@@ -1,5 +1,5 @@
 import { ApiError, type Fetch, GRAPHQL_PATH, type GraphQLBody, interpret } from './api.ts';
-import { SseParser } from './sse.ts';
+import { readEvents } from '../../src/sse/event-stream.ts';
 
 /*
  * A GraphQL subscription over SSE with fetch: EventSource cannot send an Authorization header,
@@ -76,18 +76,14 @@ export function subscribe<T>(opts: SubscribeOptions<T>): Subscription {
       attempt = 0;
       status('open');
       opts.onOpen?.(reconnected);
-      const parser = new SseParser();
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        for (const m of parser.push(value)) {
-          if (m.event === 'complete') ended = 'complete';
-          if (m.event !== 'next' || !m.data) continue;
-          const payload = JSON.parse(m.data) as GraphQLBody<T>;
-          opts.onNext(interpret(200, payload));
+      for await (const m of readEvents(res.body)) {
+        if (m.event === 'complete') {
+          ended = 'complete';
+          break;
         }
-        if (ended === 'complete') break;
+        if (m.event !== 'next' || !m.data) continue;
+        const payload = JSON.parse(m.data) as GraphQLBody<T>;
+        opts.onNext(interpret(200, payload));
       }
     } catch (err) {
       if (closed) return;

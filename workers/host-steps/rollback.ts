@@ -5,6 +5,7 @@ import { workerMetrics } from '../../src/metrics/worker.ts';
 import { toShellCommand } from '../../src/ssh/quote.ts';
 import { Cancelled, endStep, StepFailed, type HostStepsOutcome, type RunState, type Work } from './state.ts';
 import { verifyQuietly } from './verify.ts';
+import { noteStepFailure } from '../step-telemetry.ts';
 
 /**
  * Phase 4, after a stop: a cancel keeps what was applied (checked first); a failure is reported
@@ -47,11 +48,7 @@ export async function endAfterStop(run: RunState, err: unknown): Promise<HostSte
       : described.message;
   if (failedWork) {
     endStep(run, failedWork, 'FAILED');
-    workerMetrics.stepFailures.inc({ step_kind: failedWork.planned.probe.kind, code: described.code });
-    ctx.log?.warn(
-      { step: failedWork.record.index + 1, stepKind: failedWork.planned.probe.kind, code: described.code, err: message },
-      'step failed',
-    );
+    noteStepFailure(ctx.log, failedWork.planned.probe.kind, failedWork.record, { code: described.code, message });
     await ctx.report(
       'STEP_FINISHED',
       `step ${failedWork.record.index + 1} failed on ${ctx.host.name}: ${message}`,

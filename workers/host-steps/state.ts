@@ -5,7 +5,7 @@ import type { Host } from '../../src/inventory/host-registry.ts';
 import { isLockLost } from '../../src/jobs/host-locks.ts';
 import type { JobEventType, RollbackRecord, StepRecord } from '../../src/jobs/job-types.ts';
 import type { Logger } from '../../src/log/logger.ts';
-import { workerMetrics } from '../../src/metrics/worker.ts';
+import { noteStepEnd } from '../step-telemetry.ts';
 import type { BatchCommand } from '../../src/ssh/command-batch.ts';
 import { EXCERPT_CHARS, stderrExcerpt } from '../../src/ssh/command-output.ts';
 import type { CommandRunner, ExecResult } from '../../src/ssh/runner.ts';
@@ -130,11 +130,7 @@ export function endStep(run: RunState, w: Work, state: 'SUCCEEDED' | 'FAILED'): 
   w.record.state = state;
   w.record.finishedAt = new Date().toISOString();
   w.record.durationMs = Date.parse(w.record.finishedAt) - Date.parse(w.record.startedAt ?? w.record.finishedAt);
-  const stepKind = w.planned.probe.kind;
-  const outcome = state === 'FAILED' ? 'failed' : w.record.changed ? 'changed' : 'unchanged';
-  workerMetrics.steps.inc({ step_kind: stepKind, outcome });
-  workerMetrics.stepDuration.observe({ step_kind: stepKind }, w.record.durationMs / 1000);
-  run.ctx.log?.debug({ step: w.record.index + 1, stepKind, outcome, durationMs: w.record.durationMs }, 'step finished');
+  noteStepEnd(run.ctx.log, w.planned.probe.kind, w.record);
 }
 
 // Job records keep an excerpt of command output, enough to diagnose, small enough to stream.

@@ -1,5 +1,7 @@
 /*
- * Server-Sent Events as the WHATWG spec parses them (the gateway's side: rest/sse.ts): lines end
+ * Server-Sent Events as the WHATWG spec parses them, for the gateway's clients: the CLI (REST job
+ * event streams) and the web UI (GraphQL subscriptions over SSE: `event: next`, then `complete`);
+ * the gateway's writing side is rest/sse.ts. No imports: it runs in Node and in the browser. Lines end
  * in LF, CRLF or CR; `field: value` (one space after the colon dropped); a line starting with ':'
  * is a comment (the keep-alive); a blank line dispatches the event, if it has data. `id:` sets the
  * last event id a reconnect sends back as Last-Event-ID; `retry:` the reconnect delay. Fed chunk
